@@ -1,0 +1,30 @@
+//! civitas-twin: the community model.
+//!
+//! What a smart community *is*, independent of how it is simulated or mirrored:
+//! buildings on a site plan, households and residents, devices of the kinds the sources
+//! name, the organizations that handle incidents, and the parameters that describe them.
+//!
+//! Main types:
+//! - [`model::Community`] and [`model::District`]: the built world, plain data;
+//! - [`spec::CommunitySpec`] and [`spec::DistrictSpec`]: the compact description a
+//!   planner writes, turned into a world by [`generate`];
+//! - [`kinds::DeviceKind`], [`kinds::IncidentKind`], [`kinds::Severity`],
+//!   [`kinds::Level`], [`kinds::Department`]: the domain vocabulary;
+//! - [`params::Parameters`]: every mechanism's parameters, with embedded, sourced
+//!   defaults (`twin/parameters.toml`);
+//! - [`rng`]: one reproducible random stream per entity.
+//!
+//! This crate does no I/O and never reads a clock. The spec and parameter types derive
+//! serde because they *are* the scenario file format; the built world does not.
+
+pub mod generate;
+pub mod kinds;
+pub mod model;
+pub mod params;
+pub mod rng;
+pub mod spec;
+pub mod time;
+
+pub use generate::{generate_community, generate_district};
+pub use model::{Community, District};
+pub use params::Parameters;
