@@ -162,6 +162,8 @@ pub struct StaffingParams {
     pub property_night_per_1000_households: f64,
     /// Most incidents waiting in one micro-loop queue; beyond it new ones escalate.
     pub micro_queue_capacity: u32,
+    /// Mean time for staff to check a false alarm (h).
+    pub false_alarm_check_hours: f64,
     /// Street-office coordinators on the day shift.
     pub street_day: u32,
     /// Street-office coordinators at night.
@@ -434,6 +436,7 @@ impl Parameters {
                 24,
             );
             c.non_negative("grid_workers_per_10k", s.grid_workers_per_10k);
+            c.positive("false_alarm_check_hours", s.false_alarm_check_hours);
             c.non_negative(
                 "property_day_per_1000_households",
                 s.property_day_per_1000_households,

@@ -1,0 +1,234 @@
+//! The behaviours: plain state machines that read sorted messages and their own timers,
+//! change their state, and say what to send. They never do I/O, read a clock or share
+//! state; the engine hosts each in a ractor actor.
+//!
+//! Every behaviour implements [`Behaviour`]; [`step`] runs one window of it: timers and
+//! messages interleaved in time order (messages first on a tie).
+
+pub mod platform;
+pub mod responder;
+pub mod shard;
+
+use crate::incident::IncidentRecord;
+use crate::message::{ActorId, Envelope, Payload};
+use civitas_twin::kinds::DeviceKind;
+use civitas_twin::time::SimTime;
+
+/// What a behaviour can do while handling one event.
+pub struct Ctx<'a> {
+    /// Time of the event being handled.
+    pub now: SimTime,
+    /// End of the current window (exclusive); nothing sent arrives before it.
+    pub window_end: SimTime,
+    me: ActorId,
+    seq: &'a mut u64,
+    out: &'a mut Vec<Envelope>,
+    /// Incidents closed in this window.
+    pub closed: &'a mut Vec<IncidentRecord>,
+}
+
+impl Ctx<'_> {
+    /// Sends `payload` to `dst`, arriving `delay` seconds from now but never before the
+    /// next window (the conservative lookahead).
+    pub fn send(&mut self, dst: ActorId, delay: SimTime, payload: Payload) {
+        *self.seq += 1;
+        self.out.push(Envelope {
+            at: (self.now + delay).max(self.window_end),
+            src: self.me,
+            seq: *self.seq,
+            dst,
+            payload,
+        });
+    }
+
+    /// This actor's id.
+    pub fn me(&self) -> ActorId {
+        self.me
+    }
+}
+
+/// A behaviour hosted by one actor.
+pub trait Behaviour {
+    /// Its timer events.
+    type Timer;
+    /// Its timers.
+    fn timers(&mut self) -> &mut crate::timers::Timers<Self::Timer>;
+    /// Handles one delivered message.
+    fn on_message(&mut self, ctx: &mut Ctx<'_>, src: ActorId, payload: Payload);
+    /// Handles one due timer.
+    fn on_timer(&mut self, ctx: &mut Ctx<'_>, timer: Self::Timer);
+    /// Everything still open at the end, and the tallies of its residents and devices.
+    fn finish(&mut self, now: SimTime) -> Final;
+}
+
+/// Satisfaction sums over a group of residents.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Tally {
+    /// Sum of satisfaction.
+    pub sum: f64,
+    /// Residents counted.
+    pub count: u64,
+}
+
+impl Tally {
+    /// Adds one resident.
+    pub fn add(&mut self, v: f64) {
+        self.sum += v;
+        self.count += 1;
+    }
+
+    /// Merges another tally.
+    pub fn merge(&mut self, o: &Tally) {
+        self.sum += o.sum;
+        self.count += o.count;
+    }
+
+    /// Mean, or `None` for an empty group.
+    pub fn mean(&self) -> Option<f64> {
+        (self.count > 0).then(|| self.sum / self.count as f64)
+    }
+}
+
+/// Device counts and downtime for one kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeviceTally {
+    /// Devices.
+    pub count: u64,
+    /// Working at the end.
+    pub working: u64,
+    /// Failures over the run.
+    pub failures: u64,
+    /// Repairs over the run.
+    pub repairs: u64,
+    /// Seconds spent not working, summed over devices.
+    pub downtime_secs: u64,
+    /// False alarms raised.
+    pub false_alarms: u64,
+}
+
+impl DeviceTally {
+    /// Merges another tally.
+    pub fn merge(&mut self, o: &DeviceTally) {
+        self.count += o.count;
+        self.working += o.working;
+        self.failures += o.failures;
+        self.repairs += o.repairs;
+        self.downtime_secs += o.downtime_secs;
+        self.false_alarms += o.false_alarms;
+    }
+}
+
+/// What a behaviour hands back at the end of a run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Final {
+    /// Incidents still open (including never detected).
+    pub open: Vec<IncidentRecord>,
+    /// Satisfaction of all residents.
+    pub all: Tally,
+    /// Satisfaction of residents aged 60+.
+    pub elderly: Tally,
+    /// Satisfaction of residents aged 60+ living alone.
+    pub elderly_alone: Tally,
+    /// Devices by kind.
+    pub devices: Vec<(DeviceKind, DeviceTally)>,
+}
+
+/// The result of one window of one actor.
+#[derive(Debug, Default)]
+pub struct StepOutput {
+    /// Messages sent, each arriving in a later window.
+    pub out: Vec<Envelope>,
+    /// Incidents closed.
+    pub closed: Vec<IncidentRecord>,
+    /// Events handled (timers + messages).
+    pub events: u64,
+    /// Next own timer, if any.
+    pub next_due: Option<SimTime>,
+}
+
+/// Runs one window `[start, end)` of a behaviour over its sorted inbox.
+pub fn step<B: Behaviour>(
+    b: &mut B,
+    me: ActorId,
+    seq: &mut u64,
+    end: SimTime,
+    inbox: Vec<Envelope>,
+) -> StepOutput {
+    let mut out = StepOutput::default();
+    let mut inbox = inbox.into_iter().peekable();
+    loop {
+        let t_timer = b.timers().next_at().filter(|&t| t < end);
+        let t_msg = inbox.peek().map(|e| e.at);
+        let take_msg = match (t_msg, t_timer) {
+            (None, None) => break,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (Some(m), Some(t)) => m <= t,
+        };
+        out.events += 1;
+        if take_msg {
+            let env = inbox.next().expect("peeked");
+            let mut ctx = Ctx {
+                now: env.at,
+                window_end: end,
+                me,
+                seq,
+                out: &mut out.out,
+                closed: &mut out.closed,
+            };
+            b.on_message(&mut ctx, env.src, env.payload);
+        } else {
+            let (at, timer) = b.timers().pop_before(end).expect("peeked");
+            let mut ctx = Ctx {
+                now: at,
+                window_end: end,
+                me,
+                seq,
+                out: &mut out.out,
+                closed: &mut out.closed,
+            };
+            b.on_timer(&mut ctx, timer);
+        }
+    }
+    out.next_due = b.timers().next_at();
+    out
+}
+
+/// Any behaviour, so one actor type can host them all.
+pub enum Agent {
+    /// A building with its residents, households and devices.
+    Shard(Box<shard::Shard>),
+    /// A community platform.
+    Platform(platform::Platform),
+    /// An organization that handles incidents.
+    Responder(Box<responder::Responder>),
+}
+
+impl Agent {
+    /// Runs one window.
+    pub fn step(&mut self, me: ActorId, seq: &mut u64, end: SimTime, inbox: Vec<Envelope>) -> StepOutput {
+        match self {
+            Agent::Shard(s) => step(s.as_mut(), me, seq, end, inbox),
+            Agent::Platform(p) => step(p, me, seq, end, inbox),
+            Agent::Responder(r) => step(r.as_mut(), me, seq, end, inbox),
+        }
+    }
+
+    /// First timer, before any window has run.
+    pub fn next_due(&mut self) -> Option<SimTime> {
+        match self {
+            Agent::Shard(s) => s.timers().next_at(),
+            Agent::Platform(p) => p.timers().next_at(),
+            Agent::Responder(r) => r.timers().next_at(),
+        }
+    }
+
+    /// Ends the run.
+    pub fn finish(&mut self, now: SimTime) -> Final {
+        match self {
+            Agent::Shard(s) => s.finish(now),
+            Agent::Platform(p) => p.finish(now),
+            Agent::Responder(r) => r.finish(now),
+        }
+    }
+}

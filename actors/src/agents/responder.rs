@@ -1,0 +1,303 @@
+//! An organization that handles incidents: the residents committee and the property firm
+//! (micro-loop), a street office (small loop), a district department (big loop).
+//!
+//! Each has finite staff per shift and a queue. A case waits (most severe first, then
+//! first come), is taken by a free staff member (the acknowledgement, or for a
+//! department its "report"), and is handled for a random time. It escalates to the next
+//! loop when the level's time limit for its severity passes, when the queue is full on
+//! arrival, when its severity sends it up at once, or when the level tried and could
+//! not close it. The district level never escalates and has no queue limit: whistled
+//! cases wait until a crew reports.
+
+use super::{Behaviour, Ctx, Final};
+use crate::incident::{Escalation, EscalationReason, IncidentRecord};
+use crate::message::{ActorId, Payload};
+use crate::timers::Timers;
+use crate::world::Addresses;
+use civitas_twin::kinds::{Level, Severity};
+use civitas_twin::params::Parameters;
+use civitas_twin::rng::{self, EntityRng, Stream};
+use civitas_twin::time::{DAY, HOUR, SimTime, hour_of_day, hours};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Staff on duty by time of day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Staffing {
+    /// On duty from `day_start` to `day_end`.
+    pub day: u32,
+    /// On duty otherwise.
+    pub night: u32,
+    /// Hour the day shift starts.
+    pub day_start: u32,
+    /// Hour the day shift ends.
+    pub day_end: u32,
+}
+
+impl Staffing {
+    /// Day and night shifts at the parameters' hours.
+    pub fn shifts(day: u32, night: u32, p: &Parameters) -> Self {
+        Staffing { day, night, day_start: p.staffing.day_start_hour, day_end: p.staffing.day_end_hour }
+    }
+
+    /// The same staff around the clock.
+    pub fn constant(n: u32) -> Self {
+        Staffing { day: n, night: n, day_start: 0, day_end: 24 }
+    }
+
+    /// Staff on duty at `t`.
+    pub fn at(&self, t: SimTime) -> u32 {
+        let h = hour_of_day(t);
+        if h >= self.day_start && h < self.day_end { self.day } else { self.night }
+    }
+
+    /// The next time after `t` at which the number on duty may change.
+    pub fn next_change(&self, t: SimTime) -> Option<SimTime> {
+        if self.day == self.night {
+            return None;
+        }
+        let midnight = t - t % DAY;
+        [self.day_start, self.day_end, self.day_start + 24, self.day_end + 24]
+            .into_iter()
+            .map(|h| midnight + h as SimTime * HOUR)
+            .filter(|&c| c > t)
+            .min()
+    }
+}
+
+/// Timer events of a responder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timer {
+    /// Handling of this incident ends.
+    Done(u64),
+    /// This incident's time limit at this level passes.
+    Deadline(u64),
+    /// Staff on duty may have changed.
+    Shift,
+}
+
+struct Case {
+    rec: Box<IncidentRecord>,
+}
+
+/// Queue key: most severe first, then arrival order.
+type QueueKey = (std::cmp::Reverse<Severity>, u64);
+
+/// One incident-handling organization.
+pub struct Responder {
+    level: Level,
+    staffing: Staffing,
+    capacity: Option<usize>,
+    params: Arc<Parameters>,
+    addresses: Arc<Addresses>,
+    rng: EntityRng,
+    timers: Timers<Timer>,
+    queue: BTreeMap<QueueKey, Case>,
+    queued: BTreeMap<u64, QueueKey>,
+    busy: BTreeMap<u64, Case>,
+    arrivals: u64,
+    shift_timer: bool,
+}
+
+impl Responder {
+    /// A responder at `level`, acting as actor `me`.
+    pub fn new(
+        level: Level,
+        me: ActorId,
+        staffing: Staffing,
+        capacity: Option<usize>,
+        params: Arc<Parameters>,
+        addresses: Arc<Addresses>,
+        seed: u64,
+    ) -> Self {
+        Responder {
+            level,
+            staffing,
+            capacity,
+            params,
+            addresses,
+            // Organizations are keyed by actor id in a stream space of their own.
+            rng: rng::stream(seed, u32::MAX - 1, Stream::Organization, me.0 as u64),
+            timers: Timers::default(),
+            queue: BTreeMap::new(),
+            queued: BTreeMap::new(),
+            busy: BTreeMap::new(),
+            arrivals: 0,
+            shift_timer: false,
+        }
+    }
+
+    /// Cases waiting.
+    pub fn waiting(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Cases being handled.
+    pub fn in_service(&self) -> usize {
+        self.busy.len()
+    }
+
+    fn limit_hours(&self, s: Severity) -> Option<f64> {
+        let p = self.params.severity(s);
+        match self.level {
+            Level::Micro => Some(p.micro_limit_hours),
+            Level::Street => Some(p.street_limit_hours),
+            Level::District => None,
+        }
+    }
+
+    fn arrive(&mut self, ctx: &mut Ctx<'_>, mut rec: Box<IncidentRecord>) {
+        if self.level == Level::District {
+            rec.department.get_or_insert(self.params.incident(rec.kind).department);
+        }
+        match self.limit_hours(rec.severity) {
+            Some(l) if l <= 0.0 && !rec.false_alarm => {
+                return self.escalate(ctx, rec, EscalationReason::Severity);
+            }
+            Some(l) if !rec.false_alarm => {
+                self.timers.push(ctx.now + hours(l), Timer::Deadline(rec.id));
+            }
+            _ => {}
+        }
+        if self.capacity.is_some_and(|c| self.queue.len() >= c) && !rec.false_alarm {
+            return self.escalate(ctx, rec, EscalationReason::QueueFull);
+        }
+        self.arrivals += 1;
+        let key = (std::cmp::Reverse(rec.severity), self.arrivals);
+        self.queued.insert(rec.id, key);
+        self.queue.insert(key, Case { rec });
+        self.start_work(ctx);
+    }
+
+    fn start_work(&mut self, ctx: &mut Ctx<'_>) {
+        let on_duty = self.staffing.at(ctx.now) as usize;
+        while self.busy.len() < on_duty {
+            let Some((_, mut case)) = self.queue.pop_first() else { break };
+            self.queued.remove(&case.rec.id);
+            let rec = &mut case.rec;
+            rec.acknowledged.get_or_insert(ctx.now);
+            let p = self.params.incident(rec.kind);
+            let mean = if rec.false_alarm {
+                self.params.staffing.false_alarm_check_hours
+            } else {
+                match self.level {
+                    Level::Micro => p.micro_service_hours,
+                    Level::Street => p.street_service_hours,
+                    Level::District => p.district_service_hours,
+                }
+            };
+            if self.level == Level::District {
+                rec.department_reported = Some(ctx.now);
+                let deadline = rec.to_district.map(|e| e.at).unwrap_or(ctx.now)
+                    + hours(self.params.severity(rec.severity).department_report_hours);
+                rec.department_on_time = Some(ctx.now <= deadline);
+            }
+            let done = ctx.now + hours(rng::exp(&mut self.rng, mean)).max(1);
+            self.timers.push(done, Timer::Done(rec.id));
+            self.busy.insert(rec.id, case);
+        }
+        if !self.queue.is_empty() && !self.shift_timer {
+            if let Some(t) = self.staffing.next_change(ctx.now) {
+                self.timers.push(t, Timer::Shift);
+                self.shift_timer = true;
+            }
+        }
+    }
+
+    fn escalate(&mut self, ctx: &mut Ctx<'_>, mut rec: Box<IncidentRecord>, reason: EscalationReason) {
+        let esc = Some(Escalation { at: ctx.now, reason });
+        let dst = match self.level {
+            Level::Micro => {
+                rec.to_street = esc;
+                self.addresses.communities[rec.community as usize].street_office
+            }
+            Level::Street => {
+                rec.to_district = esc;
+                let d = self.params.incident(rec.kind).department;
+                rec.department = Some(d);
+                self.addresses.department(d)
+            }
+            Level::District => unreachable!("the district level never escalates"),
+        };
+        ctx.send(dst, self.params.engine.dispatch_latency_secs, Payload::Assign(rec));
+    }
+
+    fn close(&mut self, ctx: &mut Ctx<'_>, mut rec: Box<IncidentRecord>) {
+        rec.closed = Some(ctx.now);
+        rec.closed_level = Some(self.level);
+        if !rec.false_alarm {
+            let target = hours(self.params.severity(rec.severity).target_hours).max(1) as f64;
+            let took = (ctx.now - rec.created).max(1) as f64;
+            let score = if took <= target { 1.0 } else { (target / took) as f32 };
+            let shard = self.addresses.communities[rec.community as usize].shards[rec.building as usize];
+            ctx.send(shard, 0, Payload::Outcome { household: rec.household, score });
+        }
+        ctx.closed.push(*rec);
+    }
+
+    fn take(&mut self, id: u64) -> Option<Box<IncidentRecord>> {
+        if let Some(key) = self.queued.remove(&id) {
+            return self.queue.remove(&key).map(|c| c.rec);
+        }
+        self.busy.remove(&id).map(|c| c.rec)
+    }
+}
+
+impl Behaviour for Responder {
+    type Timer = Timer;
+
+    fn timers(&mut self) -> &mut Timers<Timer> {
+        &mut self.timers
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_>, _src: ActorId, payload: Payload) {
+        if let Payload::Assign(rec) = payload {
+            self.arrive(ctx, rec);
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_>, timer: Timer) {
+        match timer {
+            Timer::Done(id) => {
+                // A case escalated by its deadline while in service is no longer here.
+                if let Some(case) = self.busy.remove(&id) {
+                    let rec = case.rec;
+                    let p = self.params.incident(rec.kind);
+                    let resolve = match self.level {
+                        _ if rec.false_alarm => 1.0,
+                        Level::Micro => p.micro_resolve,
+                        Level::Street => p.street_resolve,
+                        Level::District => 1.0,
+                    };
+                    if rng::chance(&mut self.rng, resolve) {
+                        self.close(ctx, rec);
+                    } else {
+                        self.escalate(ctx, rec, EscalationReason::BeyondCapacity);
+                    }
+                }
+                self.start_work(ctx);
+            }
+            Timer::Deadline(id) => {
+                if let Some(rec) = self.take(id) {
+                    self.escalate(ctx, rec, EscalationReason::TimeLimit);
+                    self.start_work(ctx);
+                }
+            }
+            Timer::Shift => {
+                self.shift_timer = false;
+                self.start_work(ctx);
+            }
+        }
+    }
+
+    fn finish(&mut self, _now: SimTime) -> Final {
+        let mut open: Vec<IncidentRecord> = std::mem::take(&mut self.queue)
+            .into_values()
+            .chain(std::mem::take(&mut self.busy).into_values())
+            .map(|c| *c.rec)
+            .collect();
+        self.queued.clear();
+        open.sort_by_key(|r| r.id);
+        Final { open, ..Final::default() }
+    }
+}

@@ -1,0 +1,160 @@
+//! Assembly: from a district of communities and the parameters, the set of behaviours and
+//! who talks to whom. One shard per building, one platform, committee and property firm
+//! per community, one actor per street office and per district department.
+
+use crate::agents::platform::Platform;
+use crate::agents::responder::{Responder, Staffing};
+use crate::agents::shard::Shard;
+use crate::agents::Agent;
+use crate::message::ActorId;
+use civitas_twin::kinds::{Department, Handler, Level};
+use civitas_twin::model::District;
+use civitas_twin::params::Parameters;
+use std::sync::Arc;
+
+/// The actors that serve one community.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommunityAddresses {
+    /// Its platform.
+    pub platform: ActorId,
+    /// Its residents committee (with grid staff).
+    pub committee: ActorId,
+    /// Its property firm.
+    pub property: ActorId,
+    /// Its street office.
+    pub street_office: ActorId,
+    /// One shard per building, by building id.
+    pub shards: Vec<ActorId>,
+}
+
+impl CommunityAddresses {
+    /// The micro-loop organization for a handler.
+    pub fn handler(&self, h: Handler) -> ActorId {
+        match h {
+            Handler::Committee => self.committee,
+            Handler::PropertyFirm => self.property,
+        }
+    }
+}
+
+/// Who is who: read-only after assembly, shared by every behaviour.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Addresses {
+    /// Per community.
+    pub communities: Vec<CommunityAddresses>,
+    /// Street offices, by index.
+    pub street_offices: Vec<ActorId>,
+    /// Departments, by [`Department::index`].
+    pub departments: Vec<ActorId>,
+}
+
+impl Addresses {
+    /// A department's actor.
+    pub fn department(&self, d: Department) -> ActorId {
+        self.departments[d.index()]
+    }
+}
+
+/// A fully assembled world, ready for the engine.
+pub struct World {
+    /// Behaviours, indexed by [`ActorId`].
+    pub agents: Vec<Agent>,
+    /// Display name per actor (for logs and errors).
+    pub names: Vec<String>,
+    /// Addresses.
+    pub addresses: Arc<Addresses>,
+}
+
+impl World {
+    /// Assembles the actors of `district` under `params`, seeded with `seed`.
+    pub fn build(district: &District, params: &Parameters, seed: u64) -> World {
+        let params = Arc::new(params.clone());
+        // Assign ids first: communities (shards, platform, committee, property),
+        // then street offices, then departments.
+        let mut next = 0u32;
+        let mut take = || {
+            next += 1;
+            ActorId(next - 1)
+        };
+        let mut comm_ids = Vec::new();
+        for c in &district.communities {
+            let shards: Vec<ActorId> = c.buildings.iter().map(|_| take()).collect();
+            comm_ids.push((shards, take(), take(), take()));
+        }
+        let street_offices: Vec<ActorId> = district.street_offices.iter().map(|_| take()).collect();
+        let departments: Vec<ActorId> = Department::ALL.iter().map(|_| take()).collect();
+        let communities = district
+            .communities
+            .iter()
+            .zip(comm_ids)
+            .map(|(c, (shards, platform, committee, property))| CommunityAddresses {
+                platform,
+                committee,
+                property,
+                street_office: street_offices[c.street_office as usize],
+                shards,
+            })
+            .collect();
+        let addresses = Arc::new(Addresses { communities, street_offices, departments });
+
+        let mut agents = Vec::new();
+        let mut names = Vec::new();
+        for c in &district.communities {
+            let a = &addresses.communities[c.index as usize];
+            for b in &c.buildings {
+                agents.push(Agent::Shard(Box::new(Shard::new(c, b.id, a.platform, params.clone(), seed))));
+                names.push(format!("{} building {}", c.name, b.id));
+            }
+            agents.push(Agent::Platform(Platform::new(c.index, params.clone(), addresses.clone(), seed)));
+            names.push(format!("{} platform", c.name));
+            let st = c.staffing;
+            agents.push(Agent::Responder(Box::new(Responder::new(
+                Level::Micro,
+                a.committee,
+                Staffing::shifts(st.committee_day, st.committee_night, &params),
+                Some(params.staffing.micro_queue_capacity as usize),
+                params.clone(),
+                addresses.clone(),
+                seed,
+            ))));
+            names.push(format!("{} residents committee", c.name));
+            agents.push(Agent::Responder(Box::new(Responder::new(
+                Level::Micro,
+                a.property,
+                Staffing::shifts(st.property_day, st.property_night, &params),
+                Some(params.staffing.micro_queue_capacity as usize),
+                params.clone(),
+                addresses.clone(),
+                seed,
+            ))));
+            names.push(format!("{} property firm", c.name));
+        }
+        for (i, name) in district.street_offices.iter().enumerate() {
+            agents.push(Agent::Responder(Box::new(Responder::new(
+                Level::Street,
+                addresses.street_offices[i],
+                Staffing::shifts(params.staffing.street_day, params.staffing.street_night, &params),
+                Some(params.staffing.street_queue_capacity as usize),
+                params.clone(),
+                addresses.clone(),
+                seed,
+            ))));
+            names.push(name.clone());
+        }
+        for d in Department::ALL {
+            let crews = district.department_crews.get(d).copied().unwrap_or(1);
+            agents.push(Agent::Responder(Box::new(Responder::new(
+                Level::District,
+                addresses.department(*d),
+                Staffing::constant(crews),
+                None,
+                params.clone(),
+                addresses.clone(),
+                seed,
+            ))));
+            names.push(format!("district {}", d.as_str().replace('_', " ")));
+        }
+        debug_assert_eq!(agents.len(), next as usize);
+        World { agents, names, addresses }
+    }
+}
