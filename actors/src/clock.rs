@@ -32,7 +32,11 @@ impl WallClock {
     pub fn new(speed: f64) -> Self {
         WallClock {
             start: tokio::time::Instant::now(),
-            speed: if speed.is_finite() && speed > 0.0 { speed } else { 1.0 },
+            speed: if speed.is_finite() && speed > 0.0 {
+                speed
+            } else {
+                1.0
+            },
         }
     }
 }

@@ -85,8 +85,15 @@ pub struct RunResult {
 }
 
 enum HostMsg {
-    Step { start: SimTime, end: SimTime, inbox: Vec<Envelope> },
-    Finish { now: SimTime, reply: RpcReplyPort<Final> },
+    Step {
+        start: SimTime,
+        end: SimTime,
+        inbox: Vec<Envelope>,
+    },
+    Finish {
+        now: SimTime,
+        reply: RpcReplyPort<Final>,
+    },
 }
 
 struct Reply {
@@ -116,17 +123,27 @@ impl Actor for Host {
     type State = HostState;
     type Arguments = HostState;
 
-    async fn pre_start(&self, _me: ActorRef<HostMsg>, args: HostState) -> Result<HostState, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        _me: ActorRef<HostMsg>,
+        args: HostState,
+    ) -> Result<HostState, ActorProcessingErr> {
         Ok(args)
     }
 
-    async fn handle(&self, _me: ActorRef<HostMsg>, msg: HostMsg, st: &mut HostState) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        _me: ActorRef<HostMsg>,
+        msg: HostMsg,
+        st: &mut HostState,
+    ) -> Result<(), ActorProcessingErr> {
         match msg {
             HostMsg::Step { start, end, inbox } => {
                 let (id, agent, seq) = (st.id, &mut st.agent, &mut st.seq);
                 // A panic in a behaviour is a bug; report it instead of hanging the run.
-                let result = std::panic::catch_unwind(AssertUnwindSafe(|| agent.step(id, seq, end, inbox)))
-                    .map_err(panic_message);
+                let result =
+                    std::panic::catch_unwind(AssertUnwindSafe(|| agent.step(id, seq, end, inbox)))
+                        .map_err(panic_message);
                 // The engine may have gone (run aborted); nothing to do then.
                 let _ = st.replies.send(Reply { id, start, result });
             }
@@ -169,11 +186,18 @@ impl<C: Clock> Engine<C> {
             if let Some(t) = first {
                 due.push(Reverse((t, i as u32)));
             }
-            let state = HostState { id: ActorId(i as u32), agent, seq: 0, replies: tx.clone() };
-            let (r, j) = Actor::spawn(None, Host, state).await.map_err(|e| EngineError::Spawn {
-                name: world.names[i].clone(),
-                message: e.to_string(),
-            })?;
+            let state = HostState {
+                id: ActorId(i as u32),
+                agent,
+                seq: 0,
+                replies: tx.clone(),
+            };
+            let (r, j) = Actor::spawn(None, Host, state)
+                .await
+                .map_err(|e| EngineError::Spawn {
+                    name: world.names[i].clone(),
+                    message: e.to_string(),
+                })?;
             hosts.push(r);
             joins.push(j);
         }
@@ -223,7 +247,9 @@ impl<C: Clock> Engine<C> {
     /// Processes the next non-empty window; returns its start, or `None` if nothing
     /// will ever happen again.
     pub async fn step(&mut self) -> Result<Option<SimTime>, EngineError> {
-        let Some(start) = self.next_window() else { return Ok(None) };
+        let Some(start) = self.next_window() else {
+            return Ok(None);
+        };
         self.clock.wait_until(start).await;
         self.process(start).await?;
         self.now = start + self.window;
@@ -241,7 +267,11 @@ impl<C: Clock> Engine<C> {
 
     /// Runs to `horizon` (rounded up to a whole window), calling `progress` with the
     /// simulated time after each window, then stops every actor and returns the results.
-    pub async fn run(mut self, horizon: SimTime, mut progress: impl FnMut(SimTime)) -> Result<RunResult, EngineError> {
+    pub async fn run(
+        mut self,
+        horizon: SimTime,
+        mut progress: impl FnMut(SimTime),
+    ) -> Result<RunResult, EngineError> {
         let horizon = horizon.div_ceil(self.window) * self.window;
         while self.next_window().is_some_and(|w| w < horizon) {
             self.step().await?;
@@ -274,12 +304,16 @@ impl<C: Clock> Engine<C> {
         for (i, inbox) in inboxes {
             let msg = HostMsg::Step { start, end, inbox };
             if self.hosts[i as usize].send_message(msg).is_err() {
-                return Err(EngineError::ActorGone { name: self.names[i as usize].clone() });
+                return Err(EngineError::ActorGone {
+                    name: self.names[i as usize].clone(),
+                });
             }
         }
         for _ in 0..k {
             let Some(reply) = self.replies.recv().await else {
-                return Err(EngineError::ActorGone { name: "all actors".into() });
+                return Err(EngineError::ActorGone {
+                    name: "all actors".into(),
+                });
             };
             let i = reply.id.0 as usize;
             let out = reply.result.map_err(|message| EngineError::ActorFailed {
@@ -294,7 +328,10 @@ impl<C: Clock> Engine<C> {
             }
             for e in out.out {
                 debug_assert!(e.at >= end, "a message must arrive in a later window");
-                self.pending.entry(e.at - e.at % self.window).or_default().push(e);
+                self.pending
+                    .entry(e.at - e.at % self.window)
+                    .or_default()
+                    .push(e);
             }
             self.closed.extend(out.closed);
         }
@@ -321,8 +358,11 @@ impl<C: Clock> Engine<C> {
         };
         let now = self.now;
         for (i, h) in self.hosts.iter().enumerate() {
-            let f = ractor::call!(h, |reply| HostMsg::Finish { now, reply })
-                .map_err(|_| EngineError::ActorGone { name: self.names[i].clone() })?;
+            let f = ractor::call!(h, |reply| HostMsg::Finish { now, reply }).map_err(|_| {
+                EngineError::ActorGone {
+                    name: self.names[i].clone(),
+                }
+            })?;
             incidents.extend(f.open);
             result.satisfaction_all.merge(&f.all);
             result.satisfaction_elderly.merge(&f.elderly);

@@ -2,10 +2,10 @@
 //! who talks to whom. One shard per building, one platform, committee and property firm
 //! per community, one actor per street office and per district department.
 
+use crate::agents::Agent;
 use crate::agents::platform::Platform;
 use crate::agents::responder::{Responder, Staffing};
 use crate::agents::shard::Shard;
-use crate::agents::Agent;
 use crate::message::ActorId;
 use civitas_twin::kinds::{Department, Handler, Level};
 use civitas_twin::model::District;
@@ -87,25 +87,42 @@ impl World {
             .communities
             .iter()
             .zip(comm_ids)
-            .map(|(c, (shards, platform, committee, property))| CommunityAddresses {
-                platform,
-                committee,
-                property,
-                street_office: street_offices[c.street_office as usize],
-                shards,
-            })
+            .map(
+                |(c, (shards, platform, committee, property))| CommunityAddresses {
+                    platform,
+                    committee,
+                    property,
+                    street_office: street_offices[c.street_office as usize],
+                    shards,
+                },
+            )
             .collect();
-        let addresses = Arc::new(Addresses { communities, street_offices, departments });
+        let addresses = Arc::new(Addresses {
+            communities,
+            street_offices,
+            departments,
+        });
 
         let mut agents = Vec::new();
         let mut names = Vec::new();
         for c in &district.communities {
             let a = &addresses.communities[c.index as usize];
             for b in &c.buildings {
-                agents.push(Agent::Shard(Box::new(Shard::new(c, b.id, a.platform, params.clone(), seed))));
+                agents.push(Agent::Shard(Box::new(Shard::new(
+                    c,
+                    b.id,
+                    a.platform,
+                    params.clone(),
+                    seed,
+                ))));
                 names.push(format!("{} building {}", c.name, b.id));
             }
-            agents.push(Agent::Platform(Platform::new(c.index, params.clone(), addresses.clone(), seed)));
+            agents.push(Agent::Platform(Platform::new(
+                c.index,
+                params.clone(),
+                addresses.clone(),
+                seed,
+            )));
             names.push(format!("{} platform", c.name));
             let st = c.staffing;
             agents.push(Agent::Responder(Box::new(Responder::new(
@@ -133,7 +150,11 @@ impl World {
             agents.push(Agent::Responder(Box::new(Responder::new(
                 Level::Street,
                 addresses.street_offices[i],
-                Staffing::shifts(params.staffing.street_day, params.staffing.street_night, &params),
+                Staffing::shifts(
+                    params.staffing.street_day,
+                    params.staffing.street_night,
+                    &params,
+                ),
                 Some(params.staffing.street_queue_capacity as usize),
                 params.clone(),
                 addresses.clone(),
@@ -155,6 +176,10 @@ impl World {
             names.push(format!("district {}", d.as_str().replace('_', " ")));
         }
         debug_assert_eq!(agents.len(), next as usize);
-        World { agents, names, addresses }
+        World {
+            agents,
+            names,
+            addresses,
+        }
     }
 }

@@ -206,7 +206,13 @@ pub enum Agent {
 
 impl Agent {
     /// Runs one window.
-    pub fn step(&mut self, me: ActorId, seq: &mut u64, end: SimTime, inbox: Vec<Envelope>) -> StepOutput {
+    pub fn step(
+        &mut self,
+        me: ActorId,
+        seq: &mut u64,
+        end: SimTime,
+        inbox: Vec<Envelope>,
+    ) -> StepOutput {
         match self {
             Agent::Shard(s) => step(s.as_mut(), me, seq, end, inbox),
             Agent::Platform(p) => step(p, me, seq, end, inbox),

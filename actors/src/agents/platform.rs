@@ -22,7 +22,12 @@ pub struct Platform {
 
 impl Platform {
     /// The platform of community `community`.
-    pub fn new(community: u32, params: Arc<Parameters>, addresses: Arc<Addresses>, seed: u64) -> Self {
+    pub fn new(
+        community: u32,
+        params: Arc<Parameters>,
+        addresses: Arc<Addresses>,
+        seed: u64,
+    ) -> Self {
         Platform {
             community,
             params,
@@ -45,7 +50,11 @@ impl Behaviour for Platform {
             Payload::Detected(rec) => {
                 let handler = self.params.incident(rec.kind).handler;
                 let dst = self.addresses.communities[self.community as usize].handler(handler);
-                ctx.send(dst, self.params.engine.dispatch_latency_secs, Payload::Assign(rec));
+                ctx.send(
+                    dst,
+                    self.params.engine.dispatch_latency_secs,
+                    Payload::Assign(rec),
+                );
             }
             Payload::DeviceOffline { device, kind } => {
                 // The device's investor sends a crew; the repair takes its kind's time.

@@ -37,18 +37,32 @@ pub struct Staffing {
 impl Staffing {
     /// Day and night shifts at the parameters' hours.
     pub fn shifts(day: u32, night: u32, p: &Parameters) -> Self {
-        Staffing { day, night, day_start: p.staffing.day_start_hour, day_end: p.staffing.day_end_hour }
+        Staffing {
+            day,
+            night,
+            day_start: p.staffing.day_start_hour,
+            day_end: p.staffing.day_end_hour,
+        }
     }
 
     /// The same staff around the clock.
     pub fn constant(n: u32) -> Self {
-        Staffing { day: n, night: n, day_start: 0, day_end: 24 }
+        Staffing {
+            day: n,
+            night: n,
+            day_start: 0,
+            day_end: 24,
+        }
     }
 
     /// Staff on duty at `t`.
     pub fn at(&self, t: SimTime) -> u32 {
         let h = hour_of_day(t);
-        if h >= self.day_start && h < self.day_end { self.day } else { self.night }
+        if h >= self.day_start && h < self.day_end {
+            self.day
+        } else {
+            self.night
+        }
     }
 
     /// The next time after `t` at which the number on duty may change.
@@ -57,11 +71,16 @@ impl Staffing {
             return None;
         }
         let midnight = t - t % DAY;
-        [self.day_start, self.day_end, self.day_start + 24, self.day_end + 24]
-            .into_iter()
-            .map(|h| midnight + h as SimTime * HOUR)
-            .filter(|&c| c > t)
-            .min()
+        [
+            self.day_start,
+            self.day_end,
+            self.day_start + 24,
+            self.day_end + 24,
+        ]
+        .into_iter()
+        .map(|h| midnight + h as SimTime * HOUR)
+        .filter(|&c| c > t)
+        .min()
     }
 }
 
@@ -148,14 +167,16 @@ impl Responder {
 
     fn arrive(&mut self, ctx: &mut Ctx<'_>, mut rec: Box<IncidentRecord>) {
         if self.level == Level::District {
-            rec.department.get_or_insert(self.params.incident(rec.kind).department);
+            rec.department
+                .get_or_insert(self.params.incident(rec.kind).department);
         }
         match self.limit_hours(rec.severity) {
             Some(l) if l <= 0.0 && !rec.false_alarm => {
                 return self.escalate(ctx, rec, EscalationReason::Severity);
             }
             Some(l) if !rec.false_alarm => {
-                self.timers.push(ctx.now + hours(l), Timer::Deadline(rec.id));
+                self.timers
+                    .push(ctx.now + hours(l), Timer::Deadline(rec.id));
             }
             _ => {}
         }
@@ -172,7 +193,9 @@ impl Responder {
     fn start_work(&mut self, ctx: &mut Ctx<'_>) {
         let on_duty = self.staffing.at(ctx.now) as usize;
         while self.busy.len() < on_duty {
-            let Some((_, mut case)) = self.queue.pop_first() else { break };
+            let Some((_, mut case)) = self.queue.pop_first() else {
+                break;
+            };
             self.queued.remove(&case.rec.id);
             let rec = &mut case.rec;
             rec.acknowledged.get_or_insert(ctx.now);
@@ -204,8 +227,16 @@ impl Responder {
         }
     }
 
-    fn escalate(&mut self, ctx: &mut Ctx<'_>, mut rec: Box<IncidentRecord>, reason: EscalationReason) {
-        let esc = Some(Escalation { at: ctx.now, reason });
+    fn escalate(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        mut rec: Box<IncidentRecord>,
+        reason: EscalationReason,
+    ) {
+        let esc = Some(Escalation {
+            at: ctx.now,
+            reason,
+        });
         let dst = match self.level {
             Level::Micro => {
                 rec.to_street = esc;
@@ -219,7 +250,11 @@ impl Responder {
             }
             Level::District => unreachable!("the district level never escalates"),
         };
-        ctx.send(dst, self.params.engine.dispatch_latency_secs, Payload::Assign(rec));
+        ctx.send(
+            dst,
+            self.params.engine.dispatch_latency_secs,
+            Payload::Assign(rec),
+        );
     }
 
     fn close(&mut self, ctx: &mut Ctx<'_>, mut rec: Box<IncidentRecord>) {
@@ -228,9 +263,21 @@ impl Responder {
         if !rec.false_alarm {
             let target = hours(self.params.severity(rec.severity).target_hours).max(1) as f64;
             let took = (ctx.now - rec.created).max(1) as f64;
-            let score = if took <= target { 1.0 } else { (target / took) as f32 };
-            let shard = self.addresses.communities[rec.community as usize].shards[rec.building as usize];
-            ctx.send(shard, 0, Payload::Outcome { household: rec.household, score });
+            let score = if took <= target {
+                1.0
+            } else {
+                (target / took) as f32
+            };
+            let shard =
+                self.addresses.communities[rec.community as usize].shards[rec.building as usize];
+            ctx.send(
+                shard,
+                0,
+                Payload::Outcome {
+                    household: rec.household,
+                    score,
+                },
+            );
         }
         ctx.closed.push(*rec);
     }
@@ -298,6 +345,9 @@ impl Behaviour for Responder {
             .collect();
         self.queued.clear();
         open.sort_by_key(|r| r.id);
-        Final { open, ..Final::default() }
+        Final {
+            open,
+            ..Final::default()
+        }
     }
 }

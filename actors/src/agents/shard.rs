@@ -120,11 +120,20 @@ pub fn site_host(s: u32, site_points: u32, buildings: u32) -> u32 {
 
 impl Shard {
     /// The shard for building `building` of community `c`.
-    pub fn new(c: &Community, building: u32, platform: ActorId, params: Arc<Parameters>, seed: u64) -> Self {
+    pub fn new(
+        c: &Community,
+        building: u32,
+        platform: ActorId,
+        params: Arc<Parameters>,
+        seed: u64,
+    ) -> Self {
         let b = &c.buildings[building as usize];
         let ci = c.index;
         let hh_range = b.households.clone();
-        let res_start = c.households.get(hh_range.start as usize).map_or(0, |h| h.residents.start);
+        let res_start = c
+            .households
+            .get(hh_range.start as usize)
+            .map_or(0, |h| h.residents.start);
         let res_end = if hh_range.is_empty() {
             res_start
         } else {
@@ -152,7 +161,10 @@ impl Shard {
                 HouseholdState {
                     id: hh.id,
                     residents: hh.residents.clone(),
-                    elderly: hh.residents.clone().any(|r| c.residents[r as usize].age >= 60),
+                    elderly: hh
+                        .residents
+                        .clone()
+                        .any(|r| c.residents[r as usize].age >= 60),
                     rng: rng::stream(seed, ci, Stream::Household, h as u64),
                 }
             })
@@ -160,7 +172,10 @@ impl Shard {
         let n_buildings = c.buildings.len() as u32;
         let sites: Vec<SiteState> = (0..c.site_points)
             .filter(|&s| site_host(s, c.site_points, n_buildings) == building)
-            .map(|s| SiteState { id: s, rng: rng::stream(seed, ci, Stream::Site, s as u64) })
+            .map(|s| SiteState {
+                id: s,
+                rng: rng::stream(seed, ci, Stream::Site, s as u64),
+            })
             .collect();
         let mut shard = Shard {
             community: ci,
@@ -209,7 +224,10 @@ impl Shard {
                 rng: drng,
                 heartbeat_phase: phase,
                 failed_at: 0,
-                tally: DeviceTally { count: 1, ..DeviceTally::default() },
+                tally: DeviceTally {
+                    count: 1,
+                    ..DeviceTally::default()
+                },
             });
             shard.device_index.insert(d.id, local);
             match d.place {
@@ -260,12 +278,21 @@ impl Shard {
                         (70..=79, Some([a, _])) => a,
                         (_, Some([_, b])) => b,
                     };
-                    rate * if r.lives_alone { p.living_alone_factor } else { 1.0 }
+                    rate * if r.lives_alone {
+                        p.living_alone_factor
+                    } else {
+                        1.0
+                    }
                 }
                 (Source::Resident(i), RateBasis::Elderly80) => {
                     let r = &self.residents[i as usize];
                     if r.age >= 80 {
-                        p.rate * if r.lives_alone { p.living_alone_factor } else { 1.0 }
+                        p.rate
+                            * if r.lives_alone {
+                                p.living_alone_factor
+                            } else {
+                                1.0
+                            }
                     } else {
                         0.0
                     }
@@ -274,7 +301,11 @@ impl Shard {
                 (Source::Building, RateBasis::Building) => p.rate,
                 (Source::Building, RateBasis::Lift) => p.rate * self.lifts as f64,
                 (Source::Building, RateBasis::Basement) => {
-                    if self.basement { p.rate } else { 0.0 }
+                    if self.basement {
+                        p.rate
+                    } else {
+                        0.0
+                    }
                 }
                 (Source::Site(_), RateBasis::Site) => p.rate * self.site_rate_scale,
                 _ => 0.0,
@@ -304,7 +335,8 @@ impl Shard {
             return;
         }
         let wait = rng::exp(self.source_rng(src), YEAR as f64 / total);
-        self.timers.push(now + secs(wait).max(1), Timer::Arrival(src));
+        self.timers
+            .push(now + secs(wait).max(1), Timer::Arrival(src));
     }
 
     fn schedule_failure(&mut self, dev: u32, now: SimTime) {
@@ -321,7 +353,8 @@ impl Shard {
         let p = &self.params.devices[&d.kind];
         if p.false_alarms_per_year > 0.0 && !p.detects.is_empty() {
             let wait = rng::exp(&mut d.rng, YEAR as f64 / p.false_alarms_per_year);
-            self.timers.push(now + secs(wait).max(1), Timer::FalseAlarm(dev));
+            self.timers
+                .push(now + secs(wait).max(1), Timer::FalseAlarm(dev));
         }
     }
 
@@ -356,7 +389,10 @@ impl Shard {
         rec.building = self.building;
         // Who is concerned, and which devices watch the place.
         let (victim, household) = match src {
-            Source::Resident(i) => (Some(i), Some(self.residents[i as usize].household - self.hh_base)),
+            Source::Resident(i) => (
+                Some(i),
+                Some(self.residents[i as usize].household - self.hh_base),
+            ),
             Source::Household(h) => (None, Some(h)),
             Source::Building | Source::Site(_) => (None, None),
         };
@@ -532,7 +568,11 @@ impl Shard {
         let lr = self.params.satisfaction.learning_rate as f32;
         let nw = lr * self.params.satisfaction.neighbour_weight as f32;
         for r in &mut self.residents {
-            let w = if Some(r.household) == household { lr } else { nw };
+            let w = if Some(r.household) == household {
+                lr
+            } else {
+                nw
+            };
             r.satisfaction += w * (score - r.satisfaction);
         }
     }
@@ -585,7 +625,10 @@ impl Behaviour for Shard {
                 let d = &mut self.devices[dev as usize];
                 if d.status == DeviceStatus::Failed {
                     d.status = DeviceStatus::Offline;
-                    let payload = Payload::DeviceOffline { device: d.id, kind: d.kind };
+                    let payload = Payload::DeviceOffline {
+                        device: d.id,
+                        kind: d.kind,
+                    };
                     ctx.send(self.platform, 0, payload);
                 }
             }
@@ -596,7 +639,8 @@ impl Behaviour for Shard {
                     let detects = self.params.devices[&kind].detects.clone();
                     if let Some(&k) = detects.first() {
                         let id = self.new_id(ctx.me());
-                        let mut rec = IncidentRecord::new(id, k, self.params.incident(k).severity, ctx.now);
+                        let mut rec =
+                            IncidentRecord::new(id, k, self.params.incident(k).severity, ctx.now);
                         rec.false_alarm = true;
                         rec.community = self.community;
                         rec.building = self.building;
@@ -613,7 +657,10 @@ impl Behaviour for Shard {
     }
 
     fn finish(&mut self, now: SimTime) -> Final {
-        let mut f = Final { open: std::mem::take(&mut self.pending).into_values().collect(), ..Final::default() };
+        let mut f = Final {
+            open: std::mem::take(&mut self.pending).into_values().collect(),
+            ..Final::default()
+        };
         for r in &self.residents {
             let s = r.satisfaction as f64;
             f.all.add(s);

@@ -1,0 +1,384 @@
+//! Scenario files.
+//!
+//! A scenario names a community (or a district), the horizon and seed, and any parameter
+//! it changes from the embedded defaults:
+//!
+//! ```toml
+//! schema_version = 1
+//! name = "my estate"
+//! days = 365
+//! [community]
+//! name = "my estate"
+//! residents = 4000
+//! elderly_share = 0.22
+//! age = "old"
+//! region = "developed"
+//! [community.devices]
+//! smoke_detector = 1.0
+//! [parameters.incidents.fire]
+//! rate = 0.0005
+//! ```
+//!
+//! Reading is strict: unknown fields are rejected, and every problem is reported as
+//! `file:line: field: what was expected`.
+
+use civitas_twin::params::{FieldError, Parameters};
+use civitas_twin::spec::{CommunitySpec, DistrictSpec};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::Path;
+
+/// The scenario file format version this build reads and writes.
+pub const SCENARIO_SCHEMA_VERSION: u32 = 1;
+
+/// A problem with a scenario file. Always recoverable: fix the file and run again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioError {
+    /// The file (or preset name).
+    pub file: String,
+    /// 1-based line, when it could be located.
+    pub line: Option<usize>,
+    /// Dotted path of the field, when known.
+    pub field: Option<String>,
+    /// What was wrong and what was expected.
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+        }
+        write!(f, ": ")?;
+        if let Some(p) = &self.field {
+            write!(f, "{p}: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// A list of problems found in one file (validation reports them all at once).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioErrors(pub Vec<ScenarioError>);
+
+impl fmt::Display for ScenarioErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScenarioErrors {}
+impl std::error::Error for ScenarioError {}
+
+/// What a scenario simulates.
+#[derive(Debug, Clone, PartialEq)]
+pub enum World {
+    /// One community under one street office.
+    Community(CommunitySpec),
+    /// A district of communities under street offices.
+    District(DistrictSpec),
+}
+
+/// A validated scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    /// Display name.
+    pub name: String,
+    /// What it is for.
+    pub description: String,
+    /// Default seed (the command line can override it).
+    pub seed: u64,
+    /// Default horizon in days.
+    pub days: u32,
+    /// The community or district.
+    pub world: World,
+    /// All parameters: defaults with the scenario's overrides applied.
+    pub parameters: Parameters,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    schema_version: u32,
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default = "default_seed")]
+    seed: u64,
+    #[serde(default = "default_days")]
+    days: u32,
+    community: Option<CommunitySpec>,
+    district: Option<DistrictSpec>,
+    #[serde(default)]
+    parameters: toml::Table,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+fn default_days() -> u32 {
+    365
+}
+
+impl Scenario {
+    /// Reads and validates a scenario file.
+    pub fn from_path(path: &Path) -> Result<Scenario, ScenarioErrors> {
+        let name = path.display().to_string();
+        let src = std::fs::read_to_string(path).map_err(|e| {
+            ScenarioErrors(vec![ScenarioError {
+                file: name.clone(),
+                line: None,
+                field: None,
+                message: format!("cannot read the file: {e}"),
+            }])
+        })?;
+        Scenario::from_str(&src, &name)
+    }
+
+    /// Parses and validates scenario text; `file` names it in errors.
+    pub fn from_str(src: &str, file: &str) -> Result<Scenario, ScenarioErrors> {
+        let err = |line, field: Option<String>, message: String| ScenarioError {
+            file: file.to_string(),
+            line,
+            field,
+            message,
+        };
+        let raw: RawScenario = toml::from_str(src).map_err(|e| {
+            let line = e.span().map(|s| line_of(src, s.start));
+            // toml's message already names unknown fields and the expected ones.
+            let field = e.span().and_then(|s| key_at(src, s.start));
+            ScenarioErrors(vec![err(line, field, e.message().trim().to_string())])
+        })?;
+        let mut errors = Vec::new();
+        if raw.schema_version != SCENARIO_SCHEMA_VERSION {
+            errors.push(err(
+                locate(src, "schema_version"),
+                Some("schema_version".into()),
+                format!(
+                    "this build reads schema_version {SCENARIO_SCHEMA_VERSION}, found {}",
+                    raw.schema_version
+                ),
+            ));
+        }
+        if raw.days == 0 {
+            errors.push(err(
+                locate(src, "days"),
+                Some("days".into()),
+                "expected at least 1 day".into(),
+            ));
+        }
+        let world = match (raw.community, raw.district) {
+            (Some(c), None) => {
+                push_field_errors(&mut errors, src, file, "community", c.validate());
+                Some(World::Community(c))
+            }
+            (None, Some(d)) => {
+                push_field_errors(&mut errors, src, file, "district", d.validate());
+                Some(World::District(d))
+            }
+            (Some(_), Some(_)) => {
+                errors.push(err(
+                    locate(src, "district"),
+                    Some("district".into()),
+                    "expected either [community] or [district], not both".into(),
+                ));
+                None
+            }
+            (None, None) => {
+                errors.push(err(
+                    None,
+                    None,
+                    "expected a [community] or a [district] table describing what to simulate"
+                        .into(),
+                ));
+                None
+            }
+        };
+        let parameters = match merged_parameters(&raw.parameters) {
+            Ok(p) => {
+                push_field_errors(&mut errors, src, file, "parameters", p.validate());
+                Some(p)
+            }
+            Err(fe) => {
+                push_field_errors(&mut errors, src, file, "parameters", vec![fe]);
+                None
+            }
+        };
+        match (world, parameters) {
+            (Some(world), Some(parameters)) if errors.is_empty() => Ok(Scenario {
+                name: raw.name,
+                description: raw.description,
+                seed: raw.seed,
+                days: raw.days,
+                world,
+                parameters,
+            }),
+            _ => Err(ScenarioErrors(errors)),
+        }
+    }
+
+    /// Residents simulated.
+    pub fn residents(&self) -> u64 {
+        match &self.world {
+            World::Community(c) => c.residents as u64,
+            World::District(d) => d.residents as u64,
+        }
+    }
+}
+
+fn push_field_errors(
+    out: &mut Vec<ScenarioError>,
+    src: &str,
+    file: &str,
+    prefix: &str,
+    errs: Vec<FieldError>,
+) {
+    for e in errs {
+        let path = if e.path.is_empty() {
+            prefix.to_string()
+        } else {
+            format!("{prefix}.{}", e.path)
+        };
+        out.push(ScenarioError {
+            file: file.to_string(),
+            line: locate(src, &path),
+            field: Some(path),
+            message: e.message,
+        });
+    }
+}
+
+/// The default parameters with `overrides` merged in, key by key.
+fn merged_parameters(overrides: &toml::Table) -> Result<Parameters, FieldError> {
+    let mut base: toml::Table = toml::from_str(civitas_twin::params::DEFAULT_PARAMETERS_TOML)
+        .expect("embedded defaults parse");
+    merge(&mut base, overrides);
+    let de = toml::Value::Table(base);
+    serde_path_to_error::deserialize::<_, Parameters>(de).map_err(|e| FieldError {
+        path: e.path().to_string(),
+        message: e.into_inner().message().trim().to_string(),
+    })
+}
+
+fn merge(base: &mut toml::Table, over: &toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            _ => {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+/// 1-based line of byte offset `at`.
+fn line_of(src: &str, at: usize) -> usize {
+    src[..at.min(src.len())]
+        .bytes()
+        .filter(|&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// The dotted key of the line holding byte offset `at`, if it is a `key = value` line.
+fn key_at(src: &str, at: usize) -> Option<String> {
+    let target = line_of(src, at);
+    let mut table = String::new();
+    for (i, line) in src.lines().enumerate() {
+        let t = line.trim();
+        if let Some(h) = header(t) {
+            table = h;
+        }
+        if i + 1 == target {
+            if let Some(h) = header(t) {
+                return Some(h);
+            }
+            let key = t.split('=').next()?.trim();
+            if key.is_empty() || key.starts_with('#') || !t.contains('=') {
+                return None;
+            }
+            let key = key.trim_matches('"');
+            return Some(if table.is_empty() {
+                key.to_string()
+            } else {
+                format!("{table}.{key}")
+            });
+        }
+    }
+    None
+}
+
+fn header(t: &str) -> Option<String> {
+    let t = t.split('#').next()?.trim();
+    let inner = t
+        .strip_prefix("[[")
+        .and_then(|s| s.strip_suffix("]]"))
+        .or_else(|| t.strip_prefix('[')?.strip_suffix(']'))?;
+    Some(
+        inner
+            .split('.')
+            .map(|p| p.trim().trim_matches('"'))
+            .collect::<Vec<_>>()
+            .join("."),
+    )
+}
+
+/// The line where the field at dotted `path` is written, or the closest enclosing table.
+pub fn locate(src: &str, path: &str) -> Option<usize> {
+    let mut table = String::new();
+    let mut best: Option<(usize, usize)> = None; // (matched length, line)
+    for (i, line) in src.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with('#') || t.is_empty() {
+            continue;
+        }
+        let full = if let Some(h) = header(t) {
+            table = h.clone();
+            h
+        } else if let Some((k, _)) = t.split_once('=') {
+            let k = k
+                .trim()
+                .split('.')
+                .map(|p| p.trim().trim_matches('"'))
+                .collect::<Vec<_>>()
+                .join(".");
+            if table.is_empty() {
+                k
+            } else {
+                format!("{table}.{k}")
+            }
+        } else {
+            continue;
+        };
+        if full == path {
+            return Some(i + 1);
+        }
+        if path.starts_with(&format!("{full}.")) && best.is_none_or(|(l, _)| full.len() > l) {
+            best = Some((full.len(), i + 1));
+        }
+    }
+    best.map(|(_, l)| l)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locate_finds_keys_tables_and_dotted_keys() {
+        let src =
+            "name = 'x'\n[community]\nresidents = 3\n[parameters.incidents.fire]\nrate = -1\n";
+        assert_eq!(locate(src, "name"), Some(1));
+        assert_eq!(locate(src, "community.residents"), Some(3));
+        assert_eq!(locate(src, "parameters.incidents.fire.rate"), Some(5));
+        assert_eq!(locate(src, "parameters.incidents.fire.severity"), Some(4));
+        assert_eq!(locate(src, "parameters.engine.window_secs"), None);
+    }
+}

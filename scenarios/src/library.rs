@@ -1,0 +1,54 @@
+//! The preset library (`scenarios/library/*.toml`), embedded so a fresh binary can run
+//! and print them without the source tree.
+
+use crate::file::{Scenario, ScenarioErrors};
+
+/// A preset: its name (file stem) and text.
+pub struct Preset {
+    /// Name used on the command line, e.g. `default`.
+    pub name: &'static str,
+    /// One line on what it is.
+    pub summary: &'static str,
+    /// The file's text.
+    pub text: &'static str,
+}
+
+/// Every preset, default first.
+pub const PRESETS: &[Preset] = &[
+    Preset {
+        name: "default",
+        summary: "a Haishu-like community of about 4,000 residents in an older estate",
+        text: include_str!("../library/default.toml"),
+    },
+    Preset {
+        name: "old-small",
+        summary: "a small old estate: 1,200 residents, a third of them 60+, few sensors",
+        text: include_str!("../library/old-small.toml"),
+    },
+    Preset {
+        name: "new-large",
+        summary: "a large new estate: 12,000 residents in high-rises, sensors throughout",
+        text: include_str!("../library/new-large.toml"),
+    },
+    Preset {
+        name: "haishu-district",
+        summary: "a Haishu-like district: 8 street offices, 75 communities, 300,000 residents",
+        text: include_str!("../library/haishu-district.toml"),
+    },
+];
+
+/// The preset called `name`.
+pub fn preset(name: &str) -> Option<&'static Preset> {
+    PRESETS.iter().find(|p| p.name == name)
+}
+
+/// Loads a scenario from a path, or from a preset when `arg` names one and is not a file.
+pub fn load(arg: &str) -> Result<Scenario, ScenarioErrors> {
+    let path = std::path::Path::new(arg);
+    if !path.exists() {
+        if let Some(p) = preset(arg) {
+            return Scenario::from_str(p.text, &format!("preset {}", p.name));
+        }
+    }
+    Scenario::from_path(path)
+}

@@ -1,0 +1,81 @@
+//! Running a scenario: generate the world, assemble the actors, run the engine on a tokio
+//! runtime with the chosen number of worker threads.
+
+use crate::file::{Scenario, World};
+use civitas_actors::engine::{Engine, EngineError, RunResult};
+use civitas_actors::{SimClock, World as ActorWorld};
+use civitas_twin::generate::{generate_district, single_community_district};
+use civitas_twin::model::District;
+use civitas_twin::time::{DAY, SimTime};
+
+/// How to run a scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Seed for the world and every entity stream.
+    pub seed: u64,
+    /// Simulated horizon (s).
+    pub horizon: SimTime,
+    /// tokio worker threads.
+    pub workers: usize,
+}
+
+impl RunOptions {
+    /// The scenario's own seed and horizon, on `workers` threads.
+    pub fn from_scenario(s: &Scenario, workers: usize) -> Self {
+        RunOptions {
+            seed: s.seed,
+            horizon: s.days as SimTime * DAY,
+            workers,
+        }
+    }
+}
+
+/// Why a run failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// The tokio runtime could not be built (fatal; usually out of threads).
+    #[error("cannot start the runtime: {0}")]
+    Runtime(#[from] std::io::Error),
+    /// The engine stopped (fatal; see the inner error).
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+/// Builds the district a scenario describes.
+pub fn build_district(s: &Scenario, seed: u64) -> District {
+    match &s.world {
+        World::Community(c) => single_community_district(c, &s.parameters, seed),
+        World::District(d) => generate_district(d, &s.parameters, seed),
+    }
+}
+
+/// Runs `s` with `opts`, calling `progress(simulated_now)` after each window.
+pub fn run(
+    s: &Scenario,
+    opts: RunOptions,
+    progress: impl FnMut(SimTime) + Send,
+) -> Result<RunResult, RunError> {
+    let district = build_district(s, opts.seed);
+    run_district(&district, s, opts, progress)
+}
+
+/// Runs an already built district.
+pub fn run_district(
+    district: &District,
+    s: &Scenario,
+    opts: RunOptions,
+    progress: impl FnMut(SimTime) + Send,
+) -> Result<RunResult, RunError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(opts.workers.max(1))
+        .enable_time()
+        .build()?;
+    let world = ActorWorld::build(district, &s.parameters, opts.seed);
+    let window = s.parameters.engine.window_secs;
+    let result = rt.block_on(async move {
+        let engine = Engine::spawn(world, window, SimClock).await?;
+        engine.run(opts.horizon, progress).await
+    })?;
+    Ok(result)
+}

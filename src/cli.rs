@@ -1,0 +1,80 @@
+//! Command-line flags (clap derive). Parsed flags are checked and resolved in
+//! [`crate::commands`].
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Simulate smart communities: residents, devices, property firms, committees, street
+/// offices and district departments, with incidents handled through the three loops.
+#[derive(Debug, Parser)]
+#[command(name = "civitas", version, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run one scenario and write summary.json and incidents.csv.
+    Run(RunArgs),
+    /// Print, list or check scenario files.
+    #[command(subcommand)]
+    Scenario(ScenarioCommand),
+    /// Headline benchmark: events per second, wall time and peak memory on the presets.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// A scenario file, or the name of a preset (see `civitas scenario list`).
+    #[arg(default_value = "default")]
+    pub(crate) scenario: String,
+    /// Seed for the world and every random stream (default: the scenario's).
+    #[arg(long)]
+    pub(crate) seed: Option<u64>,
+    /// Simulated days (default: the scenario's).
+    #[arg(long, conflicts_with = "years")]
+    pub(crate) days: Option<u32>,
+    /// Simulated years of 365 days.
+    #[arg(long)]
+    pub(crate) years: Option<f64>,
+    /// Worker threads for the actors (results do not depend on it).
+    #[arg(long, default_value_t = 2)]
+    pub(crate) workers: usize,
+    /// Directory for summary.json and incidents.csv (default: out/<scenario name>).
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub(crate) quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ScenarioCommand {
+    /// Print the commented default scenario.
+    Default,
+    /// List the presets.
+    List,
+    /// Print a preset.
+    Show {
+        /// Preset name.
+        name: String,
+    },
+    /// Print every parameter with its default and source.
+    Params,
+    /// Check a scenario file and report every problem.
+    Check {
+        /// The file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BenchArgs {
+    /// Worker threads.
+    #[arg(long, default_value_t = 2)]
+    pub(crate) workers: usize,
+    /// Only the one-year default community (skip the district).
+    #[arg(long)]
+    pub(crate) quick: bool,
+}

@@ -1,0 +1,177 @@
+//! The subcommands: resolve flags, call the libraries, print and write results.
+
+use crate::cli::{BenchArgs, Cli, Command, RunArgs, ScenarioCommand};
+use anyhow::{Context, Result, bail};
+use civitas_scenarios::library::{self, PRESETS};
+use civitas_scenarios::runner::{self, RunOptions, build_district};
+use civitas_scenarios::summary::{Summary, write_incidents_csv};
+use civitas_scenarios::{Scenario, file::World};
+use civitas_twin::time::DAY;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
+use std::time::Instant;
+
+pub(crate) fn dispatch(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Run(a) => run(a),
+        Command::Scenario(c) => scenario(c),
+        Command::Bench(b) => bench(b),
+    }
+}
+
+fn load(arg: &str) -> Result<Scenario> {
+    library::load(arg).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn run(a: RunArgs) -> Result<()> {
+    if a.workers == 0 || a.workers > 256 {
+        bail!(
+            "--workers: expected a number from 1 to 256, found {}",
+            a.workers
+        );
+    }
+    let scenario = load(&a.scenario)?;
+    let days = match (a.days, a.years) {
+        (Some(0), _) => bail!("--days: expected at least 1 day, found 0"),
+        (Some(d), _) => d as u64,
+        (None, Some(y)) if !(y.is_finite() && y > 0.0 && y <= 200.0) => {
+            bail!("--years: expected a number of years above 0 and at most 200, found {y}")
+        }
+        (None, Some(y)) => ((y * 365.0).round() as u64).max(1),
+        (None, None) => scenario.days as u64,
+    };
+    let mut opts = RunOptions::from_scenario(&scenario, a.workers);
+    opts.horizon = days * DAY;
+    if let Some(s) = a.seed {
+        opts.seed = s;
+    }
+    let out = a
+        .out
+        .unwrap_or_else(|| PathBuf::from("out").join(&scenario.name));
+    std::fs::create_dir_all(&out)
+        .with_context(|| format!("cannot create output directory {}", out.display()))?;
+
+    let started = Instant::now();
+    let district = build_district(&scenario, opts.seed);
+    let bar = if a.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(days)
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} simulated day {pos}/{len} {wide_bar} {elapsed} (eta {eta})",
+        )
+        .expect("valid template"),
+    );
+    let result = runner::run_district(&district, &scenario, opts, |t| bar.set_position(t / DAY))?;
+    bar.finish_and_clear();
+    let wall = started.elapsed();
+
+    let summary = Summary::from_run(
+        &scenario.name,
+        opts.seed,
+        district.communities.len() as u64,
+        district.residents() as u64,
+        &scenario.parameters,
+        &result,
+    );
+    let json = out.join("summary.json");
+    std::fs::write(&json, summary.to_json())
+        .with_context(|| format!("cannot write {}", json.display()))?;
+    let csv = out.join("incidents.csv");
+    let f =
+        std::fs::File::create(&csv).with_context(|| format!("cannot write {}", csv.display()))?;
+    write_incidents_csv(std::io::BufWriter::new(f), &result.incidents)
+        .with_context(|| format!("cannot write {}", csv.display()))?;
+    if !a.quiet {
+        print!("{}", summary.render());
+        println!("\nwrote {} and {}", json.display(), csv.display());
+        eprintln!(
+            "wall time {:.2} s, {} events ({:.0} events/s), peak RSS {}",
+            wall.as_secs_f64(),
+            result.stats.events,
+            result.stats.events as f64 / wall.as_secs_f64().max(1e-9),
+            peak_rss().map_or("unknown".into(), |k| format!("{:.0} MB", k as f64 / 1024.0)),
+        );
+    }
+    Ok(())
+}
+
+fn scenario(c: ScenarioCommand) -> Result<()> {
+    match c {
+        ScenarioCommand::Default => print!("{}", PRESETS[0].text),
+        ScenarioCommand::List => {
+            for p in PRESETS {
+                println!("{:<18} {}", p.name, p.summary);
+            }
+        }
+        ScenarioCommand::Show { name } => match library::preset(&name) {
+            Some(p) => print!("{}", p.text),
+            None => {
+                let names: Vec<&str> = PRESETS.iter().map(|p| p.name).collect();
+                bail!(
+                    "no preset named {name:?}; expected one of: {}",
+                    names.join(", ")
+                )
+            }
+        },
+        ScenarioCommand::Params => print!("{}", civitas_twin::params::DEFAULT_PARAMETERS_TOML),
+        ScenarioCommand::Check { file } => {
+            let s = Scenario::from_path(&file).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let what = match &s.world {
+                World::Community(c) => format!("community of {} residents", c.residents),
+                World::District(d) => format!(
+                    "district of {} communities, {} residents",
+                    d.communities, d.residents
+                ),
+            };
+            println!(
+                "{}: ok — {:?}, {what}, {} days",
+                file.display(),
+                s.name,
+                s.days
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Peak resident set size of this process so far, in KiB (Linux).
+pub(crate) fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn bench(b: BenchArgs) -> Result<()> {
+    let mut cases = vec![("default", 365u64)];
+    if !b.quick {
+        cases.push(("haishu-district", 30));
+    }
+    println!(
+        "{:<18} {:>6} {:>10} {:>12} {:>14} {:>12} {:>10}",
+        "preset", "days", "residents", "events", "events/s", "wall s", "peak MB"
+    );
+    for (name, days) in cases {
+        let s = load(name)?;
+        let mut opts = RunOptions::from_scenario(&s, b.workers);
+        opts.horizon = days * DAY;
+        let t = Instant::now();
+        let district = build_district(&s, opts.seed);
+        let r = runner::run_district(&district, &s, opts, |_| {})?;
+        let wall = t.elapsed().as_secs_f64();
+        println!(
+            "{:<18} {:>6} {:>10} {:>12} {:>14.0} {:>12.2} {:>10.0}",
+            name,
+            days,
+            district.residents(),
+            r.stats.events,
+            r.stats.events as f64 / wall.max(1e-9),
+            wall,
+            peak_rss().unwrap_or(0) as f64 / 1024.0
+        );
+    }
+    println!("(wall time includes generating the world; peak RSS is the process's peak so far)");
+    Ok(())
+}
