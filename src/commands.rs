@@ -4,7 +4,6 @@ use crate::cli::{BenchArgs, Cli, Command, RunArgs, ScenarioCommand};
 use anyhow::{Context, Result, bail};
 use civitas_scenarios::library::{self, PRESETS};
 use civitas_scenarios::runner::{self, RunOptions, build_district};
-use civitas_scenarios::summary::{Summary, write_incidents_csv};
 use civitas_scenarios::{Scenario, file::World};
 use civitas_twin::time::DAY;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -52,7 +51,6 @@ fn run(a: RunArgs) -> Result<()> {
         .with_context(|| format!("cannot create output directory {}", out.display()))?;
 
     let started = Instant::now();
-    let district = build_district(&scenario, opts.seed);
     let bar = if a.quiet {
         ProgressBar::hidden()
     } else {
@@ -64,25 +62,15 @@ fn run(a: RunArgs) -> Result<()> {
         )
         .expect("valid template"),
     );
-    let result = runner::run_district(&district, &scenario, opts, |t| bar.set_position(t / DAY))?;
+    let outputs = runner::run_outputs(&scenario, opts, |t| bar.set_position(t / DAY))?;
     bar.finish_and_clear();
     let wall = started.elapsed();
-
-    let summary = Summary::from_run(
-        &scenario.name,
-        opts.seed,
-        district.communities.len() as u64,
-        district.residents() as u64,
-        &scenario.parameters,
-        &result,
-    );
+    let (summary, result) = (&outputs.summary, &outputs.result);
     let json = out.join("summary.json");
     std::fs::write(&json, summary.to_json())
         .with_context(|| format!("cannot write {}", json.display()))?;
     let csv = out.join("incidents.csv");
-    let f =
-        std::fs::File::create(&csv).with_context(|| format!("cannot write {}", csv.display()))?;
-    write_incidents_csv(std::io::BufWriter::new(f), &result.incidents)
+    std::fs::write(&csv, &outputs.incidents_csv)
         .with_context(|| format!("cannot write {}", csv.display()))?;
     if !a.quiet {
         print!("{}", summary.render());

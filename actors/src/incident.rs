@@ -10,8 +10,10 @@ use civitas_twin::time::SimTime;
 pub enum EscalationReason {
     /// Its severity sends it up at once (critical incidents).
     Severity,
-    /// The level's time limit passed before it closed.
+    /// The level's time limit passed while it was being handled.
     TimeLimit,
+    /// The level's time limit passed while it waited for free staff.
+    Unanswered,
     /// The level's queue was full.
     QueueFull,
     /// The level handled it and could not close it (needs powers it lacks).
@@ -24,6 +26,7 @@ impl EscalationReason {
         match self {
             EscalationReason::Severity => "severity",
             EscalationReason::TimeLimit => "time_limit",
+            EscalationReason::Unanswered => "unanswered",
             EscalationReason::QueueFull => "queue_full",
             EscalationReason::BeyondCapacity => "beyond_capacity",
         }

@@ -261,10 +261,50 @@ fn merged_parameters(overrides: &toml::Table) -> Result<Parameters, FieldError> 
         .expect("embedded defaults parse");
     merge(&mut base, overrides);
     let de = toml::Value::Table(base);
-    serde_path_to_error::deserialize::<_, Parameters>(de).map_err(|e| FieldError {
-        path: e.path().to_string(),
-        message: e.into_inner().message().trim().to_string(),
+    serde_path_to_error::deserialize::<_, Parameters>(de).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.into_inner().message().trim().to_string();
+        FieldError {
+            path: name_map_keys(&path, &message, overrides),
+            message,
+        }
     })
+}
+
+/// serde_path_to_error writes `?` for map keys that are enums (incident and device
+/// kinds, severities). The defaults are valid, so the offending key is in the scenario's
+/// overrides: find the one that holds the rest of the path (or that the message names).
+fn name_map_keys(path: &str, message: &str, overrides: &toml::Table) -> String {
+    let Some((prefix, rest)) = path.split_once(".?") else {
+        return path.to_string();
+    };
+    let rest = rest.trim_start_matches('.');
+    let mut table = Some(overrides);
+    for part in prefix.split('.') {
+        table = table.and_then(|t| t.get(part)).and_then(|v| v.as_table());
+    }
+    let Some(table) = table else {
+        return path.to_string();
+    };
+    let holds = |v: &toml::Value| {
+        let mut cur = Some(v);
+        for part in rest.split('.').filter(|p| !p.is_empty()) {
+            cur = cur.and_then(|c| c.as_table()).and_then(|t| t.get(part));
+        }
+        cur.is_some()
+    };
+    let found = table.iter().find(|(k, v)| {
+        if rest.is_empty() {
+            message.contains(&format!("`{k}`"))
+        } else {
+            holds(v)
+        }
+    });
+    match found {
+        Some((k, _)) if rest.is_empty() => format!("{prefix}.{k}"),
+        Some((k, _)) => format!("{prefix}.{k}.{rest}"),
+        None => path.to_string(),
+    }
 }
 
 fn merge(base: &mut toml::Table, over: &toml::Table) {

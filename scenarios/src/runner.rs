@@ -79,3 +79,40 @@ pub fn run_district(
     })?;
     Ok(result)
 }
+
+/// A run's result files, ready to write.
+#[derive(Debug, Clone)]
+pub struct Outputs {
+    /// The KPIs (`summary.json`).
+    pub summary: crate::summary::Summary,
+    /// The incident table (`incidents.csv`), as bytes.
+    pub incidents_csv: Vec<u8>,
+    /// The raw result.
+    pub result: RunResult,
+}
+
+/// Runs `s` and produces its result files.
+pub fn run_outputs(
+    s: &Scenario,
+    opts: RunOptions,
+    progress: impl FnMut(SimTime) + Send,
+) -> Result<Outputs, RunError> {
+    let district = build_district(s, opts.seed);
+    let result = run_district(&district, s, opts, progress)?;
+    let summary = crate::summary::Summary::from_run(
+        &s.name,
+        opts.seed,
+        district.communities.len() as u64,
+        district.residents() as u64,
+        &s.parameters,
+        &result,
+    );
+    let mut incidents_csv = Vec::new();
+    crate::summary::write_incidents_csv(&mut incidents_csv, &result.incidents)
+        .expect("writing CSV to memory cannot fail");
+    Ok(Outputs {
+        summary,
+        incidents_csv,
+        result,
+    })
+}

@@ -282,11 +282,12 @@ impl Responder {
         ctx.closed.push(*rec);
     }
 
-    fn take(&mut self, id: u64) -> Option<Box<IncidentRecord>> {
+    /// Removes a case wherever it is; says whether it was still waiting.
+    fn take(&mut self, id: u64) -> Option<(Box<IncidentRecord>, bool)> {
         if let Some(key) = self.queued.remove(&id) {
-            return self.queue.remove(&key).map(|c| c.rec);
+            return self.queue.remove(&key).map(|c| (c.rec, true));
         }
-        self.busy.remove(&id).map(|c| c.rec)
+        self.busy.remove(&id).map(|c| (c.rec, false))
     }
 }
 
@@ -325,8 +326,13 @@ impl Behaviour for Responder {
                 self.start_work(ctx);
             }
             Timer::Deadline(id) => {
-                if let Some(rec) = self.take(id) {
-                    self.escalate(ctx, rec, EscalationReason::TimeLimit);
+                if let Some((rec, waiting)) = self.take(id) {
+                    let reason = if waiting {
+                        EscalationReason::Unanswered
+                    } else {
+                        EscalationReason::TimeLimit
+                    };
+                    self.escalate(ctx, rec, reason);
                     self.start_work(ctx);
                 }
             }

@@ -1,0 +1,151 @@
+use civitas_scenarios::Scenario;
+
+fn error_of(text: &str) -> String {
+    match Scenario::from_str(text, "bad.toml") {
+        Ok(_) => panic!("expected an error for:\n{text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+const GOOD: &str = "schema_version = 1\nname = \"x\"\n[community]\nname = \"c\"\nresidents = 100\nelderly_share = 0.2\nage = \"old\"\nregion = \"developed\"\n";
+
+#[test]
+fn the_good_base_parses() {
+    assert!(Scenario::from_str(GOOD, "good.toml").is_ok());
+}
+
+#[test]
+fn malformed_toml_names_file_and_line() {
+    let e = error_of("schema_version = 1\nname = \n");
+    assert!(e.starts_with("bad.toml:2:"), "{e}");
+}
+
+#[test]
+fn an_unknown_field_is_rejected_with_its_path_and_line() {
+    let e = error_of(&GOOD.replace("residents = 100", "residnets = 100"));
+    assert!(
+        e.starts_with("bad.toml:5: community.residnets: unknown field `residnets`"),
+        "{e}"
+    );
+    assert!(
+        e.contains("residents"),
+        "the message lists what was expected: {e}"
+    );
+}
+
+#[test]
+fn an_unknown_top_level_field_is_rejected() {
+    let e = error_of(&format!("colour = \"red\"\n{GOOD}"));
+    assert!(
+        e.starts_with("bad.toml:1: colour: unknown field `colour`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_negative_rate_names_the_field_and_what_was_expected() {
+    let e = error_of(&format!("{GOOD}[parameters.incidents.fire]\nrate = -0.5\n"));
+    assert_eq!(
+        e,
+        "bad.toml:10: parameters.incidents.fire.rate: expected a number ≥ 0, found -0.5"
+    );
+}
+
+#[test]
+fn an_unknown_device_kind_is_rejected() {
+    let e = error_of(&format!(
+        "{GOOD}[community.devices]\nsmoke_detektor = 1.0\n"
+    ));
+    assert!(
+        e.starts_with(
+            "bad.toml:10: community.devices.smoke_detektor: unknown variant `smoke_detektor`"
+        ),
+        "{e}"
+    );
+    assert!(
+        e.contains("smoke_detector"),
+        "the message lists the kinds: {e}"
+    );
+}
+
+#[test]
+fn an_unknown_parameter_is_rejected_with_its_path() {
+    let e = error_of(&format!("{GOOD}[parameters.engine]\nwindow_seconds = 30\n"));
+    assert!(e.contains("parameters.engine"), "{e}");
+    assert!(e.contains("unknown field `window_seconds`"), "{e}");
+    assert!(e.starts_with("bad.toml:10:"), "{e}");
+}
+
+#[test]
+fn a_parameter_of_the_wrong_type_is_rejected() {
+    let e = error_of(&format!(
+        "{GOOD}[parameters.incidents.fire]\nseverity = \"dire\"\n"
+    ));
+    assert!(e.contains("parameters.incidents.fire.severity"), "{e}");
+    assert!(e.contains("unknown variant `dire`"), "{e}");
+}
+
+#[test]
+fn out_of_range_values_are_all_reported_at_once() {
+    let text = GOOD.replace("elderly_share = 0.2", "elderly_share = 1.5")
+        + "[community.devices]\nsmoke_detector = 2.0\n[parameters.satisfaction]\ninitial = -1.0\n";
+    let e = error_of(&text);
+    let lines: Vec<&str> = e.lines().collect();
+    assert_eq!(lines.len(), 3, "{e}");
+    assert_eq!(
+        lines[0],
+        "bad.toml:6: community.elderly_share: expected a share between 0 and 1, found 1.5"
+    );
+    assert_eq!(
+        lines[1],
+        "bad.toml:10: community.devices.smoke_detector: expected a share between 0 and 1, found 2"
+    );
+    assert_eq!(
+        lines[2],
+        "bad.toml:12: parameters.satisfaction.initial: expected a share between 0 and 1, found -1"
+    );
+}
+
+#[test]
+fn a_scenario_needs_exactly_one_world() {
+    let e = error_of("schema_version = 1\nname = \"x\"\n");
+    assert!(e.contains("expected a [community] or a [district]"), "{e}");
+}
+
+#[test]
+fn a_wrong_schema_version_is_rejected() {
+    let e = error_of(&GOOD.replace("schema_version = 1", "schema_version = 9"));
+    assert_eq!(
+        e,
+        "bad.toml:1: schema_version: this build reads schema_version 1, found 9"
+    );
+}
+
+#[test]
+fn a_missing_file_is_an_error_not_a_panic() {
+    let e = Scenario::from_path(std::path::Path::new("/nonexistent/x.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("/nonexistent/x.toml: cannot read the file"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_zero_sized_community_is_rejected() {
+    let e = error_of(&GOOD.replace("residents = 100", "residents = 0"));
+    assert_eq!(
+        e,
+        "bad.toml:5: community.residents: expected a whole number from 1 to 2000000, found 0"
+    );
+}
+
+#[test]
+fn an_unknown_incident_kind_in_parameters_is_rejected() {
+    let e = error_of(&format!("{GOOD}[parameters.incidents.fyre]\nrate = 1.0\n"));
+    assert!(
+        e.starts_with("bad.toml:9: parameters.incidents.fyre: unknown variant `fyre`"),
+        "{e}"
+    );
+}
