@@ -36,7 +36,7 @@ pub(crate) struct RunArgs {
     #[arg(long, conflicts_with = "years")]
     pub(crate) days: Option<u32>,
     /// Simulated years of 365 days.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub(crate) years: Option<f64>,
     /// Worker threads for the actors (results do not depend on it).
     #[arg(long, default_value_t = 2)]

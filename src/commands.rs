@@ -62,7 +62,8 @@ fn run(a: RunArgs) -> Result<()> {
         )
         .expect("valid template"),
     );
-    let outputs = runner::run_outputs(&scenario, opts, |t| bar.set_position(t / DAY))?;
+    let ticker = bar.clone();
+    let outputs = runner::run_outputs(&scenario, opts, move |t| ticker.set_position(t / DAY))?;
     bar.finish_and_clear();
     let wall = started.elapsed();
     let (summary, result) = (&outputs.summary, &outputs.result);

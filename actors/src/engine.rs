@@ -285,7 +285,7 @@ impl<C: Clock> Engine<C> {
         let end = start + self.window;
         let mut msgs = self.pending.remove(&start).unwrap_or_default();
         self.stats.messages += msgs.len() as u64;
-        msgs.sort_by(|a, b| (a.dst, a.key()).cmp(&(b.dst, b.key())));
+        msgs.sort_by_key(|m| (m.dst, m.key()));
         let mut inboxes: BTreeMap<u32, Vec<Envelope>> = BTreeMap::new();
         for m in msgs {
             inboxes.entry(m.dst.0).or_default().push(m);

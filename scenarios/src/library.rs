@@ -45,10 +45,10 @@ pub fn preset(name: &str) -> Option<&'static Preset> {
 /// Loads a scenario from a path, or from a preset when `arg` names one and is not a file.
 pub fn load(arg: &str) -> Result<Scenario, ScenarioErrors> {
     let path = std::path::Path::new(arg);
-    if !path.exists() {
-        if let Some(p) = preset(arg) {
-            return Scenario::from_str(p.text, &format!("preset {}", p.name));
-        }
+    if !path.exists()
+        && let Some(p) = preset(arg)
+    {
+        return Scenario::from_str(p.text, &format!("preset {}", p.name));
     }
     Scenario::from_path(path)
 }

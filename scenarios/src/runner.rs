@@ -40,6 +40,9 @@ pub enum RunError {
     /// The engine stopped (fatal; see the inner error).
     #[error(transparent)]
     Engine(#[from] EngineError),
+    /// The engine task panicked (fatal; a bug).
+    #[error("the engine task failed: {0}")]
+    Join(String),
 }
 
 /// Builds the district a scenario describes.
@@ -54,7 +57,7 @@ pub fn build_district(s: &Scenario, seed: u64) -> District {
 pub fn run(
     s: &Scenario,
     opts: RunOptions,
-    progress: impl FnMut(SimTime) + Send,
+    progress: impl FnMut(SimTime) + Send + 'static,
 ) -> Result<RunResult, RunError> {
     let district = build_district(s, opts.seed);
     run_district(&district, s, opts, progress)
@@ -65,7 +68,7 @@ pub fn run_district(
     district: &District,
     s: &Scenario,
     opts: RunOptions,
-    progress: impl FnMut(SimTime) + Send,
+    progress: impl FnMut(SimTime) + Send + 'static,
 ) -> Result<RunResult, RunError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(opts.workers.max(1))
@@ -73,9 +76,17 @@ pub fn run_district(
         .build()?;
     let world = ActorWorld::build(district, &s.parameters, opts.seed);
     let window = s.parameters.engine.window_secs;
+    // The engine loop runs as a task on the runtime, beside the actors, so that with
+    // one worker no window needs a wake-up across threads (measured: 3.3 s → see
+    // docs/ARCHITECTURE.md for the district figures).
     let result = rt.block_on(async move {
-        let engine = Engine::spawn(world, window, SimClock).await?;
-        engine.run(opts.horizon, progress).await
+        let task = tokio::spawn(async move {
+            let engine = Engine::spawn(world, window, SimClock).await?;
+            engine.run(opts.horizon, progress).await
+        });
+        task.await
+            .map_err(|e| RunError::Join(e.to_string()))?
+            .map_err(RunError::from)
     })?;
     Ok(result)
 }
@@ -95,7 +106,7 @@ pub struct Outputs {
 pub fn run_outputs(
     s: &Scenario,
     opts: RunOptions,
-    progress: impl FnMut(SimTime) + Send,
+    progress: impl FnMut(SimTime) + Send + 'static,
 ) -> Result<Outputs, RunError> {
     let district = build_district(s, opts.seed);
     let result = run_district(&district, s, opts, progress)?;

@@ -219,11 +219,12 @@ impl Responder {
             self.timers.push(done, Timer::Done(rec.id));
             self.busy.insert(rec.id, case);
         }
-        if !self.queue.is_empty() && !self.shift_timer {
-            if let Some(t) = self.staffing.next_change(ctx.now) {
-                self.timers.push(t, Timer::Shift);
-                self.shift_timer = true;
-            }
+        if !self.queue.is_empty()
+            && !self.shift_timer
+            && let Some(t) = self.staffing.next_change(ctx.now)
+        {
+            self.timers.push(t, Timer::Shift);
+            self.shift_timer = true;
         }
     }
 
@@ -257,6 +258,7 @@ impl Responder {
         );
     }
 
+    #[allow(clippy::boxed_local)] // the box arrived in a message; unboxing would copy it
     fn close(&mut self, ctx: &mut Ctx<'_>, mut rec: Box<IncidentRecord>) {
         rec.closed = Some(ctx.now);
         rec.closed_level = Some(self.level);

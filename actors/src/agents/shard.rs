@@ -300,13 +300,7 @@ impl Shard {
                 (Source::Household(_), RateBasis::Household) => p.rate,
                 (Source::Building, RateBasis::Building) => p.rate,
                 (Source::Building, RateBasis::Lift) => p.rate * self.lifts as f64,
-                (Source::Building, RateBasis::Basement) => {
-                    if self.basement {
-                        p.rate
-                    } else {
-                        0.0
-                    }
-                }
+                (Source::Building, RateBasis::Basement) if self.basement => p.rate,
                 (Source::Site(_), RateBasis::Site) => p.rate * self.site_rate_scale,
                 _ => 0.0,
             };
@@ -450,16 +444,16 @@ impl Shard {
                 let rr = &mut self.residents[i as usize];
                 if can_call && rng::chance(&mut rr.rng, p.victim_can_call) {
                     let t = now + notice(&mut rr.rng, p.notice_hours);
-                    if let Some((delay, by)) = self.channel(Reporter::Resident(i)) {
+                    if let Some((delay, by)) = self.channel(i) {
                         consider(t + delay, by, None);
                     }
                 } else if !lives_alone {
                     // Someone at home finds them and reports.
                     let t = now + notice(&mut self.residents[i as usize].rng, p.notice_hours);
-                    if let Some(other) = self.pick_reporter(Source::Household(hh), Some(i)) {
-                        if let Some((delay, by)) = self.channel(Reporter::Resident(other)) {
-                            consider(t + delay, by, None);
-                        }
+                    if let Some(other) = self.pick_reporter(Source::Household(hh), Some(i))
+                        && let Some((delay, by)) = self.channel(other)
+                    {
+                        consider(t + delay, by, None);
                     }
                 } else {
                     let t = now + notice(&mut self.residents[i as usize].rng, p.found_alone_hours);
@@ -468,10 +462,10 @@ impl Shard {
             }
             _ => {
                 let t = now + notice(self.source_rng(src), p.notice_hours);
-                if let Some(reporter) = self.pick_reporter(src, None) {
-                    if let Some((delay, by)) = self.channel(Reporter::Resident(reporter)) {
-                        consider(t + delay, by, None);
-                    }
+                if let Some(reporter) = self.pick_reporter(src, None)
+                    && let Some((delay, by)) = self.channel(reporter)
+                {
+                    consider(t + delay, by, None);
                 }
             }
         }
@@ -524,8 +518,7 @@ impl Shard {
     }
 
     /// The channel a resident uses and how long the report takes to reach the platform.
-    fn channel(&mut self, who: Reporter) -> Option<(SimTime, DetectedBy)> {
-        let Reporter::Resident(i) = who;
+    fn channel(&mut self, i: u32) -> Option<(SimTime, DetectedBy)> {
         let ch = &self.params.channels;
         let r = &mut self.residents[i as usize];
         let by = if ch.app && r.uses_app {
@@ -576,10 +569,6 @@ impl Shard {
             r.satisfaction += w * (score - r.satisfaction);
         }
     }
-}
-
-enum Reporter {
-    Resident(u32),
 }
 
 impl Behaviour for Shard {

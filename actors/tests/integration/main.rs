@@ -1,0 +1,36 @@
+//! Integration tests of civitas-actors: the engine over a generated world.
+
+mod clocks;
+mod engine;
+
+use civitas_actors::World;
+use civitas_twin::generate::single_community_district;
+use civitas_twin::kinds::{DeviceKind, EstateAge, Region};
+use civitas_twin::model::District;
+use civitas_twin::params::Parameters;
+use civitas_twin::spec::CommunitySpec;
+
+pub(crate) fn district(residents: u32, seed: u64) -> (District, Parameters) {
+    let p = Parameters::default();
+    let spec = CommunitySpec {
+        name: "t".into(),
+        residents,
+        elderly_share: 0.25,
+        age: EstateAge::Old,
+        region: Region::Developed,
+        devices: [
+            (DeviceKind::SmokeDetector, 1.0),
+            (DeviceKind::VideoSurveillance, 1.0),
+            (DeviceKind::ElderlyWearable, 0.5),
+        ]
+        .into_iter()
+        .collect(),
+        investors: Default::default(),
+    };
+    (single_community_district(&spec, &p, seed), p)
+}
+
+pub(crate) fn world(residents: u32, seed: u64) -> (World, Parameters) {
+    let (d, p) = district(residents, seed);
+    (World::build(&d, &p, seed), p)
+}

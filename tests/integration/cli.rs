@@ -1,0 +1,155 @@
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn civitas(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_civitas"))
+        .args(args)
+        .output()
+        .expect("civitas runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn run_prints_a_summary_and_writes_summary_json_and_incidents_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    let o = civitas(&[
+        "run",
+        "default",
+        "--days",
+        "20",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("incidents "), "{text}");
+    assert!(text.contains("detection"), "{text}");
+    assert!(text.contains("satisfaction"), "{text}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["days"], 20.0);
+    let csv = std::fs::read_to_string(out.join("incidents.csv")).unwrap();
+    assert!(csv.starts_with("id,kind,severity,false_alarm,"));
+    assert!(csv.lines().count() > 10);
+}
+
+#[test]
+fn run_is_identical_on_one_and_two_workers_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    let b = dir.path().join("b");
+    for (d, w) in [(&a, "1"), (&b, "2")] {
+        let o = civitas(&[
+            "run",
+            "old-small",
+            "--days",
+            "30",
+            "--seed",
+            "5",
+            "--workers",
+            w,
+            "-q",
+            "--out",
+            d.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(o.stdout.is_empty(), "--quiet prints nothing");
+    }
+    for f in ["summary.json", "incidents.csv"] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn bad_flags_are_rejected_with_a_clear_message() {
+    for (args, expect) in [
+        (
+            vec!["run", "default", "--workers", "0"],
+            "--workers: expected a number from 1 to 256, found 0",
+        ),
+        (
+            vec!["run", "default", "--days", "0"],
+            "--days: expected at least 1 day, found 0",
+        ),
+        (
+            vec!["run", "default", "--years", "-1"],
+            "--years: expected a number of years above 0",
+        ),
+        (
+            vec!["run", "default", "--days", "3", "--years", "1"],
+            "cannot be used with",
+        ),
+        (
+            vec!["run", "default", "--seed", "x"],
+            "invalid value 'x' for '--seed <SEED>'",
+        ),
+        (
+            vec!["run", "no-such-scenario"],
+            "no-such-scenario: cannot read the file",
+        ),
+        (
+            vec!["scenario", "show", "nope"],
+            "no preset named \"nope\"; expected one of: default",
+        ),
+    ] {
+        let o = civitas(&args);
+        assert!(!o.status.success(), "{args:?} should fail");
+        assert!(stderr(&o).contains(expect), "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{args:?} panicked");
+    }
+}
+
+#[test]
+fn scenario_default_prints_a_valid_scenario_that_check_accepts() {
+    let o = civitas(&["scenario", "default"]);
+    assert!(o.status.success());
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("mine.toml");
+    std::fs::write(&f, &o.stdout).unwrap();
+    let c = civitas(&["scenario", "check", f.to_str().unwrap()]);
+    assert!(c.status.success(), "{}", stderr(&c));
+    assert!(stdout(&c).contains(": ok"));
+    assert_eq!(
+        o.stdout,
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/library/default.toml"))
+            .unwrap()
+    );
+}
+
+#[test]
+fn scenario_check_reports_the_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("bad.toml");
+    std::fs::write(&f, "schema_version = 1\nname = \"x\"\n[community]\nname = \"c\"\nresidents = -4\nelderly_share = 0.2\nage = \"old\"\nregion = \"developed\"\n").unwrap();
+    let c = civitas(&["scenario", "check", f.to_str().unwrap()]);
+    assert!(!c.status.success());
+    let e = stderr(&c);
+    assert!(
+        e.contains(&format!("{}:5: community.residents:", f.display())),
+        "{e}"
+    );
+}
+
+#[test]
+fn scenario_list_and_params_print_the_library() {
+    let l = stdout(&civitas(&["scenario", "list"]));
+    for name in ["default", "old-small", "new-large", "haishu-district"] {
+        assert!(l.contains(name), "{l}");
+    }
+    let p = stdout(&civitas(&["scenario", "params"]));
+    assert!(p.contains("[incidents.elderly_fall]"));
+    assert!(p.contains("Kang et al. 2022"));
+}

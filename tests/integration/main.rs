@@ -1,0 +1,3 @@
+//! Integration tests of the `civitas` command line.
+
+mod cli;
