@@ -22,6 +22,7 @@ fn load(arg: &str) -> Result<Scenario> {
     library::load(arg).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
+#[allow(clippy::disallowed_methods)] // times the run for the terminal, never for results
 fn run(a: RunArgs) -> Result<()> {
     if a.workers == 0 || a.workers > 256 {
         bail!(
@@ -133,6 +134,7 @@ pub(crate) fn peak_rss() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+#[allow(clippy::disallowed_methods)] // a benchmark measures wall time
 fn bench(b: BenchArgs) -> Result<()> {
     let mut cases = vec![("default", 365u64)];
     if !b.quick {

@@ -3,6 +3,7 @@ use civitas_actors::{Engine, SimClock, WallClock};
 use civitas_twin::time::DAY;
 
 #[tokio::test(start_paused = true)]
+#[allow(clippy::disallowed_methods)] // reads paused tokio time to check the pacing
 async fn the_wall_clock_runs_the_same_actors_to_the_same_result() {
     let (w1, p) = world(1500, 4);
     let (w2, _) = world(1500, 4);
@@ -27,6 +28,7 @@ async fn the_wall_clock_runs_the_same_actors_to_the_same_result() {
 }
 
 #[tokio::test(start_paused = true)]
+#[allow(clippy::disallowed_methods)] // reads paused tokio time to check the pacing
 async fn the_wall_clock_waits_for_each_window() {
     let (w, p) = world(800, 2);
     let mut e = Engine::spawn(w, p.engine.window_secs, WallClock::new(1.0))
