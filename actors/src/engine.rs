@@ -55,6 +55,8 @@ pub enum EngineError {
 /// Counters of what the engine did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct EngineStats {
+    /// ractor actors hosting the behaviours.
+    pub actors: u64,
     /// Windows processed (empty ones are skipped and not counted).
     pub windows: u64,
     /// Actor activations (one ractor message and one reply each).
@@ -213,7 +215,7 @@ impl<C: Clock> Engine<C> {
             pending: BTreeMap::new(),
             replies: rx,
             closed: Vec::new(),
-            stats: EngineStats::default(),
+            stats: EngineStats { actors: n as u64, ..EngineStats::default() },
         })
     }
 

@@ -119,6 +119,8 @@ pub struct DeviceSummary {
 /// Engine counters (deterministic; wall time is reported elsewhere).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct EngineCounts {
+    /// ractor actors (building shards and organizations).
+    pub actors: u64,
     /// Events handled (timers + messages).
     pub events: u64,
     /// Messages between actors.
@@ -365,6 +367,7 @@ impl Summary {
             );
         }
         s.engine = EngineCounts {
+            actors: r.stats.actors,
             events: r.stats.events,
             messages: r.stats.messages,
             windows: r.stats.windows,

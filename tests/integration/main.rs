@@ -1,3 +1,4 @@
 //! Integration tests of the `civitas` command line.
 
 mod cli;
+mod tidy;
