@@ -215,7 +215,10 @@ impl<C: Clock> Engine<C> {
             pending: BTreeMap::new(),
             replies: rx,
             closed: Vec::new(),
-            stats: EngineStats { actors: n as u64, ..EngineStats::default() },
+            stats: EngineStats {
+                actors: n as u64,
+                ..EngineStats::default()
+            },
         })
     }
 

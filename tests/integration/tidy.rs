@@ -15,10 +15,21 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn every_crate_and_module_opens_with_a_doc_comment() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
-    for dir in ["src", "twin/src", "actors/src", "scenarios/src", "benches/src", "benches/benches"] {
+    for dir in [
+        "src",
+        "twin/src",
+        "actors/src",
+        "scenarios/src",
+        "benches/src",
+        "benches/benches",
+    ] {
         rust_files(&root.join(dir), &mut files);
     }
-    for t in ["tests/integration/main.rs", "actors/tests/integration/main.rs", "scenarios/tests/integration/main.rs"] {
+    for t in [
+        "tests/integration/main.rs",
+        "actors/tests/integration/main.rs",
+        "scenarios/tests/integration/main.rs",
+    ] {
         files.push(root.join(t));
     }
     assert!(files.len() > 20);
@@ -31,7 +42,10 @@ fn every_crate_and_module_opens_with_a_doc_comment() {
         })
         .map(|f| f.strip_prefix(root).unwrap().display().to_string())
         .collect();
-    assert!(missing.is_empty(), "files without a //! opening: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "files without a //! opening: {missing:?}"
+    );
 }
 
 #[test]
@@ -47,6 +61,9 @@ fn one_integration_test_binary_per_crate() {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .filter(|n| n.ends_with(".rs"))
             .collect();
-        assert!(top.is_empty(), "{krate}/tests has top-level test files {top:?}; put them under tests/integration/");
+        assert!(
+            top.is_empty(),
+            "{krate}/tests has top-level test files {top:?}; put them under tests/integration/"
+        );
     }
 }

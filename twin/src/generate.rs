@@ -15,9 +15,6 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 use std::collections::BTreeMap;
 
-/// Residents per site point (gate or car-park section) for site-scope devices.
-pub const RESIDENTS_PER_SITE_POINT: u32 = 500;
-
 /// Builds one community from its spec.
 pub fn generate_community(
     spec: &CommunitySpec,
@@ -83,6 +80,9 @@ pub fn generate_community(
                 } else {
                     g.random_range(60..=69)
                 }
+            } else if residents.len() as u32 == first {
+                // Every household has an adult: its first member, unless 60+, is 18–59.
+                g.random_range(18..=59)
             } else {
                 g.random_range(0..=59)
             };
@@ -154,7 +154,9 @@ pub fn generate_community(
         b.y_m = ((b.id / cols) as f64 * (shape.depth_m + spacing)) as f32;
     }
 
-    let site_points = n_res.div_ceil(RESIDENTS_PER_SITE_POINT).max(1);
+    let site_points = n_res
+        .div_ceil(params.buildings.residents_per_site_point.max(1))
+        .max(1);
     let devices = deploy_devices(
         spec,
         &buildings,
@@ -410,6 +412,14 @@ mod tests {
             for h in b.households.clone() {
                 assert_eq!(a.households[h as usize].building, b.id);
             }
+        }
+        for h in &a.households {
+            let members = &a.residents[h.residents.start as usize..h.residents.end as usize];
+            assert!(
+                members.iter().any(|r| r.age >= 18),
+                "household {} has no adult",
+                h.id
+            );
         }
         let c = generate_community(&spec(), &p, 10, 0, 0);
         assert_ne!(a, c);

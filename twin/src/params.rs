@@ -112,6 +112,8 @@ pub struct BuildingParams {
     pub old: EstateBuildings,
     /// Gap between buildings on the site plan (m).
     pub spacing_m: f64,
+    /// Residents per site point (gate, car-park section).
+    pub residents_per_site_point: u32,
 }
 
 /// How residents report problems (DOMAIN §3: app, phone to the property firm, 12345).
@@ -415,6 +417,12 @@ impl Parameters {
                 });
             }
             c.non_negative("spacing_m", self.buildings.spacing_m);
+            c.int_range(
+                "residents_per_site_point",
+                self.buildings.residents_per_site_point as u64,
+                1,
+                1_000_000,
+            );
         });
         c.at("channels", |c| {
             let ch = &self.channels;

@@ -52,9 +52,13 @@ pub fn from_seed(seed: u64) -> EntityRng {
     EntityRng::seed_from_u64(seed)
 }
 
-/// Draws an exponential waiting time with the given mean (in any unit). A
-/// non-positive or non-finite mean gives `f64::INFINITY` (never).
+/// Draws an exponential waiting time with the given mean (in any unit). A zero mean is
+/// instant (0, drawing nothing); a negative or non-finite mean gives `f64::INFINITY`
+/// (never).
 pub fn exp<R: Rng + ?Sized>(rng: &mut R, mean: f64) -> f64 {
+    if mean == 0.0 {
+        return 0.0;
+    }
     if !(mean.is_finite() && mean > 0.0) {
         return f64::INFINITY;
     }
@@ -99,6 +103,7 @@ mod tests {
         let n = 100_000;
         let m: f64 = (0..n).map(|_| exp(&mut r, 5.0)).sum::<f64>() / n as f64;
         assert!((m - 5.0).abs() < 0.1, "mean {m}");
-        assert_eq!(exp(&mut r, 0.0), f64::INFINITY);
+        assert_eq!(exp(&mut r, 0.0), 0.0);
+        assert_eq!(exp(&mut r, -1.0), f64::INFINITY);
     }
 }

@@ -87,7 +87,7 @@ pub fn eligible_places(kind: DeviceKind) -> &'static str {
         DeviceKind::EmergencyButton => "households with someone aged 60+",
         DeviceKind::ElderlyWearable => "residents aged 60+",
         k => match k.scope() {
-            Scope::Site => "site points (one per 500 residents)",
+            Scope::Site => "site points (gates, car-park sections)",
             Scope::Building => "buildings",
             Scope::Household => "households",
             Scope::Resident => "residents",

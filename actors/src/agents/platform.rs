@@ -57,7 +57,8 @@ impl Behaviour for Platform {
                 );
             }
             Payload::DeviceOffline { device, kind } => {
-                // The device's investor sends a crew; the repair takes its kind's time.
+                // A maintenance crew repairs it in its kind's repair time; crews are not a
+                // finite resource in this version (docs/MODEL.md).
                 let mean = self.params.device(kind).repair_hours;
                 let delay = hours(rng::exp(&mut self.rng, mean));
                 ctx.send(src, delay, Payload::DeviceRepaired { device });

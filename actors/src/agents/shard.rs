@@ -406,14 +406,19 @@ impl Shard {
                 watchers.extend(self.cover_resident.get(&r.id).into_iter().flatten());
                 watchers.extend(self.cover_household.get(&r.household).into_iter().flatten());
             }
+            // A home is also watched by its building's entrance and stairwell devices.
             Source::Household(h) => {
                 let id = self.households[h as usize].id;
                 watchers.extend(self.cover_household.get(&id).into_iter().flatten());
+                watchers.extend(&self.cover_building);
             }
             Source::Building => watchers.extend(&self.cover_building),
+            // A site point lies beside its host building, whose cameras and entrance
+            // devices see it too.
             Source::Site(s) => {
                 let id = self.sites[s as usize].id;
                 watchers.extend(self.cover_site.get(&id).into_iter().flatten());
+                watchers.extend(&self.cover_building);
             }
         }
         let mut best: Option<(SimTime, DetectedBy, Option<DeviceKind>)> = None;
@@ -473,8 +478,11 @@ impl Shard {
         let interval = hours(self.params.patrol.interval_hours);
         if p.patrol_detect > 0.0 && interval > 0 && victim.is_none() && household.is_none() {
             let phase = self.patrol_phase % interval;
-            let k = (now.saturating_sub(phase)) / interval + 1;
-            let mut t = phase + k * interval;
+            let mut t = if now < phase {
+                phase
+            } else {
+                phase + ((now - phase) / interval + 1) * interval
+            };
             let rng = self.source_rng(src);
             let mut found = false;
             for _ in 0..1000 {
@@ -497,19 +505,24 @@ impl Shard {
         self.pending.insert(id, rec);
     }
 
-    /// A resident of the household or building, aged 10+, other than `except`.
+    /// A resident aged 10+, other than `except`: from the household for a household
+    /// incident (a neighbour if nobody at home can report), else from the building.
     fn pick_reporter(&mut self, src: Source, except: Option<u32>) -> Option<u32> {
-        let candidates: Vec<u32> = match src {
+        let able = |s: &Self, i: u32| Some(i) != except && s.residents[i as usize].age >= 10;
+        let mut eligible: Vec<u32> = match src {
             Source::Household(h) => {
                 let r = self.households[h as usize].residents.clone();
-                (r.start - self.res_base..r.end - self.res_base).collect()
+                (r.start - self.res_base..r.end - self.res_base)
+                    .filter(|&i| able(self, i))
+                    .collect()
             }
-            _ => (0..self.residents.len() as u32).collect(),
+            _ => Vec::new(),
         };
-        let eligible: Vec<u32> = candidates
-            .into_iter()
-            .filter(|&i| Some(i) != except && self.residents[i as usize].age >= 10)
-            .collect();
+        if eligible.is_empty() {
+            eligible = (0..self.residents.len() as u32)
+                .filter(|&i| able(self, i))
+                .collect();
+        }
         if eligible.is_empty() {
             return None;
         }
@@ -646,8 +659,21 @@ impl Behaviour for Shard {
     }
 
     fn finish(&mut self, now: SimTime) -> Final {
+        // Detection was worked out when each incident happened; at the horizon, those
+        // not yet known are undetected.
+        let open = std::mem::take(&mut self.pending)
+            .into_values()
+            .map(|mut r| {
+                if r.detected.is_some_and(|t| t >= now) {
+                    r.detected = None;
+                    r.detected_by = None;
+                    r.device = None;
+                }
+                r
+            })
+            .collect();
         let mut f = Final {
-            open: std::mem::take(&mut self.pending).into_values().collect(),
+            open,
             ..Final::default()
         };
         for r in &self.residents {

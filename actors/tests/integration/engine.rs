@@ -60,6 +60,8 @@ async fn nothing_is_lost_when_a_run_stops_mid_flight() {
     assert!(open > 0, "the horizon should cut some incidents short");
     for i in &r.incidents {
         assert!(i.created < r.horizon);
+        // What had not come to light by the horizon is reported as undetected.
+        assert!(i.detected.is_none_or(|d| d < r.horizon), "{i:?}");
         if let Some(c) = i.closed {
             assert!(c >= i.created && c < r.horizon);
             assert!(i.detected.unwrap() <= c);
