@@ -141,8 +141,16 @@ fn bench(b: BenchArgs) -> Result<()> {
         cases.push(("haishu-district", 30));
     }
     println!(
-        "{:<18} {:>6} {:>10} {:>12} {:>14} {:>12} {:>10}",
-        "preset", "days", "residents", "events", "events/s", "wall s", "peak MB"
+        "{:<16} {:>5} {:>9} {:>7} {:>9} {:>11} {:>9} {:>9} {:>8}",
+        "preset",
+        "days",
+        "residents",
+        "actors",
+        "events",
+        "events/s",
+        "build s",
+        "run s",
+        "peak MB"
     );
     for (name, days) in cases {
         let s = load(name)?;
@@ -150,19 +158,24 @@ fn bench(b: BenchArgs) -> Result<()> {
         opts.horizon = days * DAY;
         let t = Instant::now();
         let district = build_district(&s, opts.seed);
+        let built = t.elapsed().as_secs_f64();
+        let t = Instant::now();
         let r = runner::run_district(&district, &s, opts, |_| {})?;
-        let wall = t.elapsed().as_secs_f64();
+        let ran = t.elapsed().as_secs_f64();
         println!(
-            "{:<18} {:>6} {:>10} {:>12} {:>14.0} {:>12.2} {:>10.0}",
+            "{:<16} {:>5} {:>9} {:>7} {:>9} {:>11.0} {:>9.3} {:>9.3} {:>8.0}",
             name,
             days,
             district.residents(),
+            r.stats.actors,
             r.stats.events,
-            r.stats.events as f64 / wall.max(1e-9),
-            wall,
+            r.stats.events as f64 / ran.max(1e-9),
+            built,
+            ran,
             peak_rss().unwrap_or(0) as f64 / 1024.0
         );
     }
-    println!("(wall time includes generating the world; peak RSS is the process's peak so far)");
+    println!("build = generating the world; run = spawning the actors, simulating, collecting;");
+    println!("events/s over the run; peak RSS is the process's peak so far (cases run in order).");
     Ok(())
 }

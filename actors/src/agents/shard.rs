@@ -113,6 +113,9 @@ pub struct Shard {
     timers: Timers<Timer>,
 }
 
+/// Number of incident kinds (the size of a source's rate table).
+const KINDS: usize = IncidentKind::ALL.len();
+
 /// The building hosting site point `s` of a community with `buildings` buildings.
 pub fn site_host(s: u32, site_points: u32, buildings: u32) -> u32 {
     ((s as u64 * buildings as u64) / site_points.max(1) as u64) as u32
@@ -265,9 +268,15 @@ impl Shard {
     }
 
     /// Incident rates (per year) of a source, by kind, in kind order.
-    fn rates(&self, src: Source) -> ([(IncidentKind, f64); 16], usize) {
-        let mut out = [(IncidentKind::Fire, 0.0); 16];
+    fn rates(&self, src: Source) -> ([(IncidentKind, f64); KINDS], usize) {
+        let mut out = [(IncidentKind::Fire, 0.0); KINDS];
         let mut n = 0;
+        // Residents under 60 are the source of nothing (most residents: return early).
+        if let Source::Resident(i) = src
+            && self.residents[i as usize].age < 60
+        {
+            return (out, 0);
+        }
         for (&kind, p) in &self.params.incidents {
             let base = match (src, p.basis) {
                 (Source::Resident(i), RateBasis::Elderly) => {
@@ -305,7 +314,7 @@ impl Shard {
                 _ => 0.0,
             };
             let rate = base * if self.old { p.old_factor } else { 1.0 };
-            if rate > 0.0 && n < out.len() {
+            if rate > 0.0 {
                 out[n] = (kind, rate);
                 n += 1;
             }
