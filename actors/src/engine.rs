@@ -12,6 +12,7 @@
 use crate::agents::{Agent, DeviceTally, Final, StepOutput, Tally};
 use crate::clock::Clock;
 use crate::incident::IncidentRecord;
+use crate::ledger::{Journal, Transfer, YearReport};
 use crate::message::{ActorId, Envelope};
 use crate::world::World;
 use civitas_twin::kinds::DeviceKind;
@@ -82,6 +83,10 @@ pub struct RunResult {
     pub satisfaction_elderly_alone: Tally,
     /// Devices by kind.
     pub devices: BTreeMap<DeviceKind, DeviceTally>,
+    /// Every payment, in the order the engine collected them, sorted by (time, accounts).
+    pub transfers: Vec<Transfer>,
+    /// Yearly reports, sorted by (year, community, kind).
+    pub reports: Vec<YearReport>,
     /// Engine counters.
     pub stats: EngineStats,
 }
@@ -169,7 +174,7 @@ pub struct Engine<C: Clock> {
     actor_due: Vec<Option<SimTime>>,
     pending: BTreeMap<SimTime, Vec<Envelope>>,
     replies: mpsc::UnboundedReceiver<Reply>,
-    closed: Vec<IncidentRecord>,
+    journal: Journal,
     stats: EngineStats,
 }
 
@@ -214,7 +219,7 @@ impl<C: Clock> Engine<C> {
             actor_due,
             pending: BTreeMap::new(),
             replies: rx,
-            closed: Vec::new(),
+            journal: Journal::default(),
             stats: EngineStats {
                 actors: n as u64,
                 ..EngineStats::default()
@@ -338,7 +343,7 @@ impl<C: Clock> Engine<C> {
                     .or_default()
                     .push(e);
             }
-            self.closed.extend(out.closed);
+            self.journal.append(out.journal);
         }
         self.stats.windows += 1;
         self.stats.activations += k as u64;
@@ -348,7 +353,8 @@ impl<C: Clock> Engine<C> {
     /// Stops the run now: collects what every actor still holds, and what is in flight,
     /// then stops the actors.
     pub async fn finish(mut self) -> Result<RunResult, EngineError> {
-        let mut incidents = std::mem::take(&mut self.closed);
+        let journal = std::mem::take(&mut self.journal);
+        let mut incidents = journal.closed;
         for (_, msgs) in std::mem::take(&mut self.pending) {
             incidents.extend(msgs.into_iter().filter_map(|e| e.payload.into_record()));
         }
@@ -359,6 +365,8 @@ impl<C: Clock> Engine<C> {
             satisfaction_elderly: Tally::default(),
             satisfaction_elderly_alone: Tally::default(),
             devices: BTreeMap::new(),
+            transfers: journal.transfers,
+            reports: journal.reports,
             stats: self.stats,
         };
         let now = self.now;
@@ -384,6 +392,14 @@ impl<C: Clock> Engine<C> {
         }
         incidents.sort_by_key(|r| r.id);
         result.incidents = incidents;
+        // Replies arrive in any order: sort what they wrote into a total order.
+        result
+            .transfers
+            .sort_by_key(|t| (t.at, t.from, t.to, t.purpose, t.cents));
+        result.reports.sort_by_key(|r| match r {
+            YearReport::Shard(s) => (s.year, s.community, 0u8, s.building),
+            YearReport::Platform(p) => (p.year, p.community, 1u8, 0),
+        });
         Ok(result)
     }
 }

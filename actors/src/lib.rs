@@ -19,6 +19,7 @@ pub mod agents;
 pub mod clock;
 pub mod engine;
 pub mod incident;
+pub mod ledger;
 pub mod message;
 pub mod timers;
 pub mod world;

@@ -34,6 +34,52 @@ pub enum Payload {
         /// Score between 0 (very late) and 1 (within target).
         score: f32,
     },
+    /// Platform → district finance: what the government owes this community this year.
+    FundingRequest {
+        /// Community.
+        community: u32,
+        /// Obligations in priority order (cents): platform, device O&M, purchase of
+        /// service, availability payment.
+        owed: [i64; 4],
+    },
+    /// District finance → platform: what it paid.
+    Funding {
+        /// Paid, in the same order as requested (cents).
+        paid: [i64; 4],
+    },
+    /// Platform → shard: whether the platform operates (alarms and app reports need it),
+    /// and the price factor of each service relative to its reference price.
+    PlatformStatus {
+        /// The platform operates.
+        operating: bool,
+        /// Price factor per service kind.
+        prices: [f32; SERVICES],
+    },
+    /// Shard → platform: a month's service requests.
+    ServiceDemand(Box<Demand>),
+    /// Platform → shard: what share of the month's requests were served.
+    ServiceOutcome {
+        /// Share of app requests served.
+        app: f32,
+        /// Share of traditional-channel requests served.
+        traditional: f32,
+    },
+}
+
+/// Number of service kinds.
+pub const SERVICES: usize = civitas_twin::kinds::ServiceKind::ALL.len();
+
+/// One month's service requests from one building, by service kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Demand {
+    /// Through the app.
+    pub app: [u32; SERVICES],
+    /// Through traditional channels (phone, in person).
+    pub traditional: [u32; SERVICES],
+    /// Of the app requests, from households with someone 60+.
+    pub app_elderly: [u32; SERVICES],
+    /// Of the traditional requests, from households with someone 60+.
+    pub traditional_elderly: [u32; SERVICES],
 }
 
 impl Payload {
@@ -46,6 +92,11 @@ impl Payload {
             Payload::DeviceOffline { .. } => 2,
             Payload::Detected(_) => 3,
             Payload::Assign(_) => 4,
+            Payload::FundingRequest { .. } => 5,
+            Payload::Funding { .. } => 6,
+            Payload::PlatformStatus { .. } => 7,
+            Payload::ServiceDemand(_) => 8,
+            Payload::ServiceOutcome { .. } => 9,
         }
     }
 

@@ -3,11 +3,12 @@
 //! per community, one actor per street office and per district department.
 
 use crate::agents::Agent;
+use crate::agents::finance::{Finance, Funded};
 use crate::agents::platform::Platform;
 use crate::agents::responder::{Responder, Staffing};
 use crate::agents::shard::Shard;
 use crate::message::ActorId;
-use civitas_twin::kinds::{Department, Handler, Level};
+use civitas_twin::kinds::{Department, Handler, InvestmentModel, Level};
 use civitas_twin::model::District;
 use civitas_twin::params::Parameters;
 use std::sync::Arc;
@@ -46,6 +47,8 @@ pub struct Addresses {
     pub street_offices: Vec<ActorId>,
     /// Departments, by [`Department::index`].
     pub departments: Vec<ActorId>,
+    /// District finance.
+    pub finance: ActorId,
 }
 
 impl Addresses {
@@ -66,8 +69,15 @@ pub struct World {
 }
 
 impl World {
-    /// Assembles the actors of `district` under `params`, seeded with `seed`.
-    pub fn build(district: &District, params: &Parameters, seed: u64) -> World {
+    /// Assembles the actors of `district` under `params` and investment `model`, seeded
+    /// with `seed`. Devices are expected to have their investors set by the model
+    /// ([`civitas_twin::economy::apply_model`]).
+    pub fn build(
+        district: &District,
+        params: &Parameters,
+        seed: u64,
+        model: InvestmentModel,
+    ) -> World {
         let params = Arc::new(params.clone());
         // Assign ids first: communities (shards, platform, committee, property),
         // then street offices, then departments.
@@ -97,11 +107,14 @@ impl World {
                 },
             )
             .collect();
+        let finance = take();
         let addresses = Arc::new(Addresses {
             communities,
             street_offices,
             departments,
+            finance,
         });
+        let outreach = params.economy.models[&model].outreach;
 
         let mut agents = Vec::new();
         let mut names = Vec::new();
@@ -114,15 +127,18 @@ impl World {
                     a.platform,
                     params.clone(),
                     seed,
+                    outreach,
                 ))));
                 names.push(format!("{} building {}", c.name, b.id));
             }
-            agents.push(Agent::Platform(Platform::new(
-                c.index,
+            agents.push(Agent::Platform(Box::new(Platform::new(
+                c,
+                model,
+                addresses.finance,
                 params.clone(),
                 addresses.clone(),
                 seed,
-            )));
+            ))));
             names.push(format!("{} platform", c.name));
             let st = c.staffing;
             agents.push(Agent::Responder(Box::new(Responder::new(
@@ -175,6 +191,21 @@ impl World {
             ))));
             names.push(format!("district {}", d.as_str().replace('_', " ")));
         }
+        let funded = district
+            .communities
+            .iter()
+            .map(|c| Funded {
+                platform: addresses.communities[c.index as usize].platform,
+                residents: c.residents.len() as u64,
+                region: c.region,
+            })
+            .collect();
+        agents.push(Agent::Finance(Box::new(Finance::new(
+            funded,
+            params.clone(),
+            seed,
+        ))));
+        names.push("district finance".to_string());
         debug_assert_eq!(agents.len(), next as usize);
         World {
             agents,

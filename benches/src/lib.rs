@@ -13,7 +13,7 @@ pub fn preset(name: &str) -> Scenario {
 
 /// The actors of a scenario, ready for the engine.
 pub fn world(s: &Scenario, seed: u64) -> World {
-    World::build(&build_district(s, seed), &s.parameters, seed)
+    World::build(&build_district(s, seed), &s.parameters, seed, s.model)
 }
 
 /// The default community with smoke detectors that raise a false alarm every day or so:

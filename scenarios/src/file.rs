@@ -22,6 +22,7 @@
 //! Reading is strict: unknown fields are rejected, and every problem is reported as
 //! `file:line: field: what was expected`.
 
+use civitas_twin::kinds::InvestmentModel;
 use civitas_twin::params::{FieldError, Parameters};
 use civitas_twin::spec::{CommunitySpec, DistrictSpec};
 use serde::{Deserialize, Serialize};
@@ -97,6 +98,8 @@ pub struct Scenario {
     pub seed: u64,
     /// Default horizon in days.
     pub days: u32,
+    /// Investment and operation model (default: hybrid, the Haishu model).
+    pub model: InvestmentModel,
     /// The community or district.
     pub world: World,
     /// All parameters: defaults with the scenario's overrides applied.
@@ -114,6 +117,8 @@ struct RawScenario {
     seed: u64,
     #[serde(default = "default_days")]
     days: u32,
+    #[serde(default = "default_model")]
+    model: InvestmentModel,
     community: Option<CommunitySpec>,
     district: Option<DistrictSpec>,
     #[serde(default)]
@@ -125,6 +130,9 @@ fn default_seed() -> u64 {
 }
 fn default_days() -> u32 {
     365
+}
+fn default_model() -> InvestmentModel {
+    InvestmentModel::Hybrid
 }
 
 impl Scenario {
@@ -217,6 +225,7 @@ impl Scenario {
                 description: raw.description,
                 seed: raw.seed,
                 days: raw.days,
+                model: raw.model,
                 world,
                 parameters,
             }),

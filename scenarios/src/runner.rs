@@ -4,7 +4,9 @@
 use crate::file::{Scenario, World};
 use civitas_actors::engine::{Engine, EngineError, RunResult};
 use civitas_actors::{SimClock, World as ActorWorld};
+use civitas_twin::economy::apply_model;
 use civitas_twin::generate::{generate_district, single_community_district};
+use civitas_twin::kinds::InvestmentModel;
 use civitas_twin::model::District;
 use civitas_twin::time::{DAY, SimTime};
 
@@ -17,6 +19,8 @@ pub struct RunOptions {
     pub horizon: SimTime,
     /// tokio worker threads.
     pub workers: usize,
+    /// Investment and operation model.
+    pub model: InvestmentModel,
 }
 
 impl RunOptions {
@@ -26,6 +30,7 @@ impl RunOptions {
             seed: s.seed,
             horizon: s.days as SimTime * DAY,
             workers,
+            model: s.model,
         }
     }
 }
@@ -45,12 +50,21 @@ pub enum RunError {
     Join(String),
 }
 
-/// Builds the district a scenario describes.
+/// Builds the district a scenario describes, with devices invested as its model says.
 pub fn build_district(s: &Scenario, seed: u64) -> District {
-    match &s.world {
+    build_district_for(s, seed, s.model)
+}
+
+/// Builds the district a scenario describes under investment model `model`.
+pub fn build_district_for(s: &Scenario, seed: u64, model: InvestmentModel) -> District {
+    let mut d = match &s.world {
         World::Community(c) => single_community_district(c, &s.parameters, seed),
         World::District(d) => generate_district(d, &s.parameters, seed),
+    };
+    for c in &mut d.communities {
+        apply_model(c, model, &s.parameters);
     }
+    d
 }
 
 /// Runs `s` with `opts`, calling `progress(simulated_now)` after each window.
@@ -59,7 +73,7 @@ pub fn run(
     opts: RunOptions,
     progress: impl FnMut(SimTime) + Send + 'static,
 ) -> Result<RunResult, RunError> {
-    let district = build_district(s, opts.seed);
+    let district = build_district_for(s, opts.seed, opts.model);
     run_district(&district, s, opts, progress)
 }
 
@@ -74,7 +88,7 @@ pub fn run_district(
         .worker_threads(opts.workers.max(1))
         .enable_time()
         .build()?;
-    let world = ActorWorld::build(district, &s.parameters, opts.seed);
+    let world = ActorWorld::build(district, &s.parameters, opts.seed, opts.model);
     let window = s.parameters.engine.window_secs;
     // The engine loop runs as a task on the runtime, beside the actors, so that with
     // one worker no window needs a wake-up across threads (measured: 3.3 s → see
@@ -108,7 +122,7 @@ pub fn run_outputs(
     opts: RunOptions,
     progress: impl FnMut(SimTime) + Send + 'static,
 ) -> Result<Outputs, RunError> {
-    let district = build_district(s, opts.seed);
+    let district = build_district_for(s, opts.seed, opts.model);
     let result = run_district(&district, s, opts, progress)?;
     let summary = crate::summary::Summary::from_run(
         &s.name,

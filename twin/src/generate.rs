@@ -190,6 +190,8 @@ pub fn generate_community(
         devices,
         site_points,
         staffing,
+        shared_platform: spec.shared_platform,
+        fixed_investors: spec.investors.keys().copied().collect(),
     }
 }
 
@@ -357,6 +359,7 @@ pub fn generate_district(spec: &DistrictSpec, params: &Parameters, seed: u64) ->
                 region: spec.region,
                 devices: spec.devices.clone(),
                 investors: spec.investors.clone(),
+                shared_platform: sizes[i] < spec.share_platform_below,
             };
             generate_community(&cs, params, seed, i as u32, (i * offices / n) as u32)
         })
@@ -391,6 +394,7 @@ mod tests {
             .into_iter()
             .collect(),
             investors: BTreeMap::new(),
+            shared_platform: false,
         }
     }
 
@@ -461,6 +465,7 @@ mod tests {
             size_spread: 0.5,
             devices: BTreeMap::new(),
             investors: BTreeMap::new(),
+            share_platform_below: 0,
         };
         let w = generate_district(&d, &p, 1);
         assert_eq!(w.communities.len(), 75);

@@ -257,6 +257,47 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// How a community's smart system is invested in and run (DOMAIN §4).
+    InvestmentModel {
+        /// Government-led, comprehensive (Beijing): the government funds platform and devices.
+        Gov => "gov",
+        /// Market-led, focused (Shanghai): an operator funds what it can earn from.
+        Market => "market",
+        /// Hybrid, co-driven (Haishu): government platform and regulation, market services.
+        Hybrid => "hybrid",
+        /// Hybrid, CAICT variant (source 002): enterprises invest in devices; the
+        /// government buys the service of the non-marketable ones.
+        Caict => "caict",
+        /// Public–private partnership (Nankai proposal, source 004): a concession with
+        /// availability payments and shared revenue.
+        Ppp => "ppp",
+    }
+}
+
+vocabulary! {
+    /// Value-added services across the seven life elements (source 000: eat, live, travel,
+    /// tour, shop, entertain, health; services named in 000, 002, 004).
+    ServiceKind {
+        /// Home elderly care (live, health).
+        ElderlyCare => "elderly_care",
+        /// Housekeeping (live).
+        Housekeeping => "housekeeping",
+        /// Meals and food delivery (eat).
+        Food => "food",
+        /// Parcel lockers and delivery (shop).
+        Parcel => "parcel",
+        /// Health services and telemedicine (health).
+        Health => "health",
+        /// Education and activities (entertain, tour).
+        Education => "education",
+        /// EV charging (travel).
+        EvCharging => "ev_charging",
+        /// Shared parking (travel).
+        ParkingSharing => "parking_sharing",
+    }
+}
+
 impl DeviceKind {
     /// Where a device of this kind is installed.
     pub fn scope(self) -> Scope {

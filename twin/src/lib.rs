@@ -17,6 +17,7 @@
 //! This crate does no I/O and never reads a clock. The spec and parameter types derive
 //! serde because they *are* the scenario file format; the built world does not.
 
+pub mod economy;
 pub mod generate;
 pub mod kinds;
 pub mod model;

@@ -151,6 +151,10 @@ pub struct Community {
     pub site_points: u32,
     /// Micro-loop staffing.
     pub staffing: MicroStaffing,
+    /// Rents a shared cloud platform instead of running its own.
+    pub shared_platform: bool,
+    /// Device kinds whose investor the scenario fixed explicitly.
+    pub fixed_investors: Vec<DeviceKind>,
 }
 
 impl Community {

@@ -37,6 +37,8 @@ pub struct Parameters {
     pub incidents: BTreeMap<IncidentKind, IncidentParams>,
     /// Device kinds: what they detect, how they fail.
     pub devices: BTreeMap<DeviceKind, DeviceParams>,
+    /// Money, investment models, the service market, regulation, adoption.
+    pub economy: crate::economy::EconomyParams,
 }
 
 /// How the engine advances time.
@@ -186,6 +188,9 @@ pub struct SatisfactionParams {
     pub learning_rate: f64,
     /// Weight for residents of the building who were not directly affected (relative).
     pub neighbour_weight: f64,
+    /// Weight of one month's service outcome (share of requests served) on a
+    /// household's members.
+    pub service_weight: f64,
 }
 
 /// Time limits and harm for one severity.
@@ -352,8 +357,12 @@ impl Checker {
 
 impl Default for Parameters {
     fn default() -> Self {
-        toml::from_str(DEFAULT_PARAMETERS_TOML)
-            .expect("embedded parameters.toml is valid (checked by a unit test)")
+        toml::from_str(DEFAULT_PARAMETERS_TOML).unwrap_or_else(|e: toml::de::Error| {
+            panic!(
+                "embedded parameters.toml is invalid (a unit test checks it): {}",
+                e.message()
+            )
+        })
     }
 }
 
@@ -466,6 +475,7 @@ impl Parameters {
             c.share("initial", self.satisfaction.initial);
             c.share("learning_rate", self.satisfaction.learning_rate);
             c.share("neighbour_weight", self.satisfaction.neighbour_weight);
+            c.share("service_weight", self.satisfaction.service_weight);
         });
         c.at("severity", |c| {
             for s in Severity::ALL {
@@ -521,6 +531,7 @@ impl Parameters {
                 }
             }
         });
+        self.economy.check(&mut c);
         c.errors
     }
 

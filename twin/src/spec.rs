@@ -26,9 +26,13 @@ pub struct CommunitySpec {
     /// for emergency buttons, site points for gate and car-park devices).
     #[serde(default)]
     pub devices: BTreeMap<DeviceKind, f64>,
-    /// Who invested in each kind of device (default: see [`default_investor`]).
+    /// Who invested in each kind of device (default: the investment model's choice).
     #[serde(default)]
     pub investors: BTreeMap<DeviceKind, Party>,
+    /// Rent a shared cloud platform instead of building one (sources 000, 001: small
+    /// communities should share).
+    #[serde(default)]
+    pub shared_platform: bool,
 }
 
 /// A district: communities under street offices, described in bulk.
@@ -61,6 +65,10 @@ pub struct DistrictSpec {
     /// Who invested in each kind of device.
     #[serde(default)]
     pub investors: BTreeMap<DeviceKind, Party>,
+    /// Communities smaller than this many residents rent a shared cloud platform
+    /// (0: none do).
+    #[serde(default)]
+    pub share_platform_below: u32,
 }
 
 fn default_size_spread() -> f64 {

@@ -5,11 +5,13 @@
 //! Every behaviour implements [`Behaviour`]; [`step`] runs one window of it: timers and
 //! messages interleaved in time order (messages first on a tie).
 
+pub mod finance;
 pub mod platform;
 pub mod responder;
 pub mod shard;
 
 use crate::incident::IncidentRecord;
+use crate::ledger::Journal;
 use crate::message::{ActorId, Envelope, Payload};
 use civitas_twin::kinds::DeviceKind;
 use civitas_twin::time::SimTime;
@@ -23,8 +25,8 @@ pub struct Ctx<'a> {
     me: ActorId,
     seq: &'a mut u64,
     out: &'a mut Vec<Envelope>,
-    /// Incidents closed in this window.
-    pub closed: &'a mut Vec<IncidentRecord>,
+    /// Incidents closed, payments made and reports written in this window.
+    pub journal: &'a mut Journal,
 }
 
 impl Ctx<'_> {
@@ -138,8 +140,8 @@ pub struct Final {
 pub struct StepOutput {
     /// Messages sent, each arriving in a later window.
     pub out: Vec<Envelope>,
-    /// Incidents closed.
-    pub closed: Vec<IncidentRecord>,
+    /// Incidents closed, payments, reports.
+    pub journal: Journal,
     /// Events handled (timers + messages).
     pub events: u64,
     /// Next own timer, if any.
@@ -174,7 +176,7 @@ pub fn step<B: Behaviour>(
                 me,
                 seq,
                 out: &mut out.out,
-                closed: &mut out.closed,
+                journal: &mut out.journal,
             };
             b.on_message(&mut ctx, env.src, env.payload);
         } else {
@@ -185,7 +187,7 @@ pub fn step<B: Behaviour>(
                 me,
                 seq,
                 out: &mut out.out,
-                closed: &mut out.closed,
+                journal: &mut out.journal,
             };
             b.on_timer(&mut ctx, timer);
         }
@@ -198,8 +200,10 @@ pub fn step<B: Behaviour>(
 pub enum Agent {
     /// A building with its residents, households and devices.
     Shard(Box<shard::Shard>),
-    /// A community platform.
-    Platform(platform::Platform),
+    /// A community platform and its market.
+    Platform(Box<platform::Platform>),
+    /// District finance.
+    Finance(Box<finance::Finance>),
     /// An organization that handles incidents.
     Responder(Box<responder::Responder>),
 }
@@ -215,7 +219,8 @@ impl Agent {
     ) -> StepOutput {
         match self {
             Agent::Shard(s) => step(s.as_mut(), me, seq, end, inbox),
-            Agent::Platform(p) => step(p, me, seq, end, inbox),
+            Agent::Platform(p) => step(p.as_mut(), me, seq, end, inbox),
+            Agent::Finance(f) => step(f.as_mut(), me, seq, end, inbox),
             Agent::Responder(r) => step(r.as_mut(), me, seq, end, inbox),
         }
     }
@@ -225,6 +230,7 @@ impl Agent {
         match self {
             Agent::Shard(s) => s.timers().next_at(),
             Agent::Platform(p) => p.timers().next_at(),
+            Agent::Finance(f) => f.timers().next_at(),
             Agent::Responder(r) => r.timers().next_at(),
         }
     }
@@ -234,6 +240,7 @@ impl Agent {
         match self {
             Agent::Shard(s) => s.finish(now),
             Agent::Platform(p) => p.finish(now),
+            Agent::Finance(f) => f.finish(now),
             Agent::Responder(r) => r.finish(now),
         }
     }

@@ -281,7 +281,7 @@ impl Responder {
                 },
             );
         }
-        ctx.closed.push(*rec);
+        ctx.journal.closed.push(*rec);
     }
 
     /// Removes a case wherever it is; says whether it was still waiting.

@@ -11,11 +11,15 @@
 //! a grid patrol; or, for a victim living alone, being found. Devices fail, are noticed
 //! at their next missed heartbeat, and come back when the platform's crew repairs them.
 
+use super::platform::MONTH;
 use super::{Behaviour, Ctx, DeviceTally, Final};
 use crate::incident::IncidentRecord;
+use crate::ledger::{DeviceYear, ShardYear, YearReport};
 use crate::message::{ActorId, Payload};
+use crate::message::{Demand, SERVICES};
 use crate::timers::Timers;
 use civitas_twin::kinds::{DetectedBy, DeviceKind, EstateAge, IncidentKind, RateBasis};
+use civitas_twin::kinds::{Region, ServiceKind};
 use civitas_twin::model::{Community, DeviceStatus, Place};
 use civitas_twin::params::Parameters;
 use civitas_twin::rng::{self, EntityRng, Stream};
@@ -50,6 +54,9 @@ pub enum Timer {
     Offline(u32),
     /// A device raises a false alarm.
     FalseAlarm(u32),
+    /// Month `m` (1-based) ends: send its service requests; every twelfth, the year's
+    /// adoption and report.
+    MonthEnd(u32),
 }
 
 struct ResidentState {
@@ -83,6 +90,11 @@ struct DeviceState {
     heartbeat_phase: SimTime,
     failed_at: SimTime,
     tally: DeviceTally,
+    marketable: bool,
+    /// Start of the stretch being tallied for this year.
+    mark: SimTime,
+    working_secs: u64,
+    used_secs: u64,
 }
 
 /// One building and everything in it.
@@ -109,6 +121,13 @@ pub struct Shard {
     cover_site: BTreeMap<u32, Vec<u32>>,
     patrol_phase: SimTime,
     pending: BTreeMap<u64, IncidentRecord>,
+    outreach: bool,
+    platform_operating: bool,
+    prices: [f32; SERVICES],
+    /// Households that asked for services this month: (household, by app, uses asked).
+    asked: Vec<(u32, bool, u32)>,
+    region: Region,
+    year: ShardYear,
     next_incident: u64,
     timers: Timers<Timer>,
 }
@@ -129,6 +148,7 @@ impl Shard {
         platform: ActorId,
         params: Arc<Parameters>,
         seed: u64,
+        outreach: bool,
     ) -> Self {
         let b = &c.buildings[building as usize];
         let ci = c.index;
@@ -204,6 +224,16 @@ impl Shard {
             pending: BTreeMap::new(),
             next_incident: 0,
             timers: Timers::default(),
+            outreach,
+            platform_operating: true,
+            prices: [1.0; SERVICES],
+            asked: Vec::new(),
+            region: c.region,
+            year: ShardYear {
+                community: ci,
+                building,
+                ..ShardYear::default()
+            },
             params,
         };
         for d in &c.devices {
@@ -231,6 +261,10 @@ impl Shard {
                     count: 1,
                     ..DeviceTally::default()
                 },
+                marketable: shard.params.device(d.kind).marketable,
+                mark: 0,
+                working_secs: 0,
+                used_secs: 0,
             });
             shard.device_index.insert(d.id, local);
             match d.place {
@@ -251,6 +285,7 @@ impl Shard {
     }
 
     fn schedule_all(&mut self) {
+        self.timers.push(MONTH, Timer::MonthEnd(1));
         for i in 0..self.residents.len() as u32 {
             self.schedule_arrival(Source::Resident(i), 0);
         }
@@ -441,6 +476,7 @@ impl Shard {
             let d = &mut self.devices[w as usize];
             let dp = &self.params.devices[&d.kind];
             if d.status == DeviceStatus::Working
+                && self.platform_operating
                 && dp.detects.contains(&kind)
                 && rng::chance(&mut d.rng, dp.detect_prob)
             {
@@ -543,7 +579,7 @@ impl Shard {
     fn channel(&mut self, i: u32) -> Option<(SimTime, DetectedBy)> {
         let ch = &self.params.channels;
         let r = &mut self.residents[i as usize];
-        let by = if ch.app && r.uses_app {
+        let by = if ch.app && r.uses_app && self.platform_operating {
             DetectedBy::App
         } else {
             let prefers_phone = rng::chance(&mut r.rng, ch.phone_share_of_non_app);
@@ -593,6 +629,197 @@ impl Shard {
     }
 }
 
+impl Shard {
+    /// Adds the time since a device's mark to its tallies.
+    fn settle_device(&mut self, dev: u32, now: SimTime) {
+        let operating = self.platform_operating;
+        let d = &mut self.devices[dev as usize];
+        let span = now.saturating_sub(d.mark);
+        if d.status == DeviceStatus::Working {
+            d.working_secs += span;
+            if operating {
+                d.used_secs += span;
+            }
+        }
+        d.mark = now;
+    }
+
+    fn settle_devices(&mut self, now: SimTime) {
+        for i in 0..self.devices.len() as u32 {
+            self.settle_device(i, now);
+        }
+    }
+
+    /// A month ends: each household's service requests, by channel.
+    fn month_end(&mut self, ctx: &mut Ctx<'_>, m: u32) {
+        let e = &self.params.economy;
+        let income = match self.region {
+            Region::Developed => e.residents.income_developed,
+            Region::LessDeveloped => e.residents.income_less_developed,
+        };
+        let income_factor = income / e.residents.income_developed.max(1e-9);
+        let mut demand = Demand::default();
+        self.asked.clear();
+        for h in 0..self.households.len() {
+            let (elderly, members) = {
+                let hh = &self.households[h];
+                (hh.elderly, hh.residents.len() as f64)
+            };
+            let range = self.households[h].residents.clone();
+            let app = self.platform_operating
+                && (range.start..range.end)
+                    .any(|r| self.residents[(r - self.res_base) as usize].uses_app);
+            let budget = e.residents.max_service_share * income * members;
+            let mut counts = [0u32; SERVICES];
+            let mut spend = 0.0;
+            for (i, k) in ServiceKind::ALL.iter().enumerate() {
+                let s = &e.services[k];
+                let base = if elderly {
+                    s.demand_elderly
+                } else {
+                    s.demand_young
+                };
+                let lambda =
+                    base * income_factor * (self.prices[i] as f64).powf(-e.market.price_elasticity);
+                let n = poisson(&mut self.households[h].rng, lambda);
+                counts[i] = n;
+                spend += n as f64 * s.price * self.prices[i] as f64;
+            }
+            if spend > budget && spend > 0.0 {
+                let scale = budget / spend;
+                for c in &mut counts {
+                    *c = (*c as f64 * scale).floor() as u32;
+                }
+            }
+            let total: u32 = counts.iter().sum();
+            if total == 0 {
+                continue;
+            }
+            self.asked.push((h as u32, app, total));
+            let (all, old) = if app {
+                (&mut demand.app, &mut demand.app_elderly)
+            } else {
+                (&mut demand.traditional, &mut demand.traditional_elderly)
+            };
+            for (i, n) in counts.iter().enumerate() {
+                all[i] += n;
+                if elderly {
+                    old[i] += n;
+                }
+            }
+            self.year.requested += total as u64;
+            if elderly {
+                self.year.requested_elderly += total as u64;
+            }
+        }
+        ctx.send(self.platform, 0, Payload::ServiceDemand(Box::new(demand)));
+        if m.is_multiple_of(12) {
+            self.year_end(ctx, m / 12);
+        }
+        self.timers
+            .push((m as SimTime + 1) * MONTH, Timer::MonthEnd(m + 1));
+    }
+
+    /// The platform says what share of this month's requests were served.
+    fn service_outcome(&mut self, app: f32, traditional: f32) {
+        let w = self.params.satisfaction.service_weight as f32;
+        let asked = std::mem::take(&mut self.asked);
+        for (h, by_app, uses) in asked {
+            let share = if by_app { app } else { traditional };
+            let (range, elderly) = {
+                let hh = &self.households[h as usize];
+                (hh.residents.clone(), hh.elderly)
+            };
+            // The platform reports shares; a household's served uses follow from them.
+            let served = (share as f64 * uses as f64).round() as u64;
+            self.year.served += served;
+            if elderly {
+                self.year.served_elderly += served;
+            }
+            for r in range {
+                let rs = &mut self.residents[(r - self.res_base) as usize];
+                rs.satisfaction += w * (share - rs.satisfaction);
+            }
+        }
+    }
+
+    /// Year `y` (1-based) ends: adoption, then the year's report.
+    fn year_end(&mut self, ctx: &mut Ctx<'_>, y: u32) {
+        let a = &self.params.economy.adoption;
+        let (young, old) = if self.outreach {
+            (a.outreach_under60, a.outreach_60plus)
+        } else {
+            (a.background, a.background)
+        };
+        for r in &mut self.residents {
+            if !r.uses_app && r.age >= 10 {
+                let p = if r.age >= 60 { old } else { young };
+                r.uses_app = rng::chance(&mut r.rng, p);
+            }
+        }
+        self.settle_devices(ctx.now);
+        let mut report = std::mem::replace(
+            &mut self.year,
+            ShardYear {
+                community: self.community,
+                building: self.building,
+                ..ShardYear::default()
+            },
+        );
+        report.year = y - 1;
+        for r in &self.residents {
+            report.residents += 1;
+            report.satisfaction_sum += r.satisfaction as f64;
+            if r.uses_app {
+                report.app_users += 1;
+            }
+            if r.age >= 60 {
+                report.elderly += 1;
+                report.satisfaction_elderly_sum += r.satisfaction as f64;
+                if r.uses_app {
+                    report.app_users_elderly += 1;
+                }
+            }
+        }
+        let mut by_kind: BTreeMap<DeviceKind, DeviceYear> = BTreeMap::new();
+        for d in &mut self.devices {
+            let e = by_kind.entry(d.kind).or_default();
+            e.count += 1;
+            e.marketable = d.marketable;
+            e.working_secs += std::mem::take(&mut d.working_secs);
+            e.used_secs += std::mem::take(&mut d.used_secs);
+        }
+        report.devices = by_kind.into_iter().collect();
+        ctx.journal
+            .reports
+            .push(YearReport::Shard(Box::new(report)));
+    }
+}
+
+/// A Poisson draw (Knuth's method; means here are small).
+fn poisson(rng: &mut EntityRng, lambda: f64) -> u32 {
+    if lambda.is_nan() || lambda <= 0.0 {
+        return 0;
+    }
+    if lambda > 30.0 {
+        // Normal approximation for large means.
+        let u1: f64 = 1.0 - rng.random::<f64>();
+        let u2: f64 = rng.random::<f64>();
+        let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+        return (lambda + z * lambda.sqrt()).round().max(0.0) as u32;
+    }
+    let limit = (-lambda).exp();
+    let mut k = 0;
+    let mut p = 1.0;
+    loop {
+        p *= rng.random::<f64>();
+        if p <= limit {
+            return k;
+        }
+        k += 1;
+    }
+}
+
 impl Behaviour for Shard {
     type Timer = Timer;
 
@@ -604,6 +831,7 @@ impl Behaviour for Shard {
         match payload {
             Payload::DeviceRepaired { device } => {
                 if let Some(&local) = self.device_index.get(&device) {
+                    self.settle_device(local, ctx.now);
                     let d = &mut self.devices[local as usize];
                     if d.status != DeviceStatus::Working {
                         d.status = DeviceStatus::Working;
@@ -614,15 +842,30 @@ impl Behaviour for Shard {
                 }
             }
             Payload::Outcome { household, score } => self.outcome(household, score),
-            Payload::Detected(_) | Payload::Assign(_) | Payload::DeviceOffline { .. } => {}
+            Payload::PlatformStatus { operating, prices } => {
+                if operating != self.platform_operating {
+                    self.settle_devices(ctx.now);
+                    self.platform_operating = operating;
+                }
+                self.prices = prices;
+            }
+            Payload::ServiceOutcome { app, traditional } => self.service_outcome(app, traditional),
+            Payload::Detected(_)
+            | Payload::Assign(_)
+            | Payload::DeviceOffline { .. }
+            | Payload::FundingRequest { .. }
+            | Payload::Funding { .. }
+            | Payload::ServiceDemand(_) => {}
         }
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_>, timer: Timer) {
         match timer {
             Timer::Arrival(src) => self.arrival(ctx, src),
+            Timer::MonthEnd(m) => self.month_end(ctx, m),
             Timer::Detect(id) => self.detect(ctx, id),
             Timer::Fail(dev) => {
+                self.settle_device(dev, ctx.now);
                 let d = &mut self.devices[dev as usize];
                 if d.status == DeviceStatus::Working {
                     d.status = DeviceStatus::Failed;

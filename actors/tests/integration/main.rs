@@ -26,11 +26,15 @@ pub(crate) fn district(residents: u32, seed: u64) -> (District, Parameters) {
         .into_iter()
         .collect(),
         investors: Default::default(),
+        shared_platform: false,
     };
     (single_community_district(&spec, &p, seed), p)
 }
 
 pub(crate) fn world(residents: u32, seed: u64) -> (World, Parameters) {
     let (d, p) = district(residents, seed);
-    (World::build(&d, &p, seed), p)
+    (
+        World::build(&d, &p, seed, civitas_twin::kinds::InvestmentModel::Hybrid),
+        p,
+    )
 }

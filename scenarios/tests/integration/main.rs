@@ -27,6 +27,7 @@ pub(crate) fn run(s: &Scenario, seed: u64, days: u64, workers: usize) -> Outputs
             seed,
             horizon: days * DAY,
             workers,
+            model: s.model,
         },
         |_| {},
     )
@@ -50,6 +51,11 @@ pub(crate) fn only_kinds(keep: &[(&str, f64)]) -> String {
             "[parameters.incidents.{}]\nrate = {rate}\n",
             k.as_str()
         ));
+        if *k == civitas_twin::kinds::IncidentKind::ElderlyFall {
+            s.push_str(&format!("rate_older = [{rate}, {rate}]\n"));
+        }
     }
+    // Enough money that no platform stops for lack of funding in these tests.
+    s.push_str("[parameters.economy.fiscal]\ncapacity_per_resident_developed = 1000.0\n");
     s
 }

@@ -1,0 +1,151 @@
+//! District finance: the government as funder. Once a year it receives what each
+//! community's platform says the government owes (platform O&M, O&M of government
+//! devices, purchase of service, PPP availability payments), sets the year's budget from
+//! its fiscal capacity less competing demands, and pays in that priority order; when the
+//! budget falls short, every community gets the same share of each obligation.
+
+use super::{Behaviour, Ctx, Final};
+use crate::ledger::{Account, Purpose};
+use crate::message::{ActorId, Payload};
+use crate::timers::Timers;
+use civitas_twin::economy::cents;
+use civitas_twin::kinds::Region;
+use civitas_twin::params::Parameters;
+use civitas_twin::rng::{self, EntityRng, Stream};
+use civitas_twin::time::{HOUR, SimTime, YEAR};
+use rand::Rng;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// A community as finance sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Funded {
+    /// Its platform.
+    pub platform: ActorId,
+    /// Residents.
+    pub residents: u64,
+    /// Region.
+    pub region: Region,
+}
+
+/// Hour of the year at which finance decides (after platforms have asked).
+pub const DECIDE_AT: SimTime = 3 * HOUR;
+
+/// The district's finance office.
+pub struct Finance {
+    params: Arc<Parameters>,
+    communities: Vec<Funded>,
+    requests: BTreeMap<u32, [i64; 4]>,
+    rng: EntityRng,
+    timers: Timers<u32>,
+}
+
+impl Finance {
+    /// Finance for `communities` (indexed by community).
+    pub fn new(communities: Vec<Funded>, params: Arc<Parameters>, seed: u64) -> Self {
+        let mut timers = Timers::default();
+        timers.push(DECIDE_AT, 0);
+        Finance {
+            params,
+            communities,
+            requests: BTreeMap::new(),
+            rng: rng::stream(seed, u32::MAX - 2, Stream::Organization, 0),
+            timers,
+        }
+    }
+
+    /// This year's budget (cents): capacity less a draw of competing demands.
+    fn budget(&mut self) -> i64 {
+        let f = &self.params.economy.fiscal;
+        let capacity: f64 = self
+            .communities
+            .iter()
+            .map(|c| {
+                let per = match c.region {
+                    Region::Developed => f.capacity_per_resident_developed,
+                    Region::LessDeveloped => f.capacity_per_resident_less_developed,
+                };
+                per * c.residents as f64
+            })
+            .sum();
+        let u: f64 = self.rng.random::<f64>() * 2.0 - 1.0;
+        let competing = (f.competing_demand_mean + u * f.competing_demand_spread).clamp(0.0, 1.0);
+        cents(capacity * (1.0 - competing))
+    }
+
+    fn decide(&mut self, ctx: &mut Ctx<'_>, year: u32) {
+        let budget = self.budget();
+        let now = ctx.now;
+        ctx.journal.pay(
+            now,
+            Account::Outside,
+            Account::Government,
+            budget,
+            Purpose::FiscalAllocation,
+        );
+        let mut left = budget;
+        let mut paid: BTreeMap<u32, [i64; 4]> = BTreeMap::new();
+        for p in 0..4 {
+            let total: i64 = self.requests.values().map(|o| o[p]).sum();
+            if total <= 0 {
+                continue;
+            }
+            // Everyone gets the same share of this obligation.
+            let share = (left as f64 / total as f64).min(1.0);
+            for (&c, owed) in &self.requests {
+                let amount = ((owed[p] as f64) * share).floor() as i64;
+                let (to, purpose) = match p {
+                    0 => (Account::Suppliers, Purpose::PlatformOm),
+                    1 => (Account::Suppliers, Purpose::GovernmentDeviceOm),
+                    2 => (Account::Enterprises(c), Purpose::PurchaseOfService),
+                    _ => (Account::Operator(c), Purpose::AvailabilityPayment),
+                };
+                ctx.journal
+                    .pay(now, Account::Government, to, amount, purpose);
+                left -= amount;
+                paid.entry(c).or_default()[p] = amount;
+            }
+        }
+        ctx.journal.pay(
+            now,
+            Account::Government,
+            Account::Outside,
+            left,
+            Purpose::FiscalReturn,
+        );
+        for c in std::mem::take(&mut self.requests).into_keys() {
+            let dst = self.communities[c as usize].platform;
+            ctx.send(
+                dst,
+                0,
+                Payload::Funding {
+                    paid: paid.get(&c).copied().unwrap_or_default(),
+                },
+            );
+        }
+        self.timers
+            .push((year as SimTime + 1) * YEAR + DECIDE_AT, year + 1);
+    }
+}
+
+impl Behaviour for Finance {
+    type Timer = u32;
+
+    fn timers(&mut self) -> &mut Timers<u32> {
+        &mut self.timers
+    }
+
+    fn on_message(&mut self, _ctx: &mut Ctx<'_>, _src: ActorId, payload: Payload) {
+        if let Payload::FundingRequest { community, owed } = payload {
+            self.requests.insert(community, owed);
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_>, year: u32) {
+        self.decide(ctx, year);
+    }
+
+    fn finish(&mut self, _now: SimTime) -> Final {
+        Final::default()
+    }
+}

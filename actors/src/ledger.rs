@@ -1,0 +1,264 @@
+//! Money and yearly reports: what behaviours write besides messages.
+//!
+//! Every payment is a [`Transfer`] between two [`Account`]s, in integer cents, with a
+//! [`Purpose`]. Costs paid to the outside world go to [`Account::Suppliers`]; money
+//! entering from outside (fiscal allocations, the operator's equity, residents' own
+//! income) comes from [`Account::Outside`]. So every cent paid by one account is received
+//! by another, and the ledger sums to zero by construction; what a test checks is that
+//! each behaviour's own idea of its cash agrees with the ledger.
+
+use civitas_twin::kinds::{DeviceKind, ServiceKind};
+use civitas_twin::time::SimTime;
+
+/// Who holds money.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Account {
+    /// District government (finance).
+    Government,
+    /// The platform operator of a community.
+    Operator(u32),
+    /// The property firm of a community.
+    PropertyFirm(u32),
+    /// The service enterprises (providers and device investors) of a community, together.
+    Enterprises(u32),
+    /// The residents of a community, together.
+    Residents(u32),
+    /// Named costs paid out of the model: construction, O&M, providers' costs.
+    Suppliers,
+    /// Money entering the model: fiscal allocations, equity, residents' income.
+    Outside,
+}
+
+impl Account {
+    /// The party name used in reports.
+    pub fn party(self) -> &'static str {
+        match self {
+            Account::Government => "government",
+            Account::Operator(_) => "operator",
+            Account::PropertyFirm(_) => "property_firm",
+            Account::Enterprises(_) => "enterprises",
+            Account::Residents(_) => "residents",
+            Account::Suppliers => "suppliers",
+            Account::Outside => "outside",
+        }
+    }
+}
+
+/// What a payment is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Purpose {
+    /// Building the community platform.
+    PlatformCapex,
+    /// Running the platform for a year.
+    PlatformOm,
+    /// Renting a shared cloud platform for a year.
+    CloudRent,
+    /// Buying and installing devices.
+    DeviceCapex(DeviceKind),
+    /// Operating and maintaining devices for a year.
+    DeviceOm(DeviceKind),
+    /// User fees earned by marketable devices.
+    DeviceFees(DeviceKind),
+    /// Residents paying for a service.
+    Service(ServiceKind),
+    /// The platform's commission on a service.
+    Commission(ServiceKind),
+    /// A provider's cost per use.
+    ProviderCost(ServiceKind),
+    /// A provider's fixed cost.
+    ProviderFixed(ServiceKind),
+    /// A new provider's entry cost.
+    ProviderEntry(ServiceKind),
+    /// Selling de-identified data.
+    DataSale,
+    /// The government buying the service of non-marketable devices.
+    PurchaseOfService,
+    /// PPP availability payment.
+    AvailabilityPayment,
+    /// The government's O&M of its own devices, paid as one sum per community.
+    GovernmentDeviceOm,
+    /// Capital budget for the government's construction.
+    CapitalBudget,
+    /// Lease of public facilities to the operator.
+    Lease,
+    /// A regulator's fine.
+    Penalty,
+    /// The district's yearly allocation to smart communities.
+    FiscalAllocation,
+    /// Unspent allocation returned at year end.
+    FiscalReturn,
+    /// Owners' capital put into an operator or enterprise.
+    Equity,
+    /// Residents' own money spent on services.
+    Income,
+}
+
+impl Purpose {
+    /// A short name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Purpose::PlatformCapex => "platform_capex",
+            Purpose::PlatformOm => "platform_om",
+            Purpose::CloudRent => "cloud_rent",
+            Purpose::DeviceCapex(_) => "device_capex",
+            Purpose::DeviceOm(_) => "device_om",
+            Purpose::DeviceFees(_) => "device_fees",
+            Purpose::Service(_) => "service",
+            Purpose::Commission(_) => "commission",
+            Purpose::ProviderCost(_) => "provider_cost",
+            Purpose::ProviderFixed(_) => "provider_fixed",
+            Purpose::ProviderEntry(_) => "provider_entry",
+            Purpose::DataSale => "data_sale",
+            Purpose::PurchaseOfService => "purchase_of_service",
+            Purpose::AvailabilityPayment => "availability_payment",
+            Purpose::GovernmentDeviceOm => "device_om",
+            Purpose::CapitalBudget => "capital_budget",
+            Purpose::Lease => "lease",
+            Purpose::Penalty => "penalty",
+            Purpose::FiscalAllocation => "fiscal_allocation",
+            Purpose::FiscalReturn => "fiscal_return",
+            Purpose::Equity => "equity",
+            Purpose::Income => "income",
+        }
+    }
+
+    /// Capital spending (construction, devices, entry).
+    pub fn is_capital(self) -> bool {
+        matches!(
+            self,
+            Purpose::PlatformCapex | Purpose::DeviceCapex(_) | Purpose::ProviderEntry(_)
+        )
+    }
+}
+
+/// One payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transfer {
+    /// When.
+    pub at: SimTime,
+    /// Payer.
+    pub from: Account,
+    /// Payee.
+    pub to: Account,
+    /// Amount (cents, ≥ 0).
+    pub cents: i64,
+    /// What for.
+    pub purpose: Purpose,
+}
+
+/// Device time by kind over one year in one community.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeviceYear {
+    /// Devices deployed.
+    pub count: u64,
+    /// Of which marketable.
+    pub marketable: bool,
+    /// Device-seconds working.
+    pub working_secs: u64,
+    /// Device-seconds working while the platform operated (in use).
+    pub used_secs: u64,
+}
+
+/// Residents' side of one year in one building.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ShardYear {
+    /// Year (0-based).
+    pub year: u32,
+    /// Community.
+    pub community: u32,
+    /// Building.
+    pub building: u32,
+    /// Residents.
+    pub residents: u64,
+    /// Residents 60+.
+    pub elderly: u64,
+    /// Residents using the app at year end.
+    pub app_users: u64,
+    /// Of which 60+.
+    pub app_users_elderly: u64,
+    /// Sum of satisfaction (all).
+    pub satisfaction_sum: f64,
+    /// Sum of satisfaction (60+).
+    pub satisfaction_elderly_sum: f64,
+    /// Service uses requested.
+    pub requested: u64,
+    /// Service uses served.
+    pub served: u64,
+    /// Requested by households with someone 60+.
+    pub requested_elderly: u64,
+    /// Served to households with someone 60+.
+    pub served_elderly: u64,
+    /// Devices by kind.
+    pub devices: Vec<(DeviceKind, DeviceYear)>,
+}
+
+/// The platform's side of one year in one community.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PlatformYear {
+    /// Year (0-based).
+    pub year: u32,
+    /// Community.
+    pub community: u32,
+    /// Share of the year the platform operated.
+    pub operating: f64,
+    /// Commission rate at year end.
+    pub commission: f64,
+    /// Demand-weighted price relative to reference prices.
+    pub price_index: f64,
+    /// Demand-weighted HHI of providers' shares.
+    pub hhi: f64,
+    /// Active providers at year end.
+    pub providers: u32,
+    /// Mean provider quality (0–1).
+    pub quality: f64,
+    /// Share of this year's government obligations paid.
+    pub funded_share: f64,
+    /// Devices broken and not repaired for lack of funding, at year end.
+    pub unrepaired: u64,
+    /// Penalties levied.
+    pub penalties: u32,
+    /// Operator still solvent at year end.
+    pub operator_solvent: bool,
+}
+
+/// Something a behaviour reports once a year.
+#[derive(Debug, Clone, PartialEq)]
+pub enum YearReport {
+    /// A building shard.
+    Shard(Box<ShardYear>),
+    /// A platform.
+    Platform(Box<PlatformYear>),
+}
+
+/// What behaviours write besides messages.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Journal {
+    /// Incidents closed.
+    pub closed: Vec<crate::incident::IncidentRecord>,
+    /// Payments.
+    pub transfers: Vec<Transfer>,
+    /// Yearly reports.
+    pub reports: Vec<YearReport>,
+}
+
+impl Journal {
+    /// Appends another journal.
+    pub fn append(&mut self, other: Journal) {
+        self.closed.extend(other.closed);
+        self.transfers.extend(other.transfers);
+        self.reports.extend(other.reports);
+    }
+
+    /// Records a payment (zero amounts are dropped).
+    pub fn pay(&mut self, at: SimTime, from: Account, to: Account, cents: i64, purpose: Purpose) {
+        if cents > 0 {
+            self.transfers.push(Transfer {
+                at,
+                from,
+                to,
+                cents,
+                purpose,
+            });
+        }
+    }
+}

@@ -1,0 +1,381 @@
+//! Parameters of the economy: money, investment and operation models, the value-added
+//! service market, regulation and digital adoption (DOMAIN §4). Amounts are written in
+//! yuan in files and held in integer cents ([`cents`]) in the model.
+
+use crate::kinds::{DeviceKind, InvestmentModel, Party, ServiceKind};
+use crate::model::Community;
+use crate::params::Checker;
+use crate::params::Parameters;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Yuan to integer cents, rounded; negative and non-finite amounts give 0.
+pub fn cents(yuan: f64) -> i64 {
+    if yuan.is_finite() && yuan > 0.0 {
+        (yuan * 100.0).round() as i64
+    } else {
+        0
+    }
+}
+
+/// The economy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EconomyParams {
+    /// Discount rate for NPVs.
+    pub discount_rate: f64,
+    /// District finance.
+    pub fiscal: FiscalParams,
+    /// The community platform's costs and revenues.
+    pub platform: PlatformCostParams,
+    /// Residents' money.
+    pub residents: ResidentMoneyParams,
+    /// The service market.
+    pub market: MarketParams,
+    /// The regulator.
+    pub regulation: RegulationParams,
+    /// Digital adoption.
+    pub adoption: AdoptionParams,
+    /// The investment and operation models.
+    pub models: BTreeMap<InvestmentModel, ModelParams>,
+    /// Value-added services.
+    pub services: BTreeMap<ServiceKind, ServiceParams>,
+    /// Device costs and user-fee revenues.
+    pub device_costs: BTreeMap<DeviceKind, DeviceCostParams>,
+}
+
+/// District finance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FiscalParams {
+    /// Yearly money the district can put into smart communities, per resident, developed
+    /// region (yuan).
+    pub capacity_per_resident_developed: f64,
+    /// Same, less-developed region (yuan).
+    pub capacity_per_resident_less_developed: f64,
+    /// Mean share of that capacity claimed by competing demands in a year.
+    pub competing_demand_mean: f64,
+    /// Competing demands vary uniformly by ± this share from year to year.
+    pub competing_demand_spread: f64,
+}
+
+/// The community platform's costs and revenues.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformCostParams {
+    /// Construction cost of one community platform (yuan), whatever its size.
+    pub capex: f64,
+    /// Yearly operation and maintenance, as a share of construction cost.
+    pub om_share: f64,
+    /// Yearly rent per resident of a shared cloud platform instead (yuan).
+    pub cloud_rent_per_resident: f64,
+    /// Yearly revenue from de-identified data operations per resident (yuan).
+    pub data_revenue_per_resident: f64,
+    /// Under leasing, the share of the operator's platform revenue paid to the government
+    /// as rent for public facilities.
+    pub lease_share: f64,
+    /// Years over which purchase of service repays an enterprise's device investment.
+    pub device_life_years: u32,
+}
+
+/// Residents' money.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResidentMoneyParams {
+    /// Monthly disposable income per resident, developed region (yuan).
+    pub income_developed: f64,
+    /// Same, less-developed region (yuan).
+    pub income_less_developed: f64,
+    /// Most of a household's income it will spend on value-added services.
+    pub max_service_share: f64,
+}
+
+/// The service market.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarketParams {
+    /// The platform's starting commission on service revenue.
+    pub commission: f64,
+    /// Enterprises per service kind when the market opens.
+    pub initial_enterprises: u32,
+    /// Most enterprises per service kind in one community.
+    pub max_enterprises: u32,
+    /// An enterprise enters when the kind's incumbents earned at least this margin.
+    pub entry_margin: f64,
+    /// An enterprise leaves after this many loss-making years in a row.
+    pub exit_after_loss_years: u32,
+    /// Price elasticity of demand.
+    pub price_elasticity: f64,
+    /// Without regulation, a dominant platform raises its commission by this much a year.
+    pub monopoly_commission_step: f64,
+    /// Without competition or regulation, providers raise prices by this share a year.
+    pub monopoly_price_step: f64,
+    /// …and let quality fall by this share a year.
+    pub monopoly_quality_step: f64,
+    /// HHI above which a kind's providers have market power.
+    pub dominance_hhi: f64,
+    /// Share of a kind's demand that offline providers serve through traditional channels
+    /// when residents do not use the app.
+    pub traditional_service_share: f64,
+}
+
+/// The regulator (DOMAIN §4: evaluates quality, caps prices, penalizes violators).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegulationParams {
+    /// Commission cap.
+    pub commission_cap: f64,
+    /// Price cap as a multiple of the reference price.
+    pub price_cap: f64,
+    /// Quality floor; providers below it are penalized.
+    pub quality_floor: f64,
+    /// Penalty as a share of the violator's yearly revenue.
+    pub penalty_share: f64,
+}
+
+/// Digital adoption.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdoptionParams {
+    /// Yearly chance a non-user under 60 starts using the app, with outreach.
+    pub outreach_under60: f64,
+    /// Same for 60+.
+    pub outreach_60plus: f64,
+    /// Yearly chance without outreach (word of mouth), any age.
+    pub background: f64,
+    /// Keep traditional (phone, in person) service channels open.
+    pub traditional_channels: bool,
+}
+
+/// One investment and operation model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelParams {
+    /// Who builds and runs the platform.
+    pub platform: Party,
+    /// Who invests in marketable devices.
+    pub marketable_devices: Party,
+    /// Who invests in non-marketable devices; absent means nobody: they are not deployed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub non_marketable_devices: Option<Party>,
+    /// The government buys the service of non-marketable devices invested by others
+    /// (their O&M plus capital recovery) (source 002).
+    pub purchase_of_service: bool,
+    /// A regulator evaluates, caps and penalizes.
+    pub regulator: bool,
+    /// The government runs digital outreach and training.
+    pub outreach: bool,
+    /// Share of residents' service demand the platform opens to the market (a government
+    /// control platform opens little: "management over service", source 001).
+    pub market_openness: f64,
+    /// The government leases its public facilities to operators; revenue is reinvested.
+    pub leasing: bool,
+    /// Data operations on de-identified data.
+    pub data_operations: bool,
+    /// PPP concession, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ppp: Option<PppParams>,
+}
+
+/// A PPP concession (source 004; terms from PARAMETERS).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PppParams {
+    /// Concession term (years).
+    pub term_years: u32,
+    /// The partner's target return on its investment.
+    pub target_return: f64,
+    /// Share of the partner's market revenue that reduces the availability payment.
+    pub revenue_share: f64,
+    /// Availability payments are cut in proportion to unavailable devices.
+    pub performance_based: bool,
+}
+
+/// One value-added service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceParams {
+    /// Price per use (yuan).
+    pub price: f64,
+    /// Provider's cost per use (yuan).
+    pub unit_cost: f64,
+    /// Uses per household per month, household without anyone 60+.
+    pub demand_young: f64,
+    /// Uses per household per month, household with someone 60+.
+    pub demand_elderly: f64,
+    /// Uses one provider can serve per month.
+    pub capacity: f64,
+    /// Provider's fixed cost per year (yuan).
+    pub fixed_cost: f64,
+    /// Starting quality (0–1).
+    pub quality: f64,
+    /// Needs a device kind to exist in the community (e.g. EV charging piles).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub needs_device: Option<DeviceKind>,
+}
+
+/// Costs and user-fee revenue of one device kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceCostParams {
+    /// Purchase and installation (yuan per device).
+    pub capex: f64,
+    /// Yearly operation and maintenance (yuan per device).
+    pub om: f64,
+    /// Yearly user-fee revenue to its investor (yuan per device; 0 if not marketable).
+    pub revenue: f64,
+}
+
+impl EconomyParams {
+    /// Checks ranges, appending to `c` under `economy`.
+    pub fn check(&self, c: &mut Checker) {
+        c.at("economy", |c| {
+            c.share("discount_rate", self.discount_rate);
+            c.at("fiscal", |c| {
+                let f = &self.fiscal;
+                c.non_negative(
+                    "capacity_per_resident_developed",
+                    f.capacity_per_resident_developed,
+                );
+                c.non_negative(
+                    "capacity_per_resident_less_developed",
+                    f.capacity_per_resident_less_developed,
+                );
+                c.share("competing_demand_mean", f.competing_demand_mean);
+                c.share("competing_demand_spread", f.competing_demand_spread);
+            });
+            c.at("platform", |c| {
+                let p = &self.platform;
+                c.non_negative("capex", p.capex);
+                c.non_negative("om_share", p.om_share);
+                c.non_negative("cloud_rent_per_resident", p.cloud_rent_per_resident);
+                c.non_negative("data_revenue_per_resident", p.data_revenue_per_resident);
+                c.share("lease_share", p.lease_share);
+                c.int_range("device_life_years", p.device_life_years as u64, 1, 100);
+            });
+            c.at("residents", |c| {
+                let r = &self.residents;
+                c.non_negative("income_developed", r.income_developed);
+                c.non_negative("income_less_developed", r.income_less_developed);
+                c.share("max_service_share", r.max_service_share);
+            });
+            c.at("market", |c| {
+                let m = &self.market;
+                c.share("commission", m.commission);
+                c.int_range("max_enterprises", m.max_enterprises as u64, 1, 100);
+                c.int_range(
+                    "initial_enterprises",
+                    m.initial_enterprises as u64,
+                    0,
+                    m.max_enterprises as u64,
+                );
+                c.non_negative("entry_margin", m.entry_margin);
+                c.int_range(
+                    "exit_after_loss_years",
+                    m.exit_after_loss_years as u64,
+                    1,
+                    100,
+                );
+                c.non_negative("price_elasticity", m.price_elasticity);
+                c.share("monopoly_commission_step", m.monopoly_commission_step);
+                c.share("monopoly_price_step", m.monopoly_price_step);
+                c.share("monopoly_quality_step", m.monopoly_quality_step);
+                c.share("dominance_hhi", m.dominance_hhi);
+                c.share("traditional_service_share", m.traditional_service_share);
+            });
+            c.at("regulation", |c| {
+                let r = &self.regulation;
+                c.share("commission_cap", r.commission_cap);
+                c.positive("price_cap", r.price_cap);
+                c.share("quality_floor", r.quality_floor);
+                c.share("penalty_share", r.penalty_share);
+            });
+            c.at("adoption", |c| {
+                let a = &self.adoption;
+                c.share("outreach_under60", a.outreach_under60);
+                c.share("outreach_60plus", a.outreach_60plus);
+                c.share("background", a.background);
+            });
+            c.at("models", |c| {
+                for m in InvestmentModel::ALL {
+                    match self.models.get(m) {
+                        None => c.fail(m.as_str(), "missing: every model needs its parameters"),
+                        Some(p) => c.at(m.as_str(), |c| {
+                            c.share("market_openness", p.market_openness);
+                            if let Some(ppp) = &p.ppp {
+                                c.at("ppp", |c| {
+                                    c.int_range("term_years", ppp.term_years as u64, 1, 100);
+                                    c.share("target_return", ppp.target_return);
+                                    c.share("revenue_share", ppp.revenue_share);
+                                });
+                            }
+                        }),
+                    }
+                }
+            });
+            c.at("services", |c| {
+                for k in ServiceKind::ALL {
+                    match self.services.get(k) {
+                        None => c.fail(k.as_str(), "missing: every service needs its parameters"),
+                        Some(s) => c.at(k.as_str(), |c| {
+                            c.positive("price", s.price);
+                            c.non_negative("unit_cost", s.unit_cost);
+                            c.non_negative("demand_young", s.demand_young);
+                            c.non_negative("demand_elderly", s.demand_elderly);
+                            c.positive("capacity", s.capacity);
+                            c.non_negative("fixed_cost", s.fixed_cost);
+                            c.share("quality", s.quality);
+                        }),
+                    }
+                }
+            });
+            c.at("device_costs", |c| {
+                for k in DeviceKind::ALL {
+                    match self.device_costs.get(k) {
+                        None => c.fail(k.as_str(), "missing: every device kind needs its costs"),
+                        Some(d) => c.at(k.as_str(), |c| {
+                            c.non_negative("capex", d.capex);
+                            c.non_negative("om", d.om);
+                            c.non_negative("revenue", d.revenue);
+                        }),
+                    }
+                }
+            });
+        });
+    }
+}
+
+/// Applies an investment model to a generated community: each device's investor follows
+/// the model (marketable devices by `marketable_devices`, the rest by
+/// `non_marketable_devices`), unless the scenario fixed it; devices nobody funds are not
+/// deployed. Device ids are renumbered densely.
+pub fn apply_model(c: &mut Community, model: InvestmentModel, params: &Parameters) {
+    let mp = &params.economy.models[&model];
+    let mut kept = Vec::with_capacity(c.devices.len());
+    for mut d in std::mem::take(&mut c.devices) {
+        if !c.fixed_investors.contains(&d.kind) {
+            let investor = if params.device(d.kind).marketable {
+                Some(mp.marketable_devices)
+            } else {
+                mp.non_marketable_devices
+            };
+            match investor {
+                Some(p) => d.investor = p,
+                None => continue,
+            }
+        }
+        d.id = kept.len() as u32;
+        kept.push(d);
+    }
+    c.devices = kept;
+}
+
+/// Capital recovery factor: the yearly payment that repays 1 over `years` at `rate`.
+pub fn capital_recovery(rate: f64, years: u32) -> f64 {
+    let n = years.max(1) as f64;
+    if rate <= 0.0 {
+        1.0 / n
+    } else {
+        rate / (1.0 - (1.0 + rate).powf(-n))
+    }
+}
