@@ -2,6 +2,7 @@
 
 use crate::cli::{BenchArgs, Cli, Command, RunArgs, ScenarioCommand};
 use anyhow::{Context, Result, bail};
+use civitas_scenarios::file::MAX_DAYS;
 use civitas_scenarios::library::{self, PRESETS};
 use civitas_scenarios::runner::{self, RunOptions, build_district};
 use civitas_scenarios::{Scenario, file::World};
@@ -32,7 +33,9 @@ fn run(a: RunArgs) -> Result<()> {
     }
     let scenario = load(&a.scenario)?;
     let days = match (a.days, a.years) {
-        (Some(0), _) => bail!("--days: expected at least 1 day, found 0"),
+        (Some(d), _) if d == 0 || d > MAX_DAYS => {
+            bail!("--days: expected a whole number of days from 1 to {MAX_DAYS}, found {d}")
+        }
         (Some(d), _) => d as u64,
         (None, Some(y)) if !(y.is_finite() && y > 0.0 && y <= 200.0) => {
             bail!("--years: expected a number of years above 0 and at most 200, found {y}")
@@ -47,7 +50,7 @@ fn run(a: RunArgs) -> Result<()> {
     }
     let out = a
         .out
-        .unwrap_or_else(|| PathBuf::from("out").join(&scenario.name));
+        .unwrap_or_else(|| PathBuf::from("out").join(safe_file_name(&scenario.name)));
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create output directory {}", out.display()))?;
 
@@ -127,6 +130,27 @@ fn scenario(c: ScenarioCommand) -> Result<()> {
     Ok(())
 }
 
+/// A scenario name made safe as one path component: letters, digits, `-`, `_` and `.`
+/// kept, everything else (including separators) replaced by `_`, no leading dot.
+pub(crate) fn safe_file_name(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let s = s.trim_start_matches('.').to_string();
+    if s.is_empty() {
+        "scenario".to_string()
+    } else {
+        s
+    }
+}
+
 /// Peak resident set size of this process so far, in KiB (Linux).
 pub(crate) fn peak_rss() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -178,4 +202,17 @@ fn bench(b: BenchArgs) -> Result<()> {
     println!("build = generating the world; run = spawning the actors, simulating, collecting;");
     println!("events/s over the run; peak RSS is the process's peak so far (cases run in order).");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_file_name;
+
+    #[test]
+    fn scenario_names_become_one_safe_path_component() {
+        assert_eq!(safe_file_name("default"), "default");
+        assert_eq!(safe_file_name("../x/y"), "_x_y");
+        assert_eq!(safe_file_name("..."), "scenario");
+        assert_eq!(safe_file_name("海曙 estate"), "海曙_estate");
+    }
 }

@@ -266,12 +266,13 @@ impl<C: Clock> Engine<C> {
         Ok(Some(start))
     }
 
-    /// Processes every window that starts before `t`.
+    /// Processes every window that starts before `t`; simulated time then stands at the
+    /// first window boundary at or after `t`.
     pub async fn step_until(&mut self, t: SimTime) -> Result<(), EngineError> {
         while self.next_window().is_some_and(|w| w < t) {
             self.step().await?;
         }
-        self.now = self.now.max(t);
+        self.now = self.now.max(t.div_ceil(self.window) * self.window);
         Ok(())
     }
 

@@ -120,6 +120,7 @@ impl World {
         let mut names = Vec::new();
         for c in &district.communities {
             let a = &addresses.communities[c.index as usize];
+            let by_building = c.devices_by_building();
             for b in &c.buildings {
                 agents.push(Agent::Shard(Box::new(Shard::new(
                     c,
@@ -128,6 +129,7 @@ impl World {
                     params.clone(),
                     seed,
                     outreach,
+                    &by_building[b.id as usize],
                 ))));
                 names.push(format!("{} building {}", c.name, b.id));
             }

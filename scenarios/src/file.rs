@@ -29,6 +29,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::Path;
 
+/// The longest horizon a scenario may ask for (200 years).
+pub const MAX_DAYS: u32 = 73_000;
+
 /// The scenario file format version this build reads and writes.
 pub const SCENARIO_SCHEMA_VERSION: u32 = 1;
 
@@ -175,11 +178,14 @@ impl Scenario {
                 ),
             ));
         }
-        if raw.days == 0 {
+        if raw.days == 0 || raw.days > MAX_DAYS {
             errors.push(err(
                 locate(src, "days"),
                 Some("days".into()),
-                "expected at least 1 day".into(),
+                format!(
+                    "expected a whole number of days from 1 to {MAX_DAYS}, found {}",
+                    raw.days
+                ),
             ));
         }
         let world = match (raw.community, raw.district) {

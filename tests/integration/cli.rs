@@ -82,7 +82,7 @@ fn bad_flags_are_rejected_with_a_clear_message() {
         ),
         (
             vec!["run", "default", "--days", "0"],
-            "--days: expected at least 1 day, found 0",
+            "--days: expected a whole number of days from 1 to 73000, found 0",
         ),
         (
             vec!["run", "default", "--years", "-1"],

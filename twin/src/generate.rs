@@ -169,7 +169,7 @@ pub fn generate_community(
     let st = &params.staffing;
     let grid = (st.grid_workers_per_10k * n_res as f64 / 10_000.0).round() as u32;
     let staffing = MicroStaffing {
-        committee_day: st.committee_day + grid,
+        committee_day: st.committee_day.saturating_add(grid),
         committee_night: st.committee_night,
         property_day: ((st.property_day_per_1000_households * n_hh as f64 / 1000.0).round() as u32)
             .max(1),
@@ -328,7 +328,18 @@ pub fn generate_district(spec: &DistrictSpec, params: &Parameters, seed: u64) ->
         .iter()
         .map(|w| ((w / total) * spec.residents as f64).floor().max(1.0) as u32)
         .collect();
-    let assigned: u32 = sizes.iter().sum();
+    // Communities have at least one resident; take any excess back from the largest.
+    let mut assigned: u32 = sizes.iter().sum();
+    while assigned > spec.residents {
+        let big = (0..n)
+            .max_by_key(|&i| (sizes[i], std::cmp::Reverse(i)))
+            .expect("n ≥ 1");
+        if sizes[big] <= 1 {
+            break;
+        }
+        sizes[big] -= 1;
+        assigned -= 1;
+    }
     let mut short = spec.residents.saturating_sub(assigned);
     let mut i = 0;
     while short > 0 {
@@ -479,5 +490,29 @@ mod tests {
             38
         );
         assert!(w.communities.iter().all(|c| c.street_office < 8));
+    }
+
+    #[test]
+    fn a_tiny_district_never_gets_more_residents_than_asked() {
+        let p = Parameters::default();
+        for seed in 0..20 {
+            let d = DistrictSpec {
+                name: "d".into(),
+                street_offices: 1,
+                communities: 4,
+                residents: 6,
+                old_share: 0.5,
+                elderly_share_old: 0.3,
+                elderly_share_new: 0.15,
+                region: Region::Developed,
+                size_spread: 0.99,
+                devices: BTreeMap::new(),
+                investors: BTreeMap::new(),
+                share_platform_below: 0,
+            };
+            let w = generate_district(&d, &p, seed);
+            assert_eq!(w.residents(), 6, "seed {seed}");
+            assert!(w.communities.iter().all(|c| !c.residents.is_empty()));
+        }
     }
 }

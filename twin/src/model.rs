@@ -163,6 +163,27 @@ impl Community {
         self.residents.iter().filter(|r| r.is_elderly()).count()
     }
 
+    /// The building each device is in (site devices: the building hosting the site
+    /// point), as device ids per building.
+    pub fn devices_by_building(&self) -> Vec<Vec<u32>> {
+        let mut out = vec![Vec::new(); self.buildings.len()];
+        let n = self.buildings.len() as u32;
+        for d in &self.devices {
+            let b = match d.place {
+                Place::Building(b) => b,
+                Place::Household(h) => self.households[h as usize].building,
+                Place::Resident(r) => {
+                    self.households[self.residents[r as usize].household as usize].building
+                }
+                Place::Site(s) => site_host(s, self.site_points, n),
+            };
+            if let Some(v) = out.get_mut(b as usize) {
+                v.push(d.id);
+            }
+        }
+        out
+    }
+
     /// Devices of each kind, in kind order.
     pub fn device_counts(&self) -> BTreeMap<DeviceKind, usize> {
         let mut m = BTreeMap::new();
@@ -171,6 +192,11 @@ impl Community {
         }
         m
     }
+}
+
+/// The building hosting site point `s` of a community with `buildings` buildings.
+pub fn site_host(s: u32, site_points: u32, buildings: u32) -> u32 {
+    ((s as u64 * buildings as u64) / site_points.max(1) as u64) as u32
 }
 
 /// A district: communities under street offices, and the district departments.

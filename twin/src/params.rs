@@ -288,6 +288,16 @@ impl std::fmt::Display for FieldError {
     }
 }
 
+/// A number as a person would write it: plain for ordinary magnitudes, exponent
+/// notation for huge or tiny ones.
+pub fn fmt_num(v: f64) -> String {
+    if v.is_finite() && v != 0.0 && !(1e-4..1e6).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
 /// Collects field errors under a path prefix.
 #[derive(Debug, Default)]
 pub struct Checker {
@@ -318,14 +328,30 @@ impl Checker {
     /// A finite number ≥ 0.
     pub fn non_negative(&mut self, field: &str, v: f64) {
         if !(v.is_finite() && v >= 0.0) {
-            self.push(field, format!("expected a number ≥ 0, found {v}"));
+            self.push(
+                field,
+                format!("expected a number ≥ 0, found {}", fmt_num(v)),
+            );
         }
     }
 
     /// A finite number > 0.
     pub fn positive(&mut self, field: &str, v: f64) {
         if !(v.is_finite() && v > 0.0) {
-            self.push(field, format!("expected a number > 0, found {v}"));
+            self.push(
+                field,
+                format!("expected a number > 0, found {}", fmt_num(v)),
+            );
+        }
+    }
+
+    /// A finite number within `lo..=hi` (bounds keep runs finite and memory bounded).
+    pub fn range(&mut self, field: &str, v: f64, lo: f64, hi: f64) {
+        if !(v.is_finite() && v >= lo && v <= hi) {
+            self.push(
+                field,
+                format!("expected a number from {lo} to {hi}, found {}", fmt_num(v)),
+            );
         }
     }
 
@@ -334,7 +360,7 @@ impl Checker {
         if !(v.is_finite() && (0.0..=1.0).contains(&v)) {
             self.push(
                 field,
-                format!("expected a share between 0 and 1, found {v}"),
+                format!("expected a share between 0 and 1, found {}", fmt_num(v)),
             );
         }
     }
@@ -372,7 +398,16 @@ impl Parameters {
     pub fn validate(&self) -> Vec<FieldError> {
         let mut c = Checker::default();
         c.at("engine", |c| {
-            c.int_range("window_secs", self.engine.window_secs, 1, 86_400);
+            c.int_range("window_secs", self.engine.window_secs, 1, 3_600);
+            if 86_400 % self.engine.window_secs.max(1) != 0 {
+                c.fail(
+                    "window_secs",
+                    format!(
+                        "expected a divisor of 86400 (a day holds whole windows), found {}",
+                        self.engine.window_secs
+                    ),
+                );
+            }
             c.int_range(
                 "dispatch_latency_secs",
                 self.engine.dispatch_latency_secs,
@@ -418,7 +453,12 @@ impl Parameters {
                         1,
                         100,
                     );
-                    c.non_negative("lifts_per_30_households", b.lifts_per_30_households);
+                    c.range(
+                        "lifts_per_30_households",
+                        b.lifts_per_30_households,
+                        0.0,
+                        30.0,
+                    );
                     c.share("basement_share", b.basement_share);
                     c.int_range("year_max", b.year_max as u64, b.year_min as u64, 3000);
                     c.positive("width_m", b.width_m);
@@ -441,7 +481,7 @@ impl Parameters {
             c.share("phone_share_of_non_app", ch.phone_share_of_non_app);
         });
         c.at("patrol", |c| {
-            c.non_negative("interval_hours", self.patrol.interval_hours)
+            c.range("interval_hours", self.patrol.interval_hours, 0.0, 8_760.0)
         });
         c.at("staffing", |c| {
             let s = &self.staffing;
@@ -452,15 +492,40 @@ impl Parameters {
                 s.day_start_hour as u64 + 1,
                 24,
             );
-            c.non_negative("grid_workers_per_10k", s.grid_workers_per_10k);
+            c.range(
+                "grid_workers_per_10k",
+                s.grid_workers_per_10k,
+                0.0,
+                10_000.0,
+            );
+            c.int_range("committee_day", s.committee_day as u64, 0, 100_000);
+            c.int_range("committee_night", s.committee_night as u64, 0, 100_000);
+            c.int_range("street_day", s.street_day as u64, 0, 100_000);
+            c.int_range("street_night", s.street_night as u64, 0, 100_000);
+            c.int_range(
+                "micro_queue_capacity",
+                s.micro_queue_capacity as u64,
+                0,
+                10_000_000,
+            );
+            c.int_range(
+                "street_queue_capacity",
+                s.street_queue_capacity as u64,
+                0,
+                10_000_000,
+            );
             c.positive("false_alarm_check_hours", s.false_alarm_check_hours);
-            c.non_negative(
+            c.range(
                 "property_day_per_1000_households",
                 s.property_day_per_1000_households,
+                0.0,
+                10_000.0,
             );
-            c.non_negative(
+            c.range(
                 "property_night_per_1000_households",
                 s.property_night_per_1000_households,
+                0.0,
+                10_000.0,
             );
             c.at("department_crews_per_100k", |c| {
                 for d in Department::ALL {
@@ -496,13 +561,13 @@ impl Parameters {
                 match self.incidents.get(k) {
                     None => c.fail(k.as_str(), "missing: every incident kind needs parameters"),
                     Some(p) => c.at(k.as_str(), |c| {
-                        c.non_negative("rate", p.rate);
+                        c.range("rate", p.rate, 0.0, 10_000.0);
                         if let Some([a, b]) = p.rate_older {
-                            c.non_negative("rate_older", a);
-                            c.non_negative("rate_older", b);
+                            c.range("rate_older", a, 0.0, 10_000.0);
+                            c.range("rate_older", b, 0.0, 10_000.0);
                         }
-                        c.non_negative("old_factor", p.old_factor);
-                        c.non_negative("living_alone_factor", p.living_alone_factor);
+                        c.range("old_factor", p.old_factor, 0.0, 100.0);
+                        c.range("living_alone_factor", p.living_alone_factor, 0.0, 100.0);
                         c.positive("notice_hours", p.notice_hours);
                         c.share("victim_can_call", p.victim_can_call);
                         c.positive("found_alone_hours", p.found_alone_hours);
@@ -523,10 +588,15 @@ impl Parameters {
                     Some(p) => c.at(k.as_str(), |c| {
                         c.share("detect_prob", p.detect_prob);
                         c.non_negative("latency_secs", p.latency_secs);
-                        c.non_negative("false_alarms_per_year", p.false_alarms_per_year);
-                        c.non_negative("failures_per_year", p.failures_per_year);
+                        c.range(
+                            "false_alarms_per_year",
+                            p.false_alarms_per_year,
+                            0.0,
+                            10_000.0,
+                        );
+                        c.range("failures_per_year", p.failures_per_year, 0.0, 10_000.0);
                         c.positive("repair_hours", p.repair_hours);
-                        c.positive("heartbeat_hours", p.heartbeat_hours);
+                        c.range("heartbeat_hours", p.heartbeat_hours, 1.0 / 3600.0, 8_760.0);
                     }),
                 }
             }
@@ -579,6 +649,9 @@ mod tests {
         let errs = p.validate();
         assert_eq!(errs.len(), 1);
         assert_eq!(errs[0].path, "incidents.fire.rate");
-        assert_eq!(errs[0].message, "expected a number ≥ 0, found -1");
+        assert_eq!(
+            errs[0].message,
+            "expected a number from 0 to 10000, found -1"
+        );
     }
 }

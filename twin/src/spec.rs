@@ -137,7 +137,9 @@ impl DistrictSpec {
             "residents",
             self.residents as u64,
             self.communities as u64,
-            50_000_000,
+            (self.communities as u64)
+                .saturating_mul(2_000_000)
+                .min(50_000_000),
         );
         c.share("old_share", self.old_share);
         c.share("elderly_share_old", self.elderly_share_old);

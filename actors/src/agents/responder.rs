@@ -170,18 +170,18 @@ impl Responder {
             rec.department
                 .get_or_insert(self.params.incident(rec.kind).department);
         }
-        match self.limit_hours(rec.severity) {
-            Some(l) if l <= 0.0 && !rec.false_alarm => {
-                return self.escalate(ctx, rec, EscalationReason::Severity);
-            }
-            Some(l) if !rec.false_alarm => {
-                self.timers
-                    .push(ctx.now + hours(l), Timer::Deadline(rec.id));
-            }
-            _ => {}
+        let limit = self.limit_hours(rec.severity).filter(|_| !rec.false_alarm);
+        if limit.is_some_and(|l| l <= 0.0) {
+            return self.escalate(ctx, rec, EscalationReason::Severity);
         }
-        if self.capacity.is_some_and(|c| self.queue.len() >= c) && !rec.false_alarm {
+        // The queue is full only for a case that would have to wait.
+        let free = self.busy.len() < self.staffing.at(ctx.now) as usize;
+        if !free && self.capacity.is_some_and(|c| self.queue.len() >= c) && !rec.false_alarm {
             return self.escalate(ctx, rec, EscalationReason::QueueFull);
+        }
+        if let Some(l) = limit {
+            self.timers
+                .push(ctx.now + hours(l), Timer::Deadline(rec.id));
         }
         self.arrivals += 1;
         let key = (std::cmp::Reverse(rec.severity), self.arrivals);

@@ -20,7 +20,7 @@ use crate::message::{Demand, SERVICES};
 use crate::timers::Timers;
 use civitas_twin::kinds::{DetectedBy, DeviceKind, EstateAge, IncidentKind, RateBasis};
 use civitas_twin::kinds::{Region, ServiceKind};
-use civitas_twin::model::{Community, DeviceStatus, Place};
+use civitas_twin::model::{Community, DeviceStatus, Place, site_host};
 use civitas_twin::params::Parameters;
 use civitas_twin::rng::{self, EntityRng, Stream};
 use civitas_twin::time::{HOUR, MINUTE, SimTime, YEAR, hours, secs};
@@ -135,11 +135,6 @@ pub struct Shard {
 /// Number of incident kinds (the size of a source's rate table).
 const KINDS: usize = IncidentKind::ALL.len();
 
-/// The building hosting site point `s` of a community with `buildings` buildings.
-pub fn site_host(s: u32, site_points: u32, buildings: u32) -> u32 {
-    ((s as u64 * buildings as u64) / site_points.max(1) as u64) as u32
-}
-
 impl Shard {
     /// The shard for building `building` of community `c`.
     pub fn new(
@@ -149,6 +144,7 @@ impl Shard {
         params: Arc<Parameters>,
         seed: u64,
         outreach: bool,
+        devices_here: &[u32],
     ) -> Self {
         let b = &c.buildings[building as usize];
         let ci = c.index;
@@ -236,16 +232,8 @@ impl Shard {
             },
             params,
         };
-        for d in &c.devices {
-            let here = match d.place {
-                Place::Building(x) => x == building,
-                Place::Household(h) => hh_range.contains(&h),
-                Place::Resident(r) => (res_start..res_end).contains(&r),
-                Place::Site(s) => shard.sites.iter().any(|st| st.id == s),
-            };
-            if !here {
-                continue;
-            }
+        for &id in devices_here {
+            let d = &c.devices[id as usize];
             let local = shard.devices.len() as u32;
             let mut drng = rng::stream(seed, ci, Stream::Device, d.id as u64);
             let hb = hours(shard.params.device(d.kind).heartbeat_hours).max(1);

@@ -47,7 +47,7 @@ fn a_negative_rate_names_the_field_and_what_was_expected() {
     let e = error_of(&format!("{GOOD}[parameters.incidents.fire]\nrate = -0.5\n"));
     assert_eq!(
         e,
-        "bad.toml:10: parameters.incidents.fire.rate: expected a number ≥ 0, found -0.5"
+        "bad.toml:10: parameters.incidents.fire.rate: expected a number from 0 to 10000, found -0.5"
     );
 }
 
@@ -146,6 +146,48 @@ fn an_unknown_incident_kind_in_parameters_is_rejected() {
     let e = error_of(&format!("{GOOD}[parameters.incidents.fyre]\nrate = 1.0\n"));
     assert!(
         e.starts_with("bad.toml:9: parameters.incidents.fyre: unknown variant `fyre`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn values_that_would_exhaust_time_or_memory_are_rejected() {
+    for (table, line, expect) in [
+        (
+            "[parameters.patrol]",
+            "interval_hours = 1e300",
+            "parameters.patrol.interval_hours: expected a number from 0 to 8760, found 1e300",
+        ),
+        (
+            "[parameters.incidents.garbage_overflow]",
+            "rate = 1e12",
+            "parameters.incidents.garbage_overflow.rate: expected a number from 0 to 10000, found 1e12",
+        ),
+        (
+            "[parameters.buildings.new]",
+            "lifts_per_30_households = 1e9",
+            "parameters.buildings.new.lifts_per_30_households: expected a number from 0 to 30",
+        ),
+        (
+            "[parameters.staffing]",
+            "grid_workers_per_10k = 1.1e10",
+            "parameters.staffing.grid_workers_per_10k: expected a number from 0 to 10000",
+        ),
+        (
+            "[parameters.engine]",
+            "window_secs = 7",
+            "parameters.engine.window_secs: expected a divisor of 86400",
+        ),
+    ] {
+        let e = error_of(&format!("{GOOD}{table}\n{line}\n"));
+        assert!(e.contains(expect), "{line}: {e}");
+    }
+    let e = error_of(&GOOD.replace(
+        "schema_version = 1\n",
+        "schema_version = 1\ndays = 4000000000\n",
+    ));
+    assert!(
+        e.contains("days: expected a whole number of days from 1 to 73000"),
         "{e}"
     );
 }

@@ -55,3 +55,16 @@ fn arrivals_below_capacity_keep_the_backlog_bounded() {
     assert!(max < 15, "backlog peaked at {max}");
     assert!(o.summary.incidents.share_closed > 0.95);
 }
+
+#[test]
+fn a_zero_queue_limit_only_refuses_cases_that_would_have_to_wait() {
+    let body = "name = \"z\"\nresidents = 2000\nelderly_share = 0.2\nage = \"new\"\nregion = \"developed\"";
+    let params = format!(
+        "{}[parameters.staffing]\nmicro_queue_capacity = 0\ncommittee_day = 1000\ncommittee_night = 1000\nproperty_day_per_1000_households = 1000.0\nproperty_night_per_1000_households = 1000.0\n",
+        crate::only_kinds(&[("garbage_overflow", 20.0), ("neighbour_dispute", 0.5)])
+    );
+    let s = scenario(&community(body, &params));
+    let o = run(&s, 1, 60, 2);
+    assert!(o.summary.incidents.total > 50);
+    assert_eq!(o.summary.escalation.street_reasons.get("queue_full"), None);
+}

@@ -43,7 +43,7 @@ fn a_failed_device_detects_nothing() {
     let s = {
         let body = "name = \"f\"\nresidents = 3000\nelderly_share = 0.25\nage = \"old\"\nregion = \"developed\"\n[community.devices]\nsmoke_detector = 1.0";
         let params = format!(
-            "{}[parameters.devices.smoke_detector]\nfailures_per_year = 100000.0\nrepair_hours = 100000.0\nfalse_alarms_per_year = 0.0\n",
+            "{}[parameters.devices.smoke_detector]\nfailures_per_year = 10000.0\nrepair_hours = 100000.0\nfalse_alarms_per_year = 0.0\n",
             only_kinds(&[("fire", 0.02)])
         );
         scenario(&community(body, &params))
