@@ -15,6 +15,8 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Compare investment and operation models on one community over years and seeds.
+    Compare(CompareArgs),
     /// Run one scenario and write summary.json and incidents.csv.
     Run(RunArgs),
     /// Print, list or check scenario files.
@@ -22,6 +24,32 @@ pub(crate) enum Command {
     Scenario(ScenarioCommand),
     /// Headline benchmark: events per second, wall time and peak memory on the presets.
     Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompareArgs {
+    /// A scenario file, or the name of a preset (see `civitas scenario list`).
+    #[arg(default_value = "default")]
+    pub(crate) scenario: String,
+    /// Models to compare, comma-separated: gov, market, hybrid, caict, ppp.
+    #[arg(long, value_delimiter = ',', default_value = "gov,market,hybrid,ppp")]
+    pub(crate) models: Vec<String>,
+    /// Years to simulate.
+    #[arg(long, default_value_t = 10)]
+    pub(crate) years: u32,
+    /// Number of seeds (1, 2, … N); every model runs on the same seeds.
+    #[arg(long, default_value_t = 20)]
+    pub(crate) seeds: u32,
+    /// Runs in parallel (default: the number of cores).
+    #[arg(long)]
+    pub(crate) jobs: Option<usize>,
+    /// Directory for compare.json, compare.csv, charts and the report (default:
+    /// out/compare-<scenario name>).
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub(crate) quiet: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,8 +1,10 @@
 //! The subcommands: resolve flags, call the libraries, print and write results.
 
-use crate::cli::{BenchArgs, Cli, Command, RunArgs, ScenarioCommand};
+use crate::cli::{BenchArgs, Cli, Command, CompareArgs, RunArgs, ScenarioCommand};
 use anyhow::{Context, Result, bail};
+use civitas_scenarios::compare::CompareOptions;
 use civitas_scenarios::file::MAX_DAYS;
+use civitas_twin::kinds::InvestmentModel;
 use civitas_scenarios::library::{self, PRESETS};
 use civitas_scenarios::runner::{self, RunOptions, build_district};
 use civitas_scenarios::{Scenario, file::World};
@@ -13,6 +15,7 @@ use std::time::Instant;
 
 pub(crate) fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::Compare(a) => compare(a),
         Command::Run(a) => run(a),
         Command::Scenario(c) => scenario(c),
         Command::Bench(b) => bench(b),
@@ -87,6 +90,57 @@ fn run(a: RunArgs) -> Result<()> {
             result.stats.events as f64 / wall.as_secs_f64().max(1e-9),
             peak_rss().map_or("unknown".into(), |k| format!("{:.0} MB", k as f64 / 1024.0)),
         );
+    }
+    Ok(())
+}
+
+#[allow(clippy::disallowed_methods)] // times the comparison for the terminal
+fn compare(a: CompareArgs) -> Result<()> {
+    let scenario = load(&a.scenario)?;
+    let mut models = Vec::new();
+    for m in &a.models {
+        let Some(model) = InvestmentModel::parse(m.trim()) else {
+            let names: Vec<&str> = InvestmentModel::ALL.iter().map(|m| m.as_str()).collect();
+            bail!("--models: unknown model {m:?}; expected some of: {}", names.join(", "));
+        };
+        if !models.contains(&model) {
+            models.push(model);
+        }
+    }
+    if models.is_empty() {
+        bail!("--models: expected at least one model");
+    }
+    if a.years == 0 || a.years > 200 {
+        bail!("--years: expected a whole number of years from 1 to 200, found {}", a.years);
+    }
+    if a.seeds == 0 || a.seeds > 10_000 {
+        bail!("--seeds: expected a number of seeds from 1 to 10000, found {}", a.seeds);
+    }
+    let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if jobs == 0 || jobs > 256 {
+        bail!("--jobs: expected a number from 1 to 256, found {jobs}");
+    }
+    let out = a.out.unwrap_or_else(|| PathBuf::from("out").join(format!("compare-{}", safe_file_name(&scenario.name))));
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create output directory {}", out.display()))?;
+    let opts = CompareOptions { models, years: a.years, seeds: (1..=a.seeds as u64).collect(), jobs };
+    let total = opts.models.len() * opts.seeds.len();
+    let bar = if a.quiet { ProgressBar::hidden() } else { ProgressBar::new(total as u64) };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} run {pos}/{len} {wide_bar} {per_sec} {elapsed} (eta {eta})")
+            .expect("valid template"),
+    );
+    let started = Instant::now();
+    let c = civitas_scenarios::compare::compare(&scenario, &opts, |done, _| bar.set_position(done as u64))?;
+    bar.finish_and_clear();
+    let wall = started.elapsed();
+    for (name, text) in [("compare.json", c.to_json()), ("compare.csv", c.to_csv())] {
+        let p = out.join(name);
+        std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?;
+    }
+    if !a.quiet {
+        print!("{}", c.render());
+        println!("\nwrote {}/compare.json and compare.csv", out.display());
+        eprintln!("{} runs in {:.1} s on {} jobs", total, wall.as_secs_f64(), jobs);
     }
     Ok(())
 }

@@ -8,7 +8,9 @@
 //! - [`summary`]: the KPIs of one run ([`summary::Summary`], written as `summary.json`)
 //!   and the per-incident table (`incidents.csv`).
 
+pub mod compare;
 pub mod file;
+pub mod kpi;
 pub mod library;
 pub mod runner;
 pub mod summary;

@@ -55,12 +55,18 @@ pub fn build_district(s: &Scenario, seed: u64) -> District {
     build_district_for(s, seed, s.model)
 }
 
-/// Builds the district a scenario describes under investment model `model`.
-pub fn build_district_for(s: &Scenario, seed: u64, model: InvestmentModel) -> District {
-    let mut d = match &s.world {
+/// Builds the district a scenario describes as planned, before any investment model
+/// decides who pays for (and whether to deploy) each device.
+pub fn build_plan(s: &Scenario, seed: u64) -> District {
+    match &s.world {
         World::Community(c) => single_community_district(c, &s.parameters, seed),
         World::District(d) => generate_district(d, &s.parameters, seed),
-    };
+    }
+}
+
+/// Builds the district a scenario describes under investment model `model`.
+pub fn build_district_for(s: &Scenario, seed: u64, model: InvestmentModel) -> District {
+    let mut d = build_plan(s, seed);
     for c in &mut d.communities {
         apply_model(c, model, &s.parameters);
     }

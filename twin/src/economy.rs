@@ -379,3 +379,118 @@ pub fn capital_recovery(rate: f64, years: u32) -> f64 {
         rate / (1.0 - (1.0 + rate).powf(-n))
     }
 }
+
+/// The evaluation index (DOMAIN §6: Haishu's four first-level indicators): pillar weights
+/// and, within each pillar, the weights of its sub-indicators. Each set sums to 1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluationParams {
+    /// Pillar weights.
+    pub weights: PillarWeights,
+    /// Smart infrastructure.
+    pub infrastructure: InfrastructureWeights,
+    /// Smart governance.
+    pub governance: GovernanceWeights,
+    /// Smart services.
+    pub services: ServicesWeights,
+    /// Safeguards.
+    pub safeguards: SafeguardsWeights,
+}
+
+/// Pillar weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PillarWeights {
+    /// Smart infrastructure.
+    pub infrastructure: f64,
+    /// Smart governance.
+    pub governance: f64,
+    /// Smart services.
+    pub services: f64,
+    /// Safeguards.
+    pub safeguards: f64,
+}
+
+/// Smart infrastructure sub-indicators.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InfrastructureWeights {
+    /// Working non-marketable (public-service) devices / planned.
+    pub coverage_non_marketable: f64,
+    /// Working marketable devices / planned.
+    pub coverage_marketable: f64,
+    /// Share of the year the platform operated.
+    pub platform_up: f64,
+}
+
+/// Smart governance sub-indicators.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GovernanceWeights {
+    /// Share of incidents closed in the micro-loop.
+    pub micro_share: f64,
+    /// 1 / (1 + median detection hours).
+    pub fast_detection: f64,
+    /// target / max(target, median resolution hours).
+    pub fast_resolution: f64,
+    /// The resolution target for `fast_resolution` (h).
+    pub resolution_target_hours: f64,
+}
+
+/// Smart services sub-indicators.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServicesWeights {
+    /// Share of service requests served.
+    pub served_share: f64,
+    /// Same, households with someone 60+.
+    pub served_share_elderly: f64,
+    /// 1 / max(1, price index).
+    pub affordability: f64,
+    /// Share of residents using the app.
+    pub adoption: f64,
+}
+
+/// Safeguards sub-indicators.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SafeguardsWeights {
+    /// Years sustained / horizon.
+    pub sustainability: f64,
+    /// 1 − HHI of service providers.
+    pub competition: f64,
+    /// Satisfaction of residents 60+.
+    pub satisfaction_elderly: f64,
+}
+
+fn check_sum(c: &mut Checker, name: &str, parts: &[(&str, f64)]) {
+    c.at(name, |c| {
+        for (f, v) in parts {
+            c.share(f, *v);
+        }
+        let sum: f64 = parts.iter().map(|p| p.1).sum();
+        if (sum - 1.0).abs() > 1e-6 {
+            let names: Vec<&str> = parts.iter().map(|p| p.0).collect();
+            c.fail("", format!("expected weights summing to 1 ({}), found a sum of {sum}", names.join(" + ")));
+        }
+    });
+}
+
+impl EvaluationParams {
+    /// Checks that each set of weights is made of shares summing to 1.
+    pub fn check(&self, c: &mut Checker) {
+        c.at("evaluation", |c| {
+            let w = &self.weights;
+            check_sum(c, "weights", &[("infrastructure", w.infrastructure), ("governance", w.governance), ("services", w.services), ("safeguards", w.safeguards)]);
+            let i = &self.infrastructure;
+            check_sum(c, "infrastructure", &[("coverage_non_marketable", i.coverage_non_marketable), ("coverage_marketable", i.coverage_marketable), ("platform_up", i.platform_up)]);
+            let g = &self.governance;
+            check_sum(c, "governance", &[("micro_share", g.micro_share), ("fast_detection", g.fast_detection), ("fast_resolution", g.fast_resolution)]);
+            c.at("governance", |c| c.positive("resolution_target_hours", g.resolution_target_hours));
+            let s = &self.services;
+            check_sum(c, "services", &[("served_share", s.served_share), ("served_share_elderly", s.served_share_elderly), ("affordability", s.affordability), ("adoption", s.adoption)]);
+            let f = &self.safeguards;
+            check_sum(c, "safeguards", &[("sustainability", f.sustainability), ("competition", f.competition), ("satisfaction_elderly", f.satisfaction_elderly)]);
+        });
+    }
+}

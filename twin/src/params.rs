@@ -39,6 +39,8 @@ pub struct Parameters {
     pub devices: BTreeMap<DeviceKind, DeviceParams>,
     /// Money, investment models, the service market, regulation, adoption.
     pub economy: crate::economy::EconomyParams,
+    /// The evaluation index's weights.
+    pub evaluation: crate::economy::EvaluationParams,
 }
 
 /// How the engine advances time.
@@ -602,6 +604,7 @@ impl Parameters {
             }
         });
         self.economy.check(&mut c);
+        self.evaluation.check(&mut c);
         c.errors
     }
 

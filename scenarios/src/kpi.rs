@@ -1,0 +1,357 @@
+//! Yearly KPIs of one run under one investment model, from its ledger, its yearly
+//! reports and its incident records — the numbers the planners' comparison is made of.
+//!
+//! Every KPI has a name, and a value per year; [`RunKpis::finals`] condenses the run
+//! (sums over the horizon for flows, the last year for states, NPVs for money).
+
+use civitas_actors::engine::RunResult;
+use civitas_actors::ledger::{Account, Purpose, YearReport};
+use civitas_twin::kinds::Level;
+use civitas_twin::model::District;
+use civitas_twin::params::Parameters;
+use civitas_twin::time::{HOUR, SimTime, YEAR};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// A KPI's definition: its name, unit, and whether it is summed over years (a flow) or
+/// taken from the last year (a state) for the run's final value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct KpiDef {
+    /// Name in files.
+    pub name: &'static str,
+    /// Unit, for tables and charts.
+    pub unit: &'static str,
+    /// What it is.
+    pub label: &'static str,
+    /// Final value: sum of yearly values (true) or mean of them (false).
+    pub flow: bool,
+    /// Higher is better (for "which model leads").
+    pub higher_is_better: bool,
+}
+
+macro_rules! kpis {
+    ($($id:ident = ($name:literal, $unit:literal, $label:literal, $flow:expr, $better:expr);)+) => {
+        /// Index of each KPI.
+        #[allow(non_camel_case_types, missing_docs, clippy::upper_case_acronyms)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[repr(usize)]
+        pub enum K { $($id),+ }
+        /// Every KPI, in table order.
+        pub const KPIS: &[KpiDef] = &[$(KpiDef { name: $name, unit: $unit, label: $label, flow: $flow, higher_is_better: $better }),+];
+    };
+}
+
+kpis! {
+    GovCapital = ("gov_capital", "yuan/resident", "government capital spending", true, false);
+    GovOm = ("gov_om", "yuan/resident", "government O&M spending", true, false);
+    GovPurchases = ("gov_purchases", "yuan/resident", "government purchases and availability payments", true, false);
+    GovIncome = ("gov_income", "yuan/resident", "government income (leases, fines)", true, true);
+    GovNet = ("gov_net", "yuan/resident", "government net spending", true, false);
+    GovNpv = ("gov_npv", "yuan/resident", "NPV of government net spending", true, false);
+    OperatorProfit = ("operator_profit", "yuan/resident", "platform operator profit", true, true);
+    OperatorNpv = ("operator_npv", "yuan/resident", "NPV of the operator's cash flow", true, true);
+    EnterpriseProfit = ("enterprise_profit", "yuan/resident", "service enterprises' profit", true, true);
+    EnterpriseNpv = ("enterprise_npv", "yuan/resident", "NPV of enterprises' cash flow", true, true);
+    ResidentSpending = ("resident_spending", "yuan/resident", "residents' spending on services and fees", true, false);
+    CoverageNonMarketable = ("coverage_non_marketable", "share", "public-service (non-marketable) device coverage", false, true);
+    CoverageMarketable = ("coverage_marketable", "share", "marketable device coverage", false, true);
+    Utilization = ("utilization", "share", "utilization of deployed devices", false, true);
+    PlatformUp = ("platform_up", "share", "share of the year the platform operated", false, true);
+    ServicesUsed = ("services_used", "uses/household", "value-added services used per household", true, true);
+    ServedShare = ("served_share", "share", "share of service requests served", false, true);
+    ServedShareElderly = ("served_share_elderly", "share", "share served, households with someone 60+", false, true);
+    PriceIndex = ("price_index", "× reference", "service price level", false, false);
+    Hhi = ("hhi", "0–1", "provider concentration (HHI)", false, false);
+    Providers = ("providers", "count", "active service providers", false, true);
+    Commission = ("commission", "share", "platform commission", false, false);
+    DetectionP50 = ("detection_p50", "hours", "median detection time", false, false);
+    ResolutionP50 = ("resolution_p50", "hours", "median resolution time", false, false);
+    MicroShare = ("micro_share", "share", "share of incidents closed in the micro-loop", false, true);
+    Satisfaction = ("satisfaction", "0–1", "residents' satisfaction", false, true);
+    SatisfactionElderly = ("satisfaction_elderly", "0–1", "satisfaction of residents 60+", false, true);
+    Adoption = ("adoption", "share", "residents using the app", false, true);
+    AdoptionElderly = ("adoption_elderly", "share", "residents 60+ using the app", false, true);
+    Sustained = ("sustained", "years", "years until a party could no longer pay", false, true);
+    IndexInfrastructure = ("index_infrastructure", "0–1", "evaluation index: smart infrastructure", false, true);
+    IndexGovernance = ("index_governance", "0–1", "evaluation index: smart governance", false, true);
+    IndexServices = ("index_services", "0–1", "evaluation index: smart services", false, true);
+    IndexSafeguards = ("index_safeguards", "0–1", "evaluation index: safeguards", false, true);
+    Index = ("index", "0–1", "evaluation index", false, true);
+}
+
+/// Number of KPIs.
+pub const N_KPIS: usize = KPIS.len();
+
+/// One run's KPIs: `yearly[y][k]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunKpis {
+    /// Values per year, in [`KPIS`] order.
+    pub yearly: Vec<[f64; N_KPIS]>,
+    /// Final values, in [`KPIS`] order.
+    pub finals: [f64; N_KPIS],
+}
+
+fn median_hours(mut v: Vec<SimTime>) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_unstable();
+    v[(v.len() - 1) / 2] as f64 / HOUR as f64
+}
+
+fn share(a: f64, b: f64) -> f64 {
+    if b > 0.0 { a / b } else { f64::NAN }
+}
+
+/// Devices the plan would deploy before the model decides who pays, by marketability.
+pub fn planned_devices(planned: &District, params: &Parameters) -> (u64, u64) {
+    let mut m = (0, 0);
+    for c in &planned.communities {
+        for d in &c.devices {
+            if params.device(d.kind).marketable { m.0 += 1 } else { m.1 += 1 }
+        }
+    }
+    m
+}
+
+/// Computes the KPIs of a run over `years`, given how many marketable and
+/// non-marketable devices the plan asked for.
+pub fn run_kpis(r: &RunResult, params: &Parameters, years: u32, residents: u64, households: u64, planned: (u64, u64)) -> RunKpis {
+    let y_n = years as usize;
+    let mut v = vec![[0.0f64; N_KPIS]; y_n];
+    let per_res = |cents: i64| cents as f64 / 100.0 / residents.max(1) as f64;
+    // Money, by year of payment (construction at t = 0 belongs to year 0).
+    let mut gov_flow = vec![0i64; y_n];
+    let mut op_flow = vec![0i64; y_n];
+    let mut ent_flow = vec![0i64; y_n];
+    for t in &r.transfers {
+        let y = ((t.at / YEAR) as usize).min(y_n.saturating_sub(1));
+        if t.at >= years as SimTime * YEAR + YEAR / 12 {
+            continue;
+        }
+        let row = &mut v[y];
+        let c = t.cents;
+        match (t.from, t.to, t.purpose) {
+            (Account::Government, Account::Suppliers, p) if p.is_capital() => row[K::GovCapital as usize] += per_res(c),
+            (Account::Government, Account::Suppliers, _) => row[K::GovOm as usize] += per_res(c),
+            (Account::Government, Account::Enterprises(_) | Account::Operator(_), _) => {
+                row[K::GovPurchases as usize] += per_res(c)
+            }
+            (_, Account::Government, Purpose::Lease | Purpose::Penalty) => row[K::GovIncome as usize] += per_res(c),
+            _ => {}
+        }
+        // Cash flows of each party (equity and capital budgets are financing, not flows).
+        let financing = matches!(t.purpose, Purpose::Equity | Purpose::CapitalBudget | Purpose::FiscalAllocation | Purpose::FiscalReturn);
+        if !financing {
+            for (acct, sign) in [(t.from, -1i64), (t.to, 1)] {
+                match acct {
+                    Account::Government => gov_flow[y] += sign * c,
+                    Account::Operator(_) => op_flow[y] += sign * c,
+                    Account::Enterprises(_) => ent_flow[y] += sign * c,
+                    _ => {}
+                }
+            }
+        }
+        if let Account::Residents(_) = t.from {
+            v[y][K::ResidentSpending as usize] += per_res(c);
+        }
+    }
+    let rate = params.economy.discount_rate;
+    for y in 0..y_n {
+        let row = &mut v[y];
+        row[K::GovNet as usize] = -per_res(gov_flow[y]);
+        row[K::OperatorProfit as usize] = per_res(op_flow[y]);
+        row[K::EnterpriseProfit as usize] = per_res(ent_flow[y]);
+        let d = (1.0 + rate).powi(y as i32);
+        row[K::GovNpv as usize] = -per_res(gov_flow[y]) / d;
+        row[K::OperatorNpv as usize] = per_res(op_flow[y]) / d;
+        row[K::EnterpriseNpv as usize] = per_res(ent_flow[y]) / d;
+    }
+    // Reports.
+    let mut sat = vec![(0.0, 0.0, 0.0, 0.0); y_n];
+    let mut served = vec![(0u64, 0u64, 0u64, 0u64); y_n];
+    let mut app = vec![(0u64, 0u64, 0u64, 0u64); y_n];
+    let mut dev = vec![(0u64, 0u64, 0u64, 0u64); y_n]; // working m, working n, used, deployed-seconds
+    let mut platform = vec![(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0u32); y_n];
+    let mut sustained: Option<u32> = None;
+    for rep in &r.reports {
+        match rep {
+            YearReport::Shard(s) if (s.year as usize) < y_n => {
+                let y = s.year as usize;
+                sat[y].0 += s.satisfaction_sum;
+                sat[y].1 += s.residents as f64;
+                sat[y].2 += s.satisfaction_elderly_sum;
+                sat[y].3 += s.elderly as f64;
+                served[y].0 += s.requested;
+                served[y].1 += s.served;
+                served[y].2 += s.requested_elderly;
+                served[y].3 += s.served_elderly;
+                app[y].0 += s.app_users;
+                app[y].1 += s.residents;
+                app[y].2 += s.app_users_elderly;
+                app[y].3 += s.elderly;
+                for (_, d) in &s.devices {
+                    if d.marketable { dev[y].0 += d.working_secs } else { dev[y].1 += d.working_secs }
+                    dev[y].2 += d.used_secs;
+                    dev[y].3 += d.count * YEAR;
+                }
+            }
+            YearReport::Platform(p) if (p.year as usize) < y_n => {
+                let y = p.year as usize;
+                let w = &mut platform[y];
+                w.0 += p.operating;
+                w.1 += p.price_index;
+                w.2 += p.hhi;
+                w.3 += p.commission;
+                w.4 += p.quality;
+                w.5 += 1.0;
+                w.6 += p.providers;
+                let failed = p.operating < 0.5 || p.funded_share < 0.999 || !p.operator_solvent;
+                if failed && sustained.is_none() {
+                    sustained = Some(p.year);
+                }
+            }
+            _ => {}
+        }
+    }
+    for y in 0..y_n {
+        let row = &mut v[y];
+        row[K::Satisfaction as usize] = share(sat[y].0, sat[y].1);
+        row[K::SatisfactionElderly as usize] = share(sat[y].2, sat[y].3);
+        row[K::ServicesUsed as usize] = served[y].1 as f64 / households.max(1) as f64;
+        row[K::ServedShare as usize] = share(served[y].1 as f64, served[y].0 as f64);
+        row[K::ServedShareElderly as usize] = share(served[y].3 as f64, served[y].2 as f64);
+        row[K::Adoption as usize] = share(app[y].0 as f64, app[y].1 as f64);
+        row[K::AdoptionElderly as usize] = share(app[y].2 as f64, app[y].3 as f64);
+        row[K::CoverageMarketable as usize] = share(dev[y].0 as f64, (planned.0 * YEAR) as f64);
+        row[K::CoverageNonMarketable as usize] = share(dev[y].1 as f64, (planned.1 * YEAR) as f64);
+        row[K::Utilization as usize] = share(dev[y].2 as f64, dev[y].3 as f64);
+        let n = platform[y].5;
+        row[K::PlatformUp as usize] = share(platform[y].0, n);
+        row[K::PriceIndex as usize] = share(platform[y].1, n);
+        row[K::Hhi as usize] = share(platform[y].2, n);
+        row[K::Commission as usize] = share(platform[y].3, n);
+        row[K::Providers as usize] = share(platform[y].6 as f64, n);
+        let _ = platform[y].4;
+        row[K::Sustained as usize] = sustained.map_or(years, |s| s.min(years)) as f64;
+    }
+    // Incidents by the year they happened.
+    let mut det: Vec<Vec<SimTime>> = vec![Vec::new(); y_n];
+    let mut res: Vec<Vec<SimTime>> = vec![Vec::new(); y_n];
+    let mut micro = vec![(0u64, 0u64); y_n];
+    for i in r.incidents.iter().filter(|i| !i.false_alarm) {
+        let y = (i.created / YEAR) as usize;
+        if y >= y_n {
+            continue;
+        }
+        if let Some(d) = i.detected {
+            det[y].push(d.saturating_sub(i.created));
+        }
+        if let Some(c) = i.closed {
+            res[y].push(c.saturating_sub(i.created));
+            micro[y].1 += 1;
+            if i.closed_level == Some(Level::Micro) {
+                micro[y].0 += 1;
+            }
+        }
+    }
+    let ev = &params.evaluation;
+    for y in 0..y_n {
+        let row = &mut v[y];
+        row[K::DetectionP50 as usize] = median_hours(std::mem::take(&mut det[y]));
+        row[K::ResolutionP50 as usize] = median_hours(std::mem::take(&mut res[y]));
+        row[K::MicroShare as usize] = share(micro[y].0 as f64, micro[y].1 as f64);
+        // Evaluation index (docs/MODEL.md: each sub-indicator scaled to 0–1).
+        let z = |x: f64| if x.is_finite() { x.clamp(0.0, 1.0) } else { 0.0 };
+        let infra = ev.infrastructure.coverage_non_marketable * z(row[K::CoverageNonMarketable as usize])
+            + ev.infrastructure.coverage_marketable * z(row[K::CoverageMarketable as usize])
+            + ev.infrastructure.platform_up * z(row[K::PlatformUp as usize]);
+        let gov = ev.governance.micro_share * z(row[K::MicroShare as usize])
+            + ev.governance.fast_detection * z(1.0 / (1.0 + row[K::DetectionP50 as usize]))
+            + ev.governance.fast_resolution * z(ev.governance.resolution_target_hours / row[K::ResolutionP50 as usize].max(ev.governance.resolution_target_hours));
+        let serv = ev.services.served_share * z(row[K::ServedShare as usize])
+            + ev.services.served_share_elderly * z(row[K::ServedShareElderly as usize])
+            + ev.services.affordability * z(1.0 / row[K::PriceIndex as usize].max(1.0))
+            + ev.services.adoption * z(row[K::Adoption as usize]);
+        let safe = ev.safeguards.sustainability * z(row[K::Sustained as usize] / years.max(1) as f64)
+            + ev.safeguards.competition * z(1.0 - row[K::Hhi as usize])
+            + ev.safeguards.satisfaction_elderly * z(row[K::SatisfactionElderly as usize]);
+        row[K::IndexInfrastructure as usize] = infra;
+        row[K::IndexGovernance as usize] = gov;
+        row[K::IndexServices as usize] = serv;
+        row[K::IndexSafeguards as usize] = safe;
+        row[K::Index as usize] = ev.weights.infrastructure * infra
+            + ev.weights.governance * gov
+            + ev.weights.services * serv
+            + ev.weights.safeguards * safe;
+    }
+    let mut finals = [0.0; N_KPIS];
+    for (k, def) in KPIS.iter().enumerate() {
+        let vals: Vec<f64> = v.iter().map(|r| r[k]).filter(|x| x.is_finite()).collect();
+        finals[k] = if def.flow {
+            vals.iter().sum()
+        } else if vals.is_empty() {
+            f64::NAN
+        } else {
+            vals.iter().sum::<f64>() / vals.len() as f64
+        };
+    }
+    finals[K::Sustained as usize] = v.last().map_or(0.0, |r| r[K::Sustained as usize]);
+    RunKpis { yearly: v, finals }
+}
+
+/// Mean and 95% confidence interval of the mean (Student's t) over seeds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Stat {
+    /// Mean.
+    pub mean: f64,
+    /// Lower bound of the 95% interval.
+    pub lo: f64,
+    /// Upper bound.
+    pub hi: f64,
+}
+
+/// Two-sided 97.5% quantile of Student's t with `df` degrees of freedom.
+fn t975(df: usize) -> f64 {
+    const T: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+    ];
+    if df == 0 { f64::NAN } else if df <= 30 { T[df - 1] } else { 1.96 + 2.4 / df as f64 }
+}
+
+/// Mean and interval of the finite values of `xs`.
+pub fn stat(xs: &[f64]) -> Stat {
+    let v: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return Stat { mean: f64::NAN, lo: f64::NAN, hi: f64::NAN };
+    }
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    if v.len() < 2 {
+        return Stat { mean, lo: mean, hi: mean };
+    }
+    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    let half = t975(v.len() - 1) * (var / n).sqrt();
+    Stat { mean, lo: mean - half, hi: mean + half }
+}
+
+/// Yearly and final stats per KPI for one model.
+pub fn summarize(runs: &[RunKpis]) -> (Vec<Stat>, Vec<Vec<Stat>>) {
+    let years = runs.first().map_or(0, |r| r.yearly.len());
+    let finals = (0..N_KPIS).map(|k| stat(&runs.iter().map(|r| r.finals[k]).collect::<Vec<_>>())).collect();
+    let series = (0..N_KPIS)
+        .map(|k| (0..years).map(|y| stat(&runs.iter().map(|r| r.yearly[y][k]).collect::<Vec<_>>())).collect())
+        .collect();
+    (finals, series)
+}
+
+/// KPI index by name.
+pub fn kpi_index(name: &str) -> Option<usize> {
+    KPIS.iter().position(|k| k.name == name)
+}
+
+/// Definitions by name.
+pub fn kpi_map() -> BTreeMap<&'static str, KpiDef> {
+    KPIS.iter().map(|k| (k.name, *k)).collect()
+}
