@@ -57,9 +57,16 @@ pub struct Comparison {
 }
 
 /// Runs the comparison; `progress(done, total)` is called after each run.
-pub fn compare(s: &Scenario, o: &CompareOptions, progress: impl Fn(usize, usize) + Sync) -> Result<Comparison, RunError> {
-    let tasks: Vec<(usize, u64)> = (0..o.models.len()).flat_map(|m| o.seeds.iter().map(move |&seed| (m, seed))).collect();
-    let results: Mutex<Vec<Option<Result<(RunKpis, u64), RunError>>>> = Mutex::new((0..tasks.len()).map(|_| None).collect());
+pub fn compare(
+    s: &Scenario,
+    o: &CompareOptions,
+    progress: impl Fn(usize, usize) + Sync,
+) -> Result<Comparison, RunError> {
+    let tasks: Vec<(usize, u64)> = (0..o.models.len())
+        .flat_map(|m| o.seeds.iter().map(move |&seed| (m, seed)))
+        .collect();
+    let results: Mutex<Vec<Option<Result<(RunKpis, u64), RunError>>>> =
+        Mutex::new((0..tasks.len()).map(|_| None).collect());
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let horizon = o.years as u64 * YEAR + 3 * HOUR;
@@ -68,15 +75,36 @@ pub fn compare(s: &Scenario, o: &CompareOptions, progress: impl Fn(usize, usize)
             scope.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&(m, seed)) = tasks.get(i) else { break };
+                    let Some(&(m, seed)) = tasks.get(i) else {
+                        break;
+                    };
                     let model = o.models[m];
                     let planned = build_plan(s, seed);
                     let district = build_district_for(s, seed, model);
                     let residents = district.residents() as u64;
-                    let households: u64 = district.communities.iter().map(|c| c.households.len() as u64).sum();
-                    let opts = RunOptions { seed, horizon, workers: 1, model };
+                    let households: u64 = district
+                        .communities
+                        .iter()
+                        .map(|c| c.households.len() as u64)
+                        .sum();
+                    let opts = RunOptions {
+                        seed,
+                        horizon,
+                        workers: 1,
+                        model,
+                    };
                     let r = run_district(&district, s, opts, |_| {}).map(|r| {
-                        (run_kpis(&r, &s.parameters, o.years, residents, households, planned_devices(&planned, &s.parameters)), residents)
+                        (
+                            run_kpis(
+                                &r,
+                                &s.parameters,
+                                o.years,
+                                residents,
+                                households,
+                                planned_devices(&planned, &s.parameters),
+                            ),
+                            residents,
+                        )
                     });
                     results.lock().expect("no panics while holding the lock")[i] = Some(r);
                     progress(done.fetch_add(1, Ordering::Relaxed) + 1, tasks.len());
@@ -90,14 +118,27 @@ pub fn compare(s: &Scenario, o: &CompareOptions, progress: impl Fn(usize, usize)
     for (m, model) in o.models.iter().enumerate() {
         let mut runs = Vec::new();
         for (j, _) in o.seeds.iter().enumerate() {
-            let (k, res) = results[m * o.seeds.len() + j].take().expect("every task ran")?;
+            let (k, res) = results[m * o.seeds.len() + j]
+                .take()
+                .expect("every task ran")?;
             residents = res;
             runs.push(k);
         }
         let (finals, series) = summarize(&runs);
-        models.push(ModelResult { model: *model, runs, finals, series });
+        models.push(ModelResult {
+            model: *model,
+            runs,
+            finals,
+            series,
+        });
     }
-    Ok(Comparison { scenario: s.name.clone(), years: o.years, seeds: o.seeds.clone(), residents, models })
+    Ok(Comparison {
+        scenario: s.name.clone(),
+        years: o.years,
+        seeds: o.seeds.clone(),
+        residents,
+        models,
+    })
 }
 
 #[derive(Serialize)]
@@ -144,7 +185,11 @@ impl Comparison {
                     name: k.name,
                     unit: k.unit,
                     label: k.label,
-                    final_value: if k.flow { "sum over years" } else { "mean over years" },
+                    final_value: if k.flow {
+                        "sum over years"
+                    } else {
+                        "mean over years"
+                    },
                     higher_is_better: k.higher_is_better,
                 })
                 .collect(),
@@ -153,8 +198,16 @@ impl Comparison {
                 .iter()
                 .map(|m| JsonModel {
                     model: m.model.as_str(),
-                    finals: KPIS.iter().zip(&m.finals).map(|(k, s)| (k.name, s)).collect(),
-                    series: KPIS.iter().zip(&m.series).map(|(k, s)| (k.name, s.as_slice())).collect(),
+                    finals: KPIS
+                        .iter()
+                        .zip(&m.finals)
+                        .map(|(k, s)| (k.name, s))
+                        .collect(),
+                    series: KPIS
+                        .iter()
+                        .zip(&m.series)
+                        .map(|(k, s)| (k.name, s.as_slice()))
+                        .collect(),
                 })
                 .collect(),
         };
@@ -166,13 +219,36 @@ impl Comparison {
     /// `compare.csv`: `model,kpi,year,mean,lo,hi`; `year` is `all` for the final value.
     pub fn to_csv(&self) -> String {
         let mut o = String::from("model,kpi,year,mean,lo,hi\n");
-        let f = |x: f64| if x.is_finite() { format!("{x}") } else { String::new() };
+        let f = |x: f64| {
+            if x.is_finite() {
+                format!("{x}")
+            } else {
+                String::new()
+            }
+        };
         for m in &self.models {
             for (k, def) in KPIS.iter().enumerate() {
                 let s = &m.finals[k];
-                let _ = writeln!(o, "{},{},all,{},{},{}", m.model, def.name, f(s.mean), f(s.lo), f(s.hi));
+                let _ = writeln!(
+                    o,
+                    "{},{},all,{},{},{}",
+                    m.model,
+                    def.name,
+                    f(s.mean),
+                    f(s.lo),
+                    f(s.hi)
+                );
                 for (y, s) in m.series[k].iter().enumerate() {
-                    let _ = writeln!(o, "{},{},{},{},{},{}", m.model, def.name, y + 1, f(s.mean), f(s.lo), f(s.hi));
+                    let _ = writeln!(
+                        o,
+                        "{},{},{},{},{},{}",
+                        m.model,
+                        def.name,
+                        y + 1,
+                        f(s.mean),
+                        f(s.lo),
+                        f(s.hi)
+                    );
                 }
             }
         }

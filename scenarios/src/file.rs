@@ -112,6 +112,10 @@ pub struct Scenario {
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct RawScenario {
+    /// Only present before merging; a preset this scenario extends.
+    #[serde(default, skip_serializing)]
+    #[allow(dead_code)]
+    extends: Option<String>,
     schema_version: u32,
     name: String,
     #[serde(default)]
@@ -161,12 +165,53 @@ impl Scenario {
             field,
             message,
         };
-        let raw: RawScenario = toml::from_str(src).map_err(|e| {
+        let syntax = |e: toml::de::Error| {
             let line = e.span().map(|s| line_of(src, s.start));
             // toml's message already names unknown fields and the expected ones.
             let field = e.span().and_then(|s| key_at(src, s.start));
             ScenarioErrors(vec![err(line, field, e.message().trim().to_string())])
-        })?;
+        };
+        let table: toml::Table = toml::from_str(src).map_err(syntax)?;
+        let raw: RawScenario = match table.get("extends") {
+            None => toml::from_str(src).map_err(syntax)?,
+            Some(base) => {
+                // A scenario may extend a preset: its keys override the preset's.
+                let line = locate(src, "extends");
+                let Some(name) = base.as_str() else {
+                    return Err(ScenarioErrors(vec![err(
+                        line,
+                        Some("extends".into()),
+                        "expected the name of a preset, as a string".into(),
+                    )]));
+                };
+                let Some(p) = crate::library::preset(name) else {
+                    let names: Vec<&str> = crate::library::PRESETS.iter().map(|p| p.name).collect();
+                    return Err(ScenarioErrors(vec![err(
+                        line,
+                        Some("extends".into()),
+                        format!(
+                            "no preset named {name:?}; expected one of: {}",
+                            names.join(", ")
+                        ),
+                    )]));
+                };
+                let mut merged: toml::Table =
+                    toml::from_str(p.text).expect("presets parse (tested)");
+                merged.remove("extends");
+                let mut own = table.clone();
+                own.remove("extends");
+                merge(&mut merged, &own);
+                serde_path_to_error::deserialize::<_, RawScenario>(toml::Value::Table(merged))
+                    .map_err(|e| {
+                        let path = e.path().to_string();
+                        ScenarioErrors(vec![err(
+                            locate(src, &path),
+                            Some(path),
+                            e.into_inner().message().trim().to_string(),
+                        )])
+                    })?
+            }
+        };
         let mut errors = Vec::new();
         if raw.schema_version != SCENARIO_SCHEMA_VERSION {
             errors.push(err(

@@ -45,7 +45,7 @@ kpis! {
     GovCapital = ("gov_capital", "yuan/resident", "government capital spending", true, false);
     GovOm = ("gov_om", "yuan/resident", "government O&M spending", true, false);
     GovPurchases = ("gov_purchases", "yuan/resident", "government purchases and availability payments", true, false);
-    GovIncome = ("gov_income", "yuan/resident", "government income (leases, fines)", true, true);
+    GovIncome = ("gov_income", "yuan/resident", "government income (leases, fines, device fees)", true, true);
     GovNet = ("gov_net", "yuan/resident", "government net spending", true, false);
     GovNpv = ("gov_npv", "yuan/resident", "NPV of government net spending", true, false);
     OperatorProfit = ("operator_profit", "yuan/resident", "platform operator profit", true, true);
@@ -53,6 +53,7 @@ kpis! {
     EnterpriseProfit = ("enterprise_profit", "yuan/resident", "service enterprises' profit", true, true);
     EnterpriseNpv = ("enterprise_npv", "yuan/resident", "NPV of enterprises' cash flow", true, true);
     ResidentSpending = ("resident_spending", "yuan/resident", "residents' spending on services and fees", true, false);
+    Coverage = ("coverage", "share", "working devices / planned devices, all kinds", false, true);
     CoverageNonMarketable = ("coverage_non_marketable", "share", "public-service (non-marketable) device coverage", false, true);
     CoverageMarketable = ("coverage_marketable", "share", "marketable device coverage", false, true);
     Utilization = ("utilization", "share", "utilization of deployed devices", false, true);
@@ -108,7 +109,11 @@ pub fn planned_devices(planned: &District, params: &Parameters) -> (u64, u64) {
     let mut m = (0, 0);
     for c in &planned.communities {
         for d in &c.devices {
-            if params.device(d.kind).marketable { m.0 += 1 } else { m.1 += 1 }
+            if params.device(d.kind).marketable {
+                m.0 += 1
+            } else {
+                m.1 += 1
+            }
         }
     }
     m
@@ -116,7 +121,14 @@ pub fn planned_devices(planned: &District, params: &Parameters) -> (u64, u64) {
 
 /// Computes the KPIs of a run over `years`, given how many marketable and
 /// non-marketable devices the plan asked for.
-pub fn run_kpis(r: &RunResult, params: &Parameters, years: u32, residents: u64, households: u64, planned: (u64, u64)) -> RunKpis {
+pub fn run_kpis(
+    r: &RunResult,
+    params: &Parameters,
+    years: u32,
+    residents: u64,
+    households: u64,
+    planned: (u64, u64),
+) -> RunKpis {
     let y_n = years as usize;
     let mut v = vec![[0.0f64; N_KPIS]; y_n];
     let per_res = |cents: i64| cents as f64 / 100.0 / residents.max(1) as f64;
@@ -132,16 +144,28 @@ pub fn run_kpis(r: &RunResult, params: &Parameters, years: u32, residents: u64, 
         let row = &mut v[y];
         let c = t.cents;
         match (t.from, t.to, t.purpose) {
-            (Account::Government, Account::Suppliers, p) if p.is_capital() => row[K::GovCapital as usize] += per_res(c),
+            (Account::Government, Account::Suppliers, p) if p.is_capital() => {
+                row[K::GovCapital as usize] += per_res(c)
+            }
             (Account::Government, Account::Suppliers, _) => row[K::GovOm as usize] += per_res(c),
             (Account::Government, Account::Enterprises(_) | Account::Operator(_), _) => {
                 row[K::GovPurchases as usize] += per_res(c)
             }
-            (_, Account::Government, Purpose::Lease | Purpose::Penalty) => row[K::GovIncome as usize] += per_res(c),
+            (
+                _,
+                Account::Government,
+                Purpose::Lease | Purpose::Penalty | Purpose::DeviceFees(_),
+            ) => row[K::GovIncome as usize] += per_res(c),
             _ => {}
         }
         // Cash flows of each party (equity and capital budgets are financing, not flows).
-        let financing = matches!(t.purpose, Purpose::Equity | Purpose::CapitalBudget | Purpose::FiscalAllocation | Purpose::FiscalReturn);
+        let financing = matches!(
+            t.purpose,
+            Purpose::Equity
+                | Purpose::CapitalBudget
+                | Purpose::FiscalAllocation
+                | Purpose::FiscalReturn
+        );
         if !financing {
             for (acct, sign) in [(t.from, -1i64), (t.to, 1)] {
                 match acct {
@@ -191,7 +215,11 @@ pub fn run_kpis(r: &RunResult, params: &Parameters, years: u32, residents: u64, 
                 app[y].2 += s.app_users_elderly;
                 app[y].3 += s.elderly;
                 for (_, d) in &s.devices {
-                    if d.marketable { dev[y].0 += d.working_secs } else { dev[y].1 += d.working_secs }
+                    if d.marketable {
+                        dev[y].0 += d.working_secs
+                    } else {
+                        dev[y].1 += d.working_secs
+                    }
                     dev[y].2 += d.used_secs;
                     dev[y].3 += d.count * YEAR;
                 }
@@ -206,7 +234,9 @@ pub fn run_kpis(r: &RunResult, params: &Parameters, years: u32, residents: u64, 
                 w.4 += p.quality;
                 w.5 += 1.0;
                 w.6 += p.providers;
-                let failed = p.operating < 0.5 || p.funded_share < 0.999 || !p.operator_solvent;
+                // A party can no longer pay: the platform stopped, the operator went
+                // insolvent, or the government paid less than 95% of what it owed.
+                let failed = p.operating < 0.5 || p.funded_share < 0.95 || !p.operator_solvent;
                 if failed && sustained.is_none() {
                     sustained = Some(p.year);
                 }
@@ -224,6 +254,10 @@ pub fn run_kpis(r: &RunResult, params: &Parameters, years: u32, residents: u64, 
         row[K::Adoption as usize] = share(app[y].0 as f64, app[y].1 as f64);
         row[K::AdoptionElderly as usize] = share(app[y].2 as f64, app[y].3 as f64);
         row[K::CoverageMarketable as usize] = share(dev[y].0 as f64, (planned.0 * YEAR) as f64);
+        row[K::Coverage as usize] = share(
+            (dev[y].0 + dev[y].1) as f64,
+            ((planned.0 + planned.1) * YEAR) as f64,
+        );
         row[K::CoverageNonMarketable as usize] = share(dev[y].1 as f64, (planned.1 * YEAR) as f64);
         row[K::Utilization as usize] = share(dev[y].2 as f64, dev[y].3 as f64);
         let n = platform[y].5;
@@ -262,18 +296,28 @@ pub fn run_kpis(r: &RunResult, params: &Parameters, years: u32, residents: u64, 
         row[K::ResolutionP50 as usize] = median_hours(std::mem::take(&mut res[y]));
         row[K::MicroShare as usize] = share(micro[y].0 as f64, micro[y].1 as f64);
         // Evaluation index (docs/MODEL.md: each sub-indicator scaled to 0–1).
-        let z = |x: f64| if x.is_finite() { x.clamp(0.0, 1.0) } else { 0.0 };
-        let infra = ev.infrastructure.coverage_non_marketable * z(row[K::CoverageNonMarketable as usize])
+        let z = |x: f64| {
+            if x.is_finite() {
+                x.clamp(0.0, 1.0)
+            } else {
+                0.0
+            }
+        };
+        let infra = ev.infrastructure.coverage_non_marketable
+            * z(row[K::CoverageNonMarketable as usize])
             + ev.infrastructure.coverage_marketable * z(row[K::CoverageMarketable as usize])
             + ev.infrastructure.platform_up * z(row[K::PlatformUp as usize]);
         let gov = ev.governance.micro_share * z(row[K::MicroShare as usize])
             + ev.governance.fast_detection * z(1.0 / (1.0 + row[K::DetectionP50 as usize]))
-            + ev.governance.fast_resolution * z(ev.governance.resolution_target_hours / row[K::ResolutionP50 as usize].max(ev.governance.resolution_target_hours));
+            + ev.governance.fast_resolution
+                * z(ev.governance.resolution_target_hours
+                    / row[K::ResolutionP50 as usize].max(ev.governance.resolution_target_hours));
         let serv = ev.services.served_share * z(row[K::ServedShare as usize])
             + ev.services.served_share_elderly * z(row[K::ServedShareElderly as usize])
             + ev.services.affordability * z(1.0 / row[K::PriceIndex as usize].max(1.0))
             + ev.services.adoption * z(row[K::Adoption as usize]);
-        let safe = ev.safeguards.sustainability * z(row[K::Sustained as usize] / years.max(1) as f64)
+        let safe = ev.safeguards.sustainability
+            * z(row[K::Sustained as usize] / years.max(1) as f64)
             + ev.safeguards.competition * z(1.0 - row[K::Hhi as usize])
             + ev.safeguards.satisfaction_elderly * z(row[K::SatisfactionElderly as usize]);
         row[K::IndexInfrastructure as usize] = infra;
@@ -314,34 +358,59 @@ pub struct Stat {
 /// Two-sided 97.5% quantile of Student's t with `df` degrees of freedom.
 fn t975(df: usize) -> f64 {
     const T: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
     ];
-    if df == 0 { f64::NAN } else if df <= 30 { T[df - 1] } else { 1.96 + 2.4 / df as f64 }
+    if df == 0 {
+        f64::NAN
+    } else if df <= 30 {
+        T[df - 1]
+    } else {
+        1.96 + 2.4 / df as f64
+    }
 }
 
 /// Mean and interval of the finite values of `xs`.
 pub fn stat(xs: &[f64]) -> Stat {
     let v: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
     if v.is_empty() {
-        return Stat { mean: f64::NAN, lo: f64::NAN, hi: f64::NAN };
+        return Stat {
+            mean: f64::NAN,
+            lo: f64::NAN,
+            hi: f64::NAN,
+        };
     }
     let n = v.len() as f64;
     let mean = v.iter().sum::<f64>() / n;
     if v.len() < 2 {
-        return Stat { mean, lo: mean, hi: mean };
+        return Stat {
+            mean,
+            lo: mean,
+            hi: mean,
+        };
     }
     let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
     let half = t975(v.len() - 1) * (var / n).sqrt();
-    Stat { mean, lo: mean - half, hi: mean + half }
+    Stat {
+        mean,
+        lo: mean - half,
+        hi: mean + half,
+    }
 }
 
 /// Yearly and final stats per KPI for one model.
 pub fn summarize(runs: &[RunKpis]) -> (Vec<Stat>, Vec<Vec<Stat>>) {
     let years = runs.first().map_or(0, |r| r.yearly.len());
-    let finals = (0..N_KPIS).map(|k| stat(&runs.iter().map(|r| r.finals[k]).collect::<Vec<_>>())).collect();
+    let finals = (0..N_KPIS)
+        .map(|k| stat(&runs.iter().map(|r| r.finals[k]).collect::<Vec<_>>()))
+        .collect();
     let series = (0..N_KPIS)
-        .map(|k| (0..years).map(|y| stat(&runs.iter().map(|r| r.yearly[y][k]).collect::<Vec<_>>())).collect())
+        .map(|k| {
+            (0..years)
+                .map(|y| stat(&runs.iter().map(|r| r.yearly[y][k]).collect::<Vec<_>>()))
+                .collect()
+        })
         .collect();
     (finals, series)
 }

@@ -31,6 +31,41 @@ pub const PRESETS: &[Preset] = &[
         text: include_str!("../library/new-large.toml"),
     },
     Preset {
+        name: "default-gov",
+        summary: "the default community, government-led",
+        text: include_str!("../library/default-gov.toml"),
+    },
+    Preset {
+        name: "default-market",
+        summary: "the default community, market-led",
+        text: include_str!("../library/default-market.toml"),
+    },
+    Preset {
+        name: "default-hybrid",
+        summary: "the default community, hybrid (the Haishu model)",
+        text: include_str!("../library/default-hybrid.toml"),
+    },
+    Preset {
+        name: "default-ppp",
+        summary: "the default community under a PPP concession",
+        text: include_str!("../library/default-ppp.toml"),
+    },
+    Preset {
+        name: "less-developed",
+        summary: "the default community in a less-developed region",
+        text: include_str!("../library/less-developed.toml"),
+    },
+    Preset {
+        name: "tight-budget",
+        summary: "the default community, government-led, on a tight budget",
+        text: include_str!("../library/tight-budget.toml"),
+    },
+    Preset {
+        name: "small-shared",
+        summary: "the small old estate on a shared cloud platform",
+        text: include_str!("../library/small-shared.toml"),
+    },
+    Preset {
         name: "haishu-district",
         summary: "a Haishu-like district: 8 street offices, 75 communities, 300,000 residents",
         text: include_str!("../library/haishu-district.toml"),

@@ -88,6 +88,9 @@ pub struct ResidentMoneyParams {
     pub income_less_developed: f64,
     /// Most of a household's income it will spend on value-added services.
     pub max_service_share: f64,
+    /// Income elasticity of demand for value-added services (and of the value of their
+    /// data): demand scales with (income / developed income) to this power.
+    pub income_elasticity: f64,
 }
 
 /// The service market.
@@ -258,6 +261,7 @@ impl EconomyParams {
                 c.non_negative("income_developed", r.income_developed);
                 c.non_negative("income_less_developed", r.income_less_developed);
                 c.share("max_service_share", r.max_service_share);
+                c.range("income_elasticity", r.income_elasticity, 0.0, 5.0);
             });
             c.at("market", |c| {
                 let m = &self.market;
@@ -345,24 +349,63 @@ impl EconomyParams {
     }
 }
 
+/// Residents' income relative to a developed region's (scales what they pay).
+pub fn income_factor(params: &Parameters, region: crate::kinds::Region) -> f64 {
+    let r = &params.economy.residents;
+    let income = match region {
+        crate::kinds::Region::Developed => r.income_developed,
+        crate::kinds::Region::LessDeveloped => r.income_less_developed,
+    };
+    if r.income_developed > 0.0 {
+        income / r.income_developed
+    } else {
+        1.0
+    }
+}
+
+/// Whether a private investor expects a device of `kind` to pay for itself here: its
+/// yearly user fees (scaled by residents' income) cover its O&M and the recovery of its
+/// cost over its life at the discount rate.
+pub fn pays_for_itself(
+    kind: DeviceKind,
+    params: &Parameters,
+    region: crate::kinds::Region,
+) -> bool {
+    let e = &params.economy;
+    let c = &e.device_costs[&kind];
+    let crf = capital_recovery(e.discount_rate, e.platform.device_life_years);
+    c.revenue * income_factor(params, region) >= c.om + c.capex * crf
+}
+
 /// Applies an investment model to a generated community: each device's investor follows
 /// the model (marketable devices by `marketable_devices`, the rest by
-/// `non_marketable_devices`), unless the scenario fixed it; devices nobody funds are not
-/// deployed. Device ids are renumbered densely.
+/// `non_marketable_devices`), unless the scenario fixed it. Devices nobody funds are not
+/// deployed, and a private investor deploys a marketable device only if it pays for
+/// itself ([`pays_for_itself`]) — unless a PPP concession pays for availability. Device
+/// ids are renumbered densely.
 pub fn apply_model(c: &mut Community, model: InvestmentModel, params: &Parameters) {
     let mp = &params.economy.models[&model];
     let mut kept = Vec::with_capacity(c.devices.len());
+    let mut profitable: std::collections::BTreeMap<DeviceKind, bool> = Default::default();
     for mut d in std::mem::take(&mut c.devices) {
         if !c.fixed_investors.contains(&d.kind) {
-            let investor = if params.device(d.kind).marketable {
+            let marketable = params.device(d.kind).marketable;
+            let investor = if marketable {
                 Some(mp.marketable_devices)
             } else {
                 mp.non_marketable_devices
             };
-            match investor {
-                Some(p) => d.investor = p,
-                None => continue,
+            let Some(p) = investor else { continue };
+            let private = p != Party::Government && mp.ppp.is_none();
+            if private && marketable {
+                let pays = *profitable
+                    .entry(d.kind)
+                    .or_insert_with(|| pays_for_itself(d.kind, params, c.region));
+                if !pays {
+                    continue;
+                }
             }
+            d.investor = p;
         }
         d.id = kept.len() as u32;
         kept.push(d);
@@ -471,7 +514,13 @@ fn check_sum(c: &mut Checker, name: &str, parts: &[(&str, f64)]) {
         let sum: f64 = parts.iter().map(|p| p.1).sum();
         if (sum - 1.0).abs() > 1e-6 {
             let names: Vec<&str> = parts.iter().map(|p| p.0).collect();
-            c.fail("", format!("expected weights summing to 1 ({}), found a sum of {sum}", names.join(" + ")));
+            c.fail(
+                "",
+                format!(
+                    "expected weights summing to 1 ({}), found a sum of {sum}",
+                    names.join(" + ")
+                ),
+            );
         }
     });
 }
@@ -481,16 +530,60 @@ impl EvaluationParams {
     pub fn check(&self, c: &mut Checker) {
         c.at("evaluation", |c| {
             let w = &self.weights;
-            check_sum(c, "weights", &[("infrastructure", w.infrastructure), ("governance", w.governance), ("services", w.services), ("safeguards", w.safeguards)]);
+            check_sum(
+                c,
+                "weights",
+                &[
+                    ("infrastructure", w.infrastructure),
+                    ("governance", w.governance),
+                    ("services", w.services),
+                    ("safeguards", w.safeguards),
+                ],
+            );
             let i = &self.infrastructure;
-            check_sum(c, "infrastructure", &[("coverage_non_marketable", i.coverage_non_marketable), ("coverage_marketable", i.coverage_marketable), ("platform_up", i.platform_up)]);
+            check_sum(
+                c,
+                "infrastructure",
+                &[
+                    ("coverage_non_marketable", i.coverage_non_marketable),
+                    ("coverage_marketable", i.coverage_marketable),
+                    ("platform_up", i.platform_up),
+                ],
+            );
             let g = &self.governance;
-            check_sum(c, "governance", &[("micro_share", g.micro_share), ("fast_detection", g.fast_detection), ("fast_resolution", g.fast_resolution)]);
-            c.at("governance", |c| c.positive("resolution_target_hours", g.resolution_target_hours));
+            check_sum(
+                c,
+                "governance",
+                &[
+                    ("micro_share", g.micro_share),
+                    ("fast_detection", g.fast_detection),
+                    ("fast_resolution", g.fast_resolution),
+                ],
+            );
+            c.at("governance", |c| {
+                c.positive("resolution_target_hours", g.resolution_target_hours)
+            });
             let s = &self.services;
-            check_sum(c, "services", &[("served_share", s.served_share), ("served_share_elderly", s.served_share_elderly), ("affordability", s.affordability), ("adoption", s.adoption)]);
+            check_sum(
+                c,
+                "services",
+                &[
+                    ("served_share", s.served_share),
+                    ("served_share_elderly", s.served_share_elderly),
+                    ("affordability", s.affordability),
+                    ("adoption", s.adoption),
+                ],
+            );
             let f = &self.safeguards;
-            check_sum(c, "safeguards", &[("sustainability", f.sustainability), ("competition", f.competition), ("satisfaction_elderly", f.satisfaction_elderly)]);
+            check_sum(
+                c,
+                "safeguards",
+                &[
+                    ("sustainability", f.sustainability),
+                    ("competition", f.competition),
+                    ("satisfaction_elderly", f.satisfaction_elderly),
+                ],
+            );
         });
     }
 }

@@ -76,6 +76,7 @@ pub struct Platform {
     timers: Timers<Timer>,
     residents: u64,
     shared: bool,
+    income_factor: f64,
     devices: BTreeMap<u32, DeviceInfo>,
     device_counts: BTreeMap<DeviceKind, u32>,
     /// Broken devices waiting for someone to pay for their repair: device → its shard.
@@ -99,6 +100,7 @@ pub struct Platform {
     platform_revenue_year: i64,
     market_revenue_year: i64,
     demand_year: [u64; SERVICES],
+    app_demand_year: [u64; SERVICES],
 }
 
 fn rate(p: f64) -> f64 {
@@ -156,6 +158,7 @@ impl Platform {
                     .collect()
             })
             .collect();
+        let income_factor = civitas_twin::economy::income_factor(&params, c.region);
         let mut timers = Timers::default();
         timers.push(YEAR_END, Timer::Open);
         timers.push(MONTH + MARKET_CLOSE, Timer::MarketClose(1));
@@ -170,6 +173,7 @@ impl Platform {
             timers,
             residents: c.residents.len() as u64,
             shared: c.shared_platform,
+            income_factor,
             devices,
             device_counts,
             unrepaired: BTreeMap::new(),
@@ -190,6 +194,7 @@ impl Platform {
             platform_revenue_year: 0,
             market_revenue_year: 0,
             demand_year: [0; SERVICES],
+            app_demand_year: [0; SERVICES],
         }
     }
 
@@ -442,6 +447,7 @@ impl Platform {
             app_req += demand.app[i] as u64;
             trad_req += demand.traditional[i] as u64;
             self.demand_year[i] += (demand.app[i] + demand.traditional[i]) as u64;
+            self.app_demand_year[i] += demand.app[i] as u64;
             if !available {
                 continue;
             }
@@ -563,7 +569,7 @@ impl Platform {
             if self.unrepaired.contains_key(id) {
                 continue;
             }
-            let f = cents(e.device_costs[&d.kind].revenue * operating_share);
+            let f = cents(e.device_costs[&d.kind].revenue * self.income_factor * operating_share);
             *fees.entry((d.investor, d.kind)).or_insert(0) += f;
         }
         for ((party, kind), v) in fees {
@@ -571,7 +577,10 @@ impl Platform {
             ctx.journal
                 .pay(now, Account::Residents(c), to, v, Purpose::DeviceFees(kind));
             match party {
-                Party::Operator => self.operator_cash += v,
+                Party::Operator => {
+                    self.operator_cash += v;
+                    self.platform_revenue_year += v;
+                }
                 Party::Enterprise => self.device_business_cash += v,
                 _ => {}
             }
@@ -579,7 +588,10 @@ impl Platform {
         // Data operations.
         if self.model.data_operations && self.operator_solvent {
             let v = cents(
-                e.platform.data_revenue_per_resident * self.residents as f64 * operating_share,
+                e.platform.data_revenue_per_resident
+                    * self.income_factor.powf(e.residents.income_elasticity)
+                    * self.residents as f64
+                    * operating_share,
             );
             ctx.journal.pay(
                 now,
@@ -694,6 +706,7 @@ impl Platform {
         self.platform_revenue_year = 0;
         self.market_revenue_year = 0;
         self.demand_year = [0; SERVICES];
+        self.app_demand_year = [0; SERVICES];
         self.request_funding(ctx);
         self.broadcast_status(ctx);
         self.timers.push(
@@ -783,13 +796,17 @@ impl Platform {
                     }
                 }
             }
-            // Entry when incumbents earn a good margin (or a kind has nobody yet and
-            // residents ask for it).
-            let revenue: i64 = ps.iter().map(|p| p.revenue).sum();
-            let profit: i64 = ps.iter().map(|p| p.revenue - p.costs).sum();
-            let unserved_demand = self.demand_year[i] > 0 && ps.is_empty();
-            let attractive = (revenue > 0 && profit as f64 >= m.entry_margin * revenue as f64)
-                || unserved_demand;
+            // Entry, looking forward: a newcomer expects an equal share of last year's
+            // app demand on the platform, at the lowest incumbent price less the
+            // commission; it enters if that covers its costs with the entry margin.
+            let volume = (self.app_demand_year[i] as f64 * self.model.market_openness
+                / (ps.len() as f64 + 1.0))
+                .min(s.capacity * 12.0);
+            let price = ps.iter().map(|p| p.price).fold(s.price, f64::min);
+            let revenue = volume * price;
+            let profit =
+                volume * (price * (1.0 - rate(self.commission)) - s.unit_cost) - s.fixed_cost;
+            let attractive = revenue > 0.0 && profit >= m.entry_margin * revenue;
             if self.model.market_openness > 0.0
                 && attractive
                 && (ps.len() as u32) < m.max_enterprises

@@ -645,7 +645,8 @@ impl Shard {
             Region::Developed => e.residents.income_developed,
             Region::LessDeveloped => e.residents.income_less_developed,
         };
-        let income_factor = income / e.residents.income_developed.max(1e-9);
+        let income_factor =
+            (income / e.residents.income_developed.max(1e-9)).powf(e.residents.income_elasticity);
         let mut demand = Demand::default();
         self.asked.clear();
         for h in 0..self.households.len() {
