@@ -219,6 +219,8 @@ pub struct PlatformYear {
     pub penalties: u32,
     /// Operator still solvent at year end.
     pub operator_solvent: bool,
+    /// The operator's cash at year end, as the platform keeps it (cents).
+    pub operator_cash: i64,
 }
 
 /// Something a behaviour reports once a year.

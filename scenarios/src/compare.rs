@@ -56,6 +56,9 @@ pub struct Comparison {
     pub models: Vec<ModelResult>,
 }
 
+/// One run's KPIs and its number of residents, or why it failed.
+type RunOutcome = Result<(RunKpis, u64), RunError>;
+
 /// Runs the comparison; `progress(done, total)` is called after each run.
 pub fn compare(
     s: &Scenario,
@@ -65,7 +68,7 @@ pub fn compare(
     let tasks: Vec<(usize, u64)> = (0..o.models.len())
         .flat_map(|m| o.seeds.iter().map(move |&seed| (m, seed)))
         .collect();
-    let results: Mutex<Vec<Option<Result<(RunKpis, u64), RunError>>>> =
+    let results: Mutex<Vec<Option<RunOutcome>>> =
         Mutex::new((0..tasks.len()).map(|_| None).collect());
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);

@@ -195,9 +195,7 @@ impl Scenario {
                         ),
                     )]));
                 };
-                let mut merged: toml::Table =
-                    toml::from_str(p.text).expect("presets parse (tested)");
-                merged.remove("extends");
+                let mut merged = preset_table(p.text, 0);
                 let mut own = table.clone();
                 own.remove("extends");
                 merge(&mut merged, &own);
@@ -312,6 +310,25 @@ fn push_field_errors(
             field: Some(path),
             message: e.message,
         });
+    }
+}
+
+/// A preset's table with whatever it extends merged underneath (presets are tested to
+/// parse; chains are at most a few presets long).
+fn preset_table(text: &str, depth: u32) -> toml::Table {
+    let mut t: toml::Table = toml::from_str(text).expect("presets parse (tested)");
+    let base = t.remove("extends");
+    match base
+        .as_ref()
+        .and_then(|b| b.as_str())
+        .and_then(crate::library::preset)
+    {
+        Some(p) if depth < 8 => {
+            let mut merged = preset_table(p.text, depth + 1);
+            merge(&mut merged, &t);
+            merged
+        }
+        _ => t,
     }
 }
 

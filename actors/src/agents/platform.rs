@@ -699,6 +699,7 @@ impl Platform {
             unrepaired: self.unrepaired.len() as u64,
             penalties: std::mem::take(&mut self.penalties),
             operator_solvent: self.operator_solvent,
+            operator_cash: self.operator_cash,
         };
         ctx.journal
             .reports

@@ -1,8 +1,10 @@
 //! Integration tests of civitas-scenarios: whole runs from scenario text to result files.
 
 mod bad_input;
+mod claims;
 mod determinism;
 mod escalation;
+mod money;
 mod presets;
 mod queueing;
 mod sensors;

@@ -1,0 +1,54 @@
+//! Money is conserved: every cent paid by one account is received by another or spent
+//! on a named cost, and what each behaviour believes it holds agrees with the ledger.
+
+use civitas_actors::ledger::{Account, YearReport};
+use civitas_scenarios::library::load;
+use civitas_scenarios::runner::{RunOptions, run};
+use civitas_twin::kinds::InvestmentModel;
+use civitas_twin::time::{HOUR, YEAR};
+use std::collections::BTreeMap;
+
+#[test]
+fn every_cent_paid_is_received_and_the_operator_books_agree_with_the_ledger() {
+    let s = load("default").unwrap();
+    for model in InvestmentModel::ALL {
+        let opts = RunOptions {
+            seed: 3,
+            horizon: 3 * YEAR + 3 * HOUR,
+            workers: 2,
+            model: *model,
+        };
+        let r = run(&s, opts, |_| {}).unwrap();
+        assert!(!r.transfers.is_empty());
+        let mut balance: BTreeMap<Account, i64> = BTreeMap::new();
+        for t in &r.transfers {
+            assert!(t.cents > 0, "{t:?}");
+            assert_ne!(t.from, t.to, "{t:?}");
+            *balance.entry(t.from).or_default() -= t.cents;
+            *balance.entry(t.to).or_default() += t.cents;
+        }
+        assert_eq!(
+            balance.values().sum::<i64>(),
+            0,
+            "{model}: the ledger sums to zero"
+        );
+        // The operator's own books, reported each year, match the ledger up to that time.
+        for rep in &r.reports {
+            let YearReport::Platform(p) = rep else {
+                continue;
+            };
+            let at = (p.year as u64 + 1) * YEAR + 2 * HOUR;
+            let ledger: i64 = r
+                .transfers
+                .iter()
+                .filter(|t| t.at <= at)
+                .map(|t| match (t.from, t.to) {
+                    (Account::Operator(_), _) => -t.cents,
+                    (_, Account::Operator(_)) => t.cents,
+                    _ => 0,
+                })
+                .sum();
+            assert_eq!(ledger, p.operator_cash, "{model}, year {}", p.year);
+        }
+    }
+}
