@@ -191,3 +191,30 @@ fn values_that_would_exhaust_time_or_memory_are_rejected() {
         "{e}"
     );
 }
+
+#[test]
+fn evaluation_weights_that_do_not_sum_to_one_are_rejected() {
+    let e = error_of(&format!("{GOOD}[parameters.evaluation.weights]\ninfrastructure = 0.5\n"));
+    assert!(
+        e.contains("parameters.evaluation.weights: expected weights summing to 1 (infrastructure + governance + services + safeguards), found a sum of 1.25"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_negative_budget_is_rejected() {
+    let e = error_of(&format!("{GOOD}[parameters.economy.fiscal]\ncapacity_per_resident_developed = -5.0\n"));
+    assert!(e.contains("parameters.economy.fiscal.capacity_per_resident_developed: expected a number ≥ 0, found -5"), "{e}");
+}
+
+#[test]
+fn an_unknown_model_in_a_scenario_is_rejected() {
+    let e = error_of(&GOOD.replace("name = \"x\"\n", "name = \"x\"\nmodel = \"socialist\"\n"));
+    assert!(e.contains("model: unknown variant `socialist`, expected one of `gov`, `market`, `hybrid`, `caict`, `ppp`"), "{e}");
+}
+
+#[test]
+fn extending_an_unknown_preset_is_rejected() {
+    let e = error_of("schema_version = 1\nextends = \"nowhere\"\nname = \"x\"\n");
+    assert!(e.starts_with("bad.toml:2: extends: no preset named \"nowhere\"; expected one of: default"), "{e}");
+}
