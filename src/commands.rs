@@ -4,10 +4,11 @@ use crate::cli::{BenchArgs, Cli, Command, CompareArgs, RunArgs, ScenarioCommand}
 use anyhow::{Context, Result, bail};
 use civitas_scenarios::compare::CompareOptions;
 use civitas_scenarios::file::MAX_DAYS;
-use civitas_twin::kinds::InvestmentModel;
 use civitas_scenarios::library::{self, PRESETS};
+use civitas_scenarios::report;
 use civitas_scenarios::runner::{self, RunOptions, build_district};
 use civitas_scenarios::{Scenario, file::World};
+use civitas_twin::kinds::{InvestmentModel, Region};
 use civitas_twin::time::DAY;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
@@ -96,12 +97,72 @@ fn run(a: RunArgs) -> Result<()> {
 
 #[allow(clippy::disallowed_methods)] // times the comparison for the terminal
 fn compare(a: CompareArgs) -> Result<()> {
+    /// The inputs the ranking depends on, one line each: every compared model's
+    /// definition, the district's fiscal capacity and the discount rate.
+    fn assumptions(s: &Scenario, models: &[InvestmentModel]) -> Vec<String> {
+        let e = &s.parameters.economy;
+        let yes = |b: bool| if b { "yes" } else { "no" };
+        let mut lines = Vec::new();
+        for m in models {
+            let Some(p) = e.models.get(m) else {
+                lines.push(format!("{m}: no parameters for this model"));
+                continue;
+            };
+            let non_marketable = p
+                .non_marketable_devices
+                .map_or("nobody (not deployed)".to_string(), |p| p.to_string());
+            let ppp = p.ppp.as_ref().map_or(String::new(), |c| {
+                format!(
+                    "; PPP concession of {} years, target return {:.1}%, {:.0}% of market revenue shared, {} availability payments",
+                    c.term_years,
+                    c.target_return * 100.0,
+                    c.revenue_share * 100.0,
+                    if c.performance_based { "performance-based" } else { "fixed" }
+                )
+            });
+            lines.push(format!(
+                "{m}: platform paid by {}; marketable devices invested by {}; non-marketable devices by {non_marketable}; \
+                 purchase of service {}; regulator {}; outreach {}; market openness {:.0}%; leasing {}; data operations {}{ppp}",
+                p.platform,
+                p.marketable_devices,
+                yes(p.purchase_of_service),
+                yes(p.regulator),
+                yes(p.outreach),
+                p.market_openness * 100.0,
+                yes(p.leasing),
+                yes(p.data_operations),
+            ));
+        }
+        let region = match &s.world {
+            World::Community(c) => c.region,
+            World::District(d) => d.region,
+        };
+        let f = &e.fiscal;
+        let capacity = match region {
+            Region::Developed => f.capacity_per_resident_developed,
+            Region::LessDeveloped => f.capacity_per_resident_less_developed,
+        };
+        lines.push(format!(
+            "fiscal capacity: {capacity} yuan per resident per year ({region} region), of which competing demands claim {:.0}% ± {:.0}% a year",
+            f.competing_demand_mean * 100.0,
+            f.competing_demand_spread * 100.0
+        ));
+        lines.push(format!(
+            "discount rate for NPVs: {:.1}% a year",
+            e.discount_rate * 100.0
+        ));
+        lines
+    }
+
     let scenario = load(&a.scenario)?;
     let mut models = Vec::new();
     for m in &a.models {
         let Some(model) = InvestmentModel::parse(m.trim()) else {
             let names: Vec<&str> = InvestmentModel::ALL.iter().map(|m| m.as_str()).collect();
-            bail!("--models: unknown model {m:?}; expected some of: {}", names.join(", "));
+            bail!(
+                "--models: unknown model {m:?}; expected some of: {}",
+                names.join(", ")
+            );
         };
         if !models.contains(&model) {
             models.push(model);
@@ -111,36 +172,72 @@ fn compare(a: CompareArgs) -> Result<()> {
         bail!("--models: expected at least one model");
     }
     if a.years == 0 || a.years > 200 {
-        bail!("--years: expected a whole number of years from 1 to 200, found {}", a.years);
+        bail!(
+            "--years: expected a whole number of years from 1 to 200, found {}",
+            a.years
+        );
     }
     if a.seeds == 0 || a.seeds > 10_000 {
-        bail!("--seeds: expected a number of seeds from 1 to 10000, found {}", a.seeds);
+        bail!(
+            "--seeds: expected a number of seeds from 1 to 10000, found {}",
+            a.seeds
+        );
     }
-    let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let jobs = a
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     if jobs == 0 || jobs > 256 {
         bail!("--jobs: expected a number from 1 to 256, found {jobs}");
     }
-    let out = a.out.unwrap_or_else(|| PathBuf::from("out").join(format!("compare-{}", safe_file_name(&scenario.name))));
-    std::fs::create_dir_all(&out).with_context(|| format!("cannot create output directory {}", out.display()))?;
-    let opts = CompareOptions { models, years: a.years, seeds: (1..=a.seeds as u64).collect(), jobs };
+    let out = a.out.unwrap_or_else(|| {
+        PathBuf::from("out").join(format!("compare-{}", safe_file_name(&scenario.name)))
+    });
+    std::fs::create_dir_all(&out)
+        .with_context(|| format!("cannot create output directory {}", out.display()))?;
+    let opts = CompareOptions {
+        models,
+        years: a.years,
+        seeds: (1..=a.seeds as u64).collect(),
+        jobs,
+    };
     let total = opts.models.len() * opts.seeds.len();
-    let bar = if a.quiet { ProgressBar::hidden() } else { ProgressBar::new(total as u64) };
+    let bar = if a.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(total as u64)
+    };
     bar.set_style(
-        ProgressStyle::with_template("{spinner} run {pos}/{len} {wide_bar} {per_sec} {elapsed} (eta {eta})")
-            .expect("valid template"),
+        ProgressStyle::with_template(
+            "{spinner} run {pos}/{len} {wide_bar} {per_sec} {elapsed} (eta {eta})",
+        )
+        .expect("valid template"),
     );
     let started = Instant::now();
-    let c = civitas_scenarios::compare::compare(&scenario, &opts, |done, _| bar.set_position(done as u64))?;
+    let c = civitas_scenarios::compare::compare(&scenario, &opts, |done, _| {
+        bar.set_position(done as u64)
+    })?;
     bar.finish_and_clear();
     let wall = started.elapsed();
     for (name, text) in [("compare.json", c.to_json()), ("compare.csv", c.to_csv())] {
         let p = out.join(name);
         std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?;
     }
+    let charts = report::write_charts(&c, &out)?;
+    report::write_report(&c, &out, &charts, &assumptions(&scenario, &opts.models))?;
     if !a.quiet {
         print!("{}", c.render());
         println!("\nwrote {}/compare.json and compare.csv", out.display());
-        eprintln!("{} runs in {:.1} s on {} jobs", total, wall.as_secs_f64(), jobs);
+        println!(
+            "wrote {} charts (PNG and SVG) and the report {}",
+            charts.len() / 2,
+            out.join("report.html").display()
+        );
+        eprintln!(
+            "{} runs in {:.1} s on {} jobs",
+            total,
+            wall.as_secs_f64(),
+            jobs
+        );
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ pub mod compare;
 pub mod file;
 pub mod kpi;
 pub mod library;
+pub mod report;
 pub mod runner;
 pub mod summary;
 

@@ -194,7 +194,9 @@ fn values_that_would_exhaust_time_or_memory_are_rejected() {
 
 #[test]
 fn evaluation_weights_that_do_not_sum_to_one_are_rejected() {
-    let e = error_of(&format!("{GOOD}[parameters.evaluation.weights]\ninfrastructure = 0.5\n"));
+    let e = error_of(&format!(
+        "{GOOD}[parameters.evaluation.weights]\ninfrastructure = 0.5\n"
+    ));
     assert!(
         e.contains("parameters.evaluation.weights: expected weights summing to 1 (infrastructure + governance + services + safeguards), found a sum of 1.25"),
         "{e}"
@@ -203,7 +205,9 @@ fn evaluation_weights_that_do_not_sum_to_one_are_rejected() {
 
 #[test]
 fn a_negative_budget_is_rejected() {
-    let e = error_of(&format!("{GOOD}[parameters.economy.fiscal]\ncapacity_per_resident_developed = -5.0\n"));
+    let e = error_of(&format!(
+        "{GOOD}[parameters.economy.fiscal]\ncapacity_per_resident_developed = -5.0\n"
+    ));
     assert!(e.contains("parameters.economy.fiscal.capacity_per_resident_developed: expected a number ≥ 0, found -5"), "{e}");
 }
 
@@ -216,5 +220,8 @@ fn an_unknown_model_in_a_scenario_is_rejected() {
 #[test]
 fn extending_an_unknown_preset_is_rejected() {
     let e = error_of("schema_version = 1\nextends = \"nowhere\"\nname = \"x\"\n");
-    assert!(e.starts_with("bad.toml:2: extends: no preset named \"nowhere\"; expected one of: default"), "{e}");
+    assert!(
+        e.starts_with("bad.toml:2: extends: no preset named \"nowhere\"; expected one of: default"),
+        "{e}"
+    );
 }

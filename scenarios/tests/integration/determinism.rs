@@ -98,12 +98,33 @@ fn every_incident_is_accounted_for_exactly_once() {
 fn compare_output_is_identical_on_one_and_two_jobs() {
     use civitas_scenarios::compare::{CompareOptions, compare};
     use civitas_twin::kinds::InvestmentModel::{Gov, Market};
-    let s = crate::scenario(civitas_scenarios::library::preset("old-small").unwrap().text);
-    let o = |jobs| CompareOptions { models: vec![Gov, Market], years: 2, seeds: vec![4, 9], jobs };
+    let s = crate::scenario(
+        civitas_scenarios::library::preset("old-small")
+            .unwrap()
+            .text,
+    );
+    let o = |jobs| CompareOptions {
+        models: vec![Gov, Market],
+        years: 2,
+        seeds: vec![4, 9],
+        jobs,
+    };
     let a = compare(&s, &o(1), |_, _| {}).unwrap();
     let b = compare(&s, &o(2), |_, _| {}).unwrap();
     assert_eq!(a.to_json(), b.to_json());
     assert_eq!(a.to_csv(), b.to_csv());
-    let c = compare(&s, &CompareOptions { seeds: vec![4, 10], ..o(2) }, |_, _| {}).unwrap();
-    assert_ne!(a.to_json(), c.to_json(), "another seed list gives other results");
+    let c = compare(
+        &s,
+        &CompareOptions {
+            seeds: vec![4, 10],
+            ..o(2)
+        },
+        |_, _| {},
+    )
+    .unwrap();
+    assert_ne!(
+        a.to_json(),
+        c.to_json(),
+        "another seed list gives other results"
+    );
 }

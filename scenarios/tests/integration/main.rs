@@ -7,6 +7,7 @@ mod escalation;
 mod money;
 mod presets;
 mod queueing;
+mod report;
 mod sensors;
 
 use civitas_scenarios::Scenario;

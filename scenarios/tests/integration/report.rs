@@ -1,0 +1,92 @@
+//! Charts and report of a small comparison: every file written, PNG and SVG well-formed,
+//! the HTML self-contained with the charts embedded.
+
+use civitas_scenarios::compare::{CompareOptions, compare};
+use civitas_scenarios::library::load;
+use civitas_scenarios::report::{TRAJECTORY_KPIS, write_charts, write_report};
+use civitas_twin::kinds::InvestmentModel;
+
+#[test]
+fn report_and_charts_of_a_small_comparison_are_complete_and_self_contained() {
+    let s = load("old-small").expect("preset loads");
+    let opts = CompareOptions {
+        models: vec![InvestmentModel::Gov, InvestmentModel::Market],
+        years: 2,
+        seeds: vec![1, 2],
+        jobs: 2,
+    };
+    let c = compare(&s, &opts, |_, _| {}).expect("comparison runs");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let out = dir.path().join("charts");
+    let charts = write_charts(&c, &out).expect("charts written");
+    let assumptions = vec!["gov: the government pays for everything".to_string()];
+    write_report(&c, &out, &charts, &assumptions).expect("report written");
+
+    let stems: Vec<String> = ["cost-per-resident", "index-pillars"]
+        .into_iter()
+        .map(String::from)
+        .chain(["gov_net", "index", "satisfaction"].map(|k| format!("trajectory-{k}")))
+        .collect();
+    for stem in &stems {
+        for ext in ["png", "svg"] {
+            let p = out.join(format!("{stem}.{ext}"));
+            assert!(
+                charts.contains(&p),
+                "{} not among the charts returned",
+                p.display()
+            );
+        }
+    }
+    assert!(charts.len() >= stems.len() * 2);
+    assert!(charts.len() <= (TRAJECTORY_KPIS.len() + 2) * 2);
+    for p in &charts {
+        let bytes = std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        assert!(!bytes.is_empty(), "{} is empty", p.display());
+        match p.extension().and_then(|e| e.to_str()) {
+            Some("png") => assert!(
+                bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+                "{} is not a PNG",
+                p.display()
+            ),
+            Some("svg") => {
+                let text = String::from_utf8(bytes).expect("SVG is UTF-8");
+                assert!(text.contains("<svg"), "{} is not an SVG", p.display());
+                assert!(text.contains("<text"), "{} has no text", p.display());
+            }
+            other => panic!("unexpected chart file type {other:?}"),
+        }
+    }
+
+    let md = std::fs::read_to_string(out.join("report.md")).expect("report.md");
+    let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
+    assert!(!md.is_empty() && !html.is_empty());
+    assert!(
+        md.contains("| KPI | unit | what | better | gov | market |"),
+        "table header missing:\n{md}"
+    );
+    assert!(md.contains("## Who leads on what"));
+    assert!(md.contains("## Assumptions that drive the ranking"));
+    assert!(md.contains(&assumptions[0]));
+    for m in &opts.models {
+        assert!(md.contains(m.as_str()), "report.md does not name {m}");
+        assert!(
+            html.contains(&format!("<th>{m}</th>")),
+            "report.html does not name {m}"
+        );
+    }
+    for stem in &stems {
+        assert!(
+            md.contains(&format!("]({stem}.png)")),
+            "report.md does not show {stem}"
+        );
+        assert!(
+            html.contains(&format!("<figure id=\"{stem}\">")),
+            "report.html does not show {stem}"
+        );
+    }
+    // Self-contained: every chart inline, nothing fetched.
+    assert!(!html.contains("src=\"http"));
+    assert!(!html.contains("href=\"http"));
+    assert_eq!(html.matches("<svg").count(), charts.len() / 2);
+    assert!(html.contains("</html>"));
+}
