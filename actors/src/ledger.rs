@@ -215,6 +215,8 @@ pub struct PlatformYear {
     pub funded_share: f64,
     /// Devices broken and not repaired for lack of funding, at year end.
     pub unrepaired: u64,
+    /// Devices removed so far by the regulator's review (broken and unused a full year).
+    pub decommissioned: u64,
     /// Penalties levied.
     pub penalties: u32,
     /// Operator still solvent at year end.

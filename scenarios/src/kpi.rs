@@ -57,6 +57,7 @@ kpis! {
     CoverageNonMarketable = ("coverage_non_marketable", "share", "public-service (non-marketable) device coverage", false, true);
     CoverageMarketable = ("coverage_marketable", "share", "marketable device coverage", false, true);
     Utilization = ("utilization", "share", "utilization of deployed devices", false, true);
+    Decommissioned = ("decommissioned", "share", "planned devices removed by the regulator's review", false, false);
     PlatformUp = ("platform_up", "share", "share of the year the platform operated", false, true);
     ServicesUsed = ("services_used", "uses/household", "value-added services used per household", true, true);
     ServedShare = ("served_share", "share", "share of service requests served", false, true);
@@ -197,6 +198,7 @@ pub fn run_kpis(
     let mut app = vec![(0u64, 0u64, 0u64, 0u64); y_n];
     let mut dev = vec![(0u64, 0u64, 0u64, 0u64); y_n]; // working m, working n, used, deployed-seconds
     let mut platform = vec![(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0u32); y_n];
+    let mut removed = vec![0u64; y_n];
     let mut sustained: Option<u32> = None;
     for rep in &r.reports {
         match rep {
@@ -234,6 +236,7 @@ pub fn run_kpis(
                 w.4 += p.quality;
                 w.5 += 1.0;
                 w.6 += p.providers;
+                removed[y] += p.decommissioned;
                 // A party can no longer pay: the platform stopped, the operator went
                 // insolvent, or the government paid less than 95% of what it owed.
                 let failed = p.operating < 0.5 || p.funded_share < 0.95 || !p.operator_solvent;
@@ -260,6 +263,7 @@ pub fn run_kpis(
         );
         row[K::CoverageNonMarketable as usize] = share(dev[y].1 as f64, (planned.1 * YEAR) as f64);
         row[K::Utilization as usize] = share(dev[y].2 as f64, dev[y].3 as f64);
+        row[K::Decommissioned as usize] = share(removed[y] as f64, (planned.0 + planned.1) as f64);
         let n = platform[y].5;
         row[K::PlatformUp as usize] = share(platform[y].0, n);
         row[K::PriceIndex as usize] = share(platform[y].1, n);

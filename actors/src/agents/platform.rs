@@ -80,7 +80,8 @@ pub struct Platform {
     devices: BTreeMap<u32, DeviceInfo>,
     device_counts: BTreeMap<DeviceKind, u32>,
     /// Broken devices waiting for someone to pay for their repair: device → its shard.
-    unrepaired: BTreeMap<u32, ActorId>,
+    unrepaired: BTreeMap<u32, (ActorId, SimTime)>,
+    decommissioned: u64,
     /// Share of each investor's devices maintained this year.
     maintained: BTreeMap<Party, f64>,
     operating: bool,
@@ -177,6 +178,7 @@ impl Platform {
             devices,
             device_counts,
             unrepaired: BTreeMap::new(),
+            decommissioned: 0,
             maintained: Party::ALL.iter().map(|p| (*p, 1.0)).collect(),
             operating: true,
             operating_since: 0,
@@ -409,7 +411,7 @@ impl Platform {
             .filter(|&d| self.is_maintained(d))
             .collect();
         for d in ready {
-            if let Some(shard) = self.unrepaired.remove(&d) {
+            if let Some((shard, _)) = self.unrepaired.remove(&d) {
                 self.send_repair(ctx, d, shard);
             }
         }
@@ -685,6 +687,26 @@ impl Platform {
                 Purpose::DeviceOm(k),
             );
         }
+        // Survival of the fittest (source 003): where a regulator evaluates, facilities
+        // that stood broken and unused for a whole year are removed, and nobody owes
+        // their O&M any more.
+        if self.model.regulator {
+            let stale: Vec<u32> = self
+                .unrepaired
+                .iter()
+                .filter(|(_, (_, since))| now.saturating_sub(*since) >= YEAR)
+                .map(|(d, _)| *d)
+                .collect();
+            for d in stale {
+                self.unrepaired.remove(&d);
+                if let Some(info) = self.devices.remove(&d) {
+                    if let Some(n) = self.device_counts.get_mut(&info.kind) {
+                        *n = n.saturating_sub(1);
+                    }
+                    self.decommissioned += 1;
+                }
+            }
+        }
         let (hhi, quality, providers) = self.market_year(ctx, &e);
         let report = PlatformYear {
             year: year - 1,
@@ -697,6 +719,7 @@ impl Platform {
             quality,
             funded_share: self.funded_share,
             unrepaired: self.unrepaired.len() as u64,
+            decommissioned: self.decommissioned,
             penalties: std::mem::take(&mut self.penalties),
             operator_solvent: self.operator_solvent,
             operator_cash: self.operator_cash,
@@ -887,7 +910,7 @@ impl Behaviour for Platform {
                 if self.is_maintained(device) {
                     self.send_repair(ctx, device, src);
                 } else {
-                    self.unrepaired.insert(device, src);
+                    self.unrepaired.insert(device, (src, ctx.now));
                 }
             }
             Payload::Funding { paid } => self.on_funding(ctx, paid),

@@ -86,6 +86,9 @@ fn claim2_government_led_on_a_tight_budget_decays_into_an_image_project() {
     );
     assert!(fin(&tight, Gov, "utilization").mean < 0.2);
     assert!(fin(&tight, Gov, "platform_up").mean < 0.5);
+    // The review removes what stood broken and unused for a year.
+    let removed = series(&tight, Gov, "decommissioned");
+    assert!(removed.last().unwrap().mean > 0.0, "{removed:?}");
     clearly_below(
         fin(&tight, Gov, "coverage"),
         fin(&funded, Gov, "coverage"),
