@@ -51,8 +51,6 @@ pub enum Purpose {
     PlatformCapex,
     /// Running the platform for a year.
     PlatformOm,
-    /// Renting a shared cloud platform for a year.
-    CloudRent,
     /// Buying and installing devices.
     DeviceCapex(DeviceKind),
     /// Operating and maintaining devices for a year.
@@ -65,8 +63,6 @@ pub enum Purpose {
     Commission(ServiceKind),
     /// A provider's cost per use.
     ProviderCost(ServiceKind),
-    /// A provider's fixed cost.
-    ProviderFixed(ServiceKind),
     /// A new provider's entry cost.
     ProviderEntry(ServiceKind),
     /// Selling de-identified data.
@@ -89,8 +85,8 @@ pub enum Purpose {
     FiscalReturn,
     /// Owners' capital put into an operator or enterprise.
     Equity,
-    /// Residents' own money spent on services.
-    Income,
+    /// Property fees the property firm collects (it pays its devices' O&M from them).
+    PropertyFees,
 }
 
 impl Purpose {
@@ -99,14 +95,12 @@ impl Purpose {
         match self {
             Purpose::PlatformCapex => "platform_capex",
             Purpose::PlatformOm => "platform_om",
-            Purpose::CloudRent => "cloud_rent",
             Purpose::DeviceCapex(_) => "device_capex",
             Purpose::DeviceOm(_) => "device_om",
             Purpose::DeviceFees(_) => "device_fees",
             Purpose::Service(_) => "service",
             Purpose::Commission(_) => "commission",
             Purpose::ProviderCost(_) => "provider_cost",
-            Purpose::ProviderFixed(_) => "provider_fixed",
             Purpose::ProviderEntry(_) => "provider_entry",
             Purpose::DataSale => "data_sale",
             Purpose::PurchaseOfService => "purchase_of_service",
@@ -118,7 +112,7 @@ impl Purpose {
             Purpose::FiscalAllocation => "fiscal_allocation",
             Purpose::FiscalReturn => "fiscal_return",
             Purpose::Equity => "equity",
-            Purpose::Income => "income",
+            Purpose::PropertyFees => "property_fees",
         }
     }
 
@@ -209,7 +203,7 @@ pub struct PlatformYear {
     pub hhi: f64,
     /// Active providers at year end.
     pub providers: u32,
-    /// Mean provider quality (0–1).
+    /// Mean provider quality (0–1; NaN when there is no provider).
     pub quality: f64,
     /// Share of this year's government obligations paid.
     pub funded_share: f64,

@@ -54,6 +54,8 @@ pub enum Payload {
         operating: bool,
         /// Price factor per service kind.
         prices: [f32; SERVICES],
+        /// Which services can be had here at all.
+        offered: [bool; SERVICES],
     },
     /// Shard → platform: a month's service requests.
     ServiceDemand(Box<Demand>),

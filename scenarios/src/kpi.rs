@@ -65,6 +65,7 @@ kpis! {
     PriceIndex = ("price_index", "× reference", "service price level", false, false);
     Hhi = ("hhi", "0–1", "provider concentration (HHI)", false, false);
     Providers = ("providers", "count", "active service providers", false, true);
+    Quality = ("quality", "0–1", "mean quality of service providers", false, true);
     Commission = ("commission", "share", "platform commission", false, false);
     DetectionP50 = ("detection_p50", "hours", "median detection time", false, false);
     ResolutionP50 = ("resolution_p50", "hours", "median resolution time", false, false);
@@ -138,8 +139,11 @@ pub fn run_kpis(
     let mut op_flow = vec![0i64; y_n];
     let mut ent_flow = vec![0i64; y_n];
     for t in &r.transfers {
-        let y = ((t.at / YEAR) as usize).min(y_n.saturating_sub(1));
-        if t.at >= years as SimTime * YEAR + YEAR / 12 {
+        // The books for a year close in the first hours of the next (last month's market
+        // at +1 h, the year's settlement at +2 h); finance pays for the coming year at
+        // +3 h. So a payment belongs to the year that ended 2.5 hours before it.
+        let y = (t.at.saturating_sub(5 * HOUR / 2) / YEAR) as usize;
+        if y >= y_n {
             continue;
         }
         let row = &mut v[y];
@@ -199,6 +203,7 @@ pub fn run_kpis(
     let mut dev = vec![(0u64, 0u64, 0u64, 0u64); y_n]; // working m, working n, used, deployed-seconds
     let mut platform = vec![(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0u32); y_n];
     let mut removed = vec![0u64; y_n];
+    let mut quality_n = vec![0.0f64; y_n];
     let mut sustained: Option<u32> = None;
     for rep in &r.reports {
         match rep {
@@ -233,7 +238,10 @@ pub fn run_kpis(
                 w.1 += p.price_index;
                 w.2 += p.hhi;
                 w.3 += p.commission;
-                w.4 += p.quality;
+                if p.quality.is_finite() {
+                    w.4 += p.quality;
+                    quality_n[y] += 1.0;
+                }
                 w.5 += 1.0;
                 w.6 += p.providers;
                 removed[y] += p.decommissioned;
@@ -270,7 +278,7 @@ pub fn run_kpis(
         row[K::Hhi as usize] = share(platform[y].2, n);
         row[K::Commission as usize] = share(platform[y].3, n);
         row[K::Providers as usize] = share(platform[y].6 as f64, n);
-        let _ = platform[y].4;
+        row[K::Quality as usize] = share(platform[y].4, quality_n[y]);
         row[K::Sustained as usize] = sustained.map_or(years, |s| s.min(years)) as f64;
     }
     // Incidents by the year they happened.

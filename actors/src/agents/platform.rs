@@ -99,7 +99,6 @@ pub struct Platform {
     operator_solvent: bool,
     device_business_cash: i64,
     platform_revenue_year: i64,
-    market_revenue_year: i64,
     demand_year: [u64; SERVICES],
     app_demand_year: [u64; SERVICES],
 }
@@ -141,7 +140,10 @@ impl Platform {
             .iter()
             .map(|k| {
                 let s = &params.economy.services[k];
-                let n = if mp.market_openness > 0.0 {
+                let possible = s
+                    .needs_device
+                    .is_none_or(|d| device_counts.get(&d).copied().unwrap_or(0) > 0);
+                let n = if mp.market_openness > 0.0 && possible {
                     m.initial_enterprises
                 } else {
                     0
@@ -194,7 +196,6 @@ impl Platform {
             operator_solvent: true,
             device_business_cash: 0,
             platform_revenue_year: 0,
-            market_revenue_year: 0,
             demand_year: [0; SERVICES],
             app_demand_year: [0; SERVICES],
         }
@@ -270,8 +271,10 @@ impl Platform {
 
     fn broadcast_status(&self, ctx: &mut Ctx<'_>) {
         let mut prices = [1.0f32; SERVICES];
+        let mut offered = [false; SERVICES];
         for (i, k) in ServiceKind::ALL.iter().enumerate() {
             prices[i] = self.price_factor(*k) as f32;
+            offered[i] = self.offered(*k);
         }
         for &s in &self.addresses.communities[self.community as usize].shards {
             ctx.send(
@@ -280,9 +283,18 @@ impl Platform {
                 Payload::PlatformStatus {
                     operating: self.operating,
                     prices,
+                    offered,
                 },
             );
         }
+    }
+
+    /// Whether a service can be offered here at all (EV charging needs chargers, parking
+    /// sharing needs ground locks).
+    fn offered(&self, k: ServiceKind) -> bool {
+        self.params.economy.services[&k]
+            .needs_device
+            .is_none_or(|d| self.device_counts.get(&d).copied().unwrap_or(0) > 0)
     }
 
     /// Mean price of active providers relative to the reference price (1 if none).
@@ -441,11 +453,16 @@ impl Platform {
         let mut trad_served = 0.0f64;
         for (i, k) in ServiceKind::ALL.iter().enumerate() {
             let s = &e.services[k];
-            let available = s
-                .needs_device
-                .is_none_or(|d| self.device_counts.get(&d).copied().unwrap_or(0) > 0);
+            let available = self.offered(*k);
             let d_app = demand.app[i] as f64;
-            let d_trad = demand.traditional[i] as f64;
+            // App requests the platform does not open to the market fall back to
+            // traditional channels, as do all requests while it is stopped.
+            let closed_share = if self.operating {
+                1.0 - self.model.market_openness
+            } else {
+                1.0
+            };
+            let d_trad = demand.traditional[i] as f64 + d_app * closed_share;
             app_req += demand.app[i] as u64;
             trad_req += demand.traditional[i] as u64;
             self.demand_year[i] += (demand.app[i] + demand.traditional[i]) as u64;
@@ -456,7 +473,14 @@ impl Platform {
             // Traditional channels: offline providers, no commission, reference price.
             if e.adoption.traditional_channels {
                 let served = (d_trad * e.market.traditional_service_share).floor();
-                trad_served += served;
+                // Split what was served between the two kinds of household.
+                let from_app = if d_trad > 0.0 {
+                    served * (d_app * closed_share) / d_trad
+                } else {
+                    0.0
+                };
+                app_served += from_app;
+                trad_served += served - from_app;
                 let revenue = cents(served * s.price);
                 ctx.journal.pay(
                     now,
@@ -472,7 +496,6 @@ impl Platform {
                     cents(served * s.unit_cost),
                     Purpose::ProviderCost(*k),
                 );
-                self.device_business_cash += revenue - cents(served * s.unit_cost);
             }
             if !self.operating {
                 continue;
@@ -489,12 +512,10 @@ impl Platform {
             let mut cost_k = 0i64;
             let fixed_month = cents(s.fixed_cost / 12.0);
             for (p, w) in ps.iter_mut().zip(&weights) {
+                // Households' requests already respond to price; here the price and
+                // quality only decide which provider gets them.
                 let wanted = if total_w > 0.0 {
-                    open_demand
-                        * (w / total_w)
-                        * (p.price / s.price)
-                            .powf(-e.market.price_elasticity)
-                            .min(1.0)
+                    open_demand * (w / total_w)
                 } else {
                     0.0
                 };
@@ -534,7 +555,6 @@ impl Platform {
             );
             self.operator_cash += commission_k;
             self.platform_revenue_year += commission_k;
-            self.market_revenue_year += revenue_k;
         }
         self.requested_app += app_req;
         self.served_app += app_served as u64;
@@ -677,7 +697,7 @@ impl Platform {
                 Account::Outside,
                 Account::PropertyFirm(c),
                 v,
-                Purpose::Income,
+                Purpose::PropertyFees,
             );
             ctx.journal.pay(
                 now,
@@ -727,11 +747,11 @@ impl Platform {
         ctx.journal
             .reports
             .push(YearReport::Platform(Box::new(report)));
+        // The request uses the year's revenue (PPP offset) before it is reset.
+        self.request_funding(ctx);
         self.platform_revenue_year = 0;
-        self.market_revenue_year = 0;
         self.demand_year = [0; SERVICES];
         self.app_demand_year = [0; SERVICES];
-        self.request_funding(ctx);
         self.broadcast_status(ctx);
         self.timers.push(
             (year as SimTime + 1) * YEAR + YEAR_END,
@@ -768,22 +788,25 @@ impl Platform {
         let mut count = 0u32;
         let dominant_platform = !self.model.regulator;
         for (i, k) in ServiceKind::ALL.iter().enumerate() {
+            let offered = self.offered(*k);
             let s = &e.services[k];
             let ps = &mut self.providers[i];
-            // Concentration of this year's sales.
+            // Concentration of this year's sales, weighted by what residents asked for; a
+            // service asked for that nobody provides counts as fully concentrated.
             let served: u64 = ps.iter().map(|p| p.served).sum();
             let hhi = if served > 0 {
                 ps.iter()
                     .map(|p| (p.served as f64 / served as f64).powi(2))
                     .sum()
             } else if ps.is_empty() {
-                0.0
+                1.0
             } else {
                 1.0 / ps.len() as f64
             };
-            if served > 0 {
-                hhi_weighted += hhi * served as f64;
-                weight += served as f64;
+            let asked = self.demand_year[i] as f64;
+            if offered && asked > 0.0 {
+                hhi_weighted += hhi * asked;
+                weight += asked;
             }
             // Exit after consecutive losses.
             for p in ps.iter_mut() {
@@ -830,7 +853,7 @@ impl Platform {
             let revenue = volume * price;
             let profit =
                 volume * (price * (1.0 - rate(self.commission)) - s.unit_cost) - s.fixed_cost;
-            let attractive = revenue > 0.0 && profit >= m.entry_margin * revenue;
+            let attractive = offered && revenue > 0.0 && profit >= m.entry_margin * revenue;
             if self.model.market_openness > 0.0
                 && attractive
                 && (ps.len() as u32) < m.max_enterprises
@@ -882,7 +905,7 @@ impl Platform {
         let quality = if count > 0 {
             quality_sum / count as f64
         } else {
-            0.0
+            f64::NAN
         };
         (hhi, quality, count)
     }

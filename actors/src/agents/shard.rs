@@ -124,6 +124,7 @@ pub struct Shard {
     outreach: bool,
     platform_operating: bool,
     prices: [f32; SERVICES],
+    offered: [bool; SERVICES],
     /// Households that asked for services this month: (household, by app, uses asked).
     asked: Vec<(u32, bool, u32)>,
     region: Region,
@@ -223,6 +224,7 @@ impl Shard {
             outreach,
             platform_operating: true,
             prices: [1.0; SERVICES],
+            offered: [true; SERVICES],
             asked: Vec::new(),
             region: c.region,
             year: ShardYear {
@@ -662,6 +664,9 @@ impl Shard {
             let mut counts = [0u32; SERVICES];
             let mut spend = 0.0;
             for (i, k) in ServiceKind::ALL.iter().enumerate() {
+                if !self.offered[i] {
+                    continue;
+                }
                 let s = &e.services[k];
                 let base = if elderly {
                     s.demand_elderly
@@ -831,7 +836,12 @@ impl Behaviour for Shard {
                 }
             }
             Payload::Outcome { household, score } => self.outcome(household, score),
-            Payload::PlatformStatus { operating, prices } => {
+            Payload::PlatformStatus {
+                operating,
+                prices,
+                offered,
+            } => {
+                self.offered = offered;
                 if operating != self.platform_operating {
                     self.settle_devices(ctx.now);
                     self.platform_operating = operating;
@@ -876,7 +886,9 @@ impl Behaviour for Shard {
                 }
             }
             Timer::FalseAlarm(dev) => {
-                let working = self.devices[dev as usize].status == DeviceStatus::Working;
+                // A stopped platform hears no alarms, real or false.
+                let working = self.devices[dev as usize].status == DeviceStatus::Working
+                    && self.platform_operating;
                 let kind = self.devices[dev as usize].kind;
                 if working {
                     let detects = self.params.devices[&kind].detects.clone();

@@ -11,7 +11,9 @@ use civitas_twin::params::Parameters;
 use civitas_twin::spec::CommunitySpec;
 
 pub(crate) fn district(residents: u32, seed: u64) -> (District, Parameters) {
-    let p = Parameters::default();
+    let mut p = Parameters::default();
+    // Enough money that the platform runs in these small test communities.
+    p.economy.fiscal.capacity_per_resident_developed = 1000.0;
     let spec = CommunitySpec {
         name: "t".into(),
         residents,

@@ -121,6 +121,13 @@ fn claim4_an_unregulated_dominant_platform_raises_prices_and_commission() {
         k.last().unwrap().mean > k[0].mean,
         "commission drifts up: {k:?}"
     );
+    let q = series(&c, Market, "quality");
+    assert!(q.last().unwrap().mean < q[0].mean, "quality slips: {q:?}");
+    clearly_below(
+        fin(&c, Market, "quality"),
+        fin(&c, Hybrid, "quality"),
+        "quality",
+    );
     // Regulated, the same market stays at or below its caps.
     clearly_below(
         fin(&c, Hybrid, "price_index"),
