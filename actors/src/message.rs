@@ -59,12 +59,16 @@ pub enum Payload {
     },
     /// Shard → platform: a month's service requests.
     ServiceDemand(Box<Demand>),
-    /// Platform → shard: what share of the month's requests were served.
+    /// Platform → shard: what share of the month's requests were served, and how well.
     ServiceOutcome {
         /// Share of app requests served.
         app: f32,
         /// Share of traditional-channel requests served.
         traditional: f32,
+        /// Mean quality (0–1) of what app users were served.
+        app_quality: f32,
+        /// Mean quality (0–1) of what the others were served.
+        traditional_quality: f32,
     },
 }
 

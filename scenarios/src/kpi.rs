@@ -279,7 +279,11 @@ pub fn run_kpis(
         row[K::Commission as usize] = share(platform[y].3, n);
         row[K::Providers as usize] = share(platform[y].6 as f64, n);
         row[K::Quality as usize] = share(platform[y].4, quality_n[y]);
-        row[K::Sustained as usize] = sustained.map_or(years, |s| s.min(years)) as f64;
+        // Years sustained as of the end of year y: no later failure reaches back.
+        row[K::Sustained as usize] = match sustained {
+            Some(f) if (f as usize) <= y => f as f64,
+            _ => (y + 1) as f64,
+        };
     }
     // Incidents by the year they happened.
     let mut det: Vec<Vec<SimTime>> = vec![Vec::new(); y_n];
@@ -328,8 +332,7 @@ pub fn run_kpis(
             + ev.services.served_share_elderly * z(row[K::ServedShareElderly as usize])
             + ev.services.affordability * z(1.0 / row[K::PriceIndex as usize].max(1.0))
             + ev.services.adoption * z(row[K::Adoption as usize]);
-        let safe = ev.safeguards.sustainability
-            * z(row[K::Sustained as usize] / years.max(1) as f64)
+        let safe = ev.safeguards.sustainability * z(row[K::Sustained as usize] / (y + 1) as f64)
             + ev.safeguards.competition * z(1.0 - row[K::Hhi as usize])
             + ev.safeguards.satisfaction_elderly * z(row[K::SatisfactionElderly as usize]);
         row[K::IndexInfrastructure as usize] = infra;

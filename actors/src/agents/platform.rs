@@ -167,7 +167,11 @@ impl Platform {
         timers.push(MONTH + MARKET_CLOSE, Timer::MarketClose(1));
         Platform {
             community: c.index,
-            commission: m.commission,
+            commission: if mp.regulator {
+                m.commission.min(params.economy.regulation.commission_cap)
+            } else {
+                m.commission
+            },
             params,
             addresses,
             model: mp,
@@ -441,79 +445,72 @@ impl Platform {
         ctx.send(shard, delay, Payload::DeviceRepaired { device });
     }
 
-    /// Matches a month's requests to providers.
+    /// Who earns the platform's commission and data revenue: its owner, or under leasing
+    /// the operator that rents it (and pays rent to the government).
+    fn revenue_account(&self) -> Account {
+        if self.model.platform == Party::Government && !self.model.leasing {
+            Account::Government
+        } else {
+            Account::Operator(self.community)
+        }
+    }
+
+    /// Books platform revenue to its earner.
+    fn earn(&mut self, ctx: &mut Ctx<'_>, from: Account, cents: i64, purpose: Purpose) {
+        let to = self.revenue_account();
+        ctx.journal.pay(ctx.now, from, to, cents, purpose);
+        if to == Account::Operator(self.community) {
+            self.operator_cash += cents;
+        }
+        self.platform_revenue_year += cents;
+    }
+
+    /// Matches a month's requests to providers. Requests the platform does not open to
+    /// the market, or that no provider can take, fall back to traditional channels
+    /// (offline providers reached by phone or in person), as do all requests while it
+    /// is stopped.
     fn close_month(&mut self, ctx: &mut Ctx<'_>) {
         let now = ctx.now;
         let c = self.community;
-        let e = &self.params.economy;
+        let e = self.params.economy.clone();
         let demand = std::mem::take(&mut self.demand);
-        let mut app_req = 0u64;
+        let mut app_req = 0.0f64;
         let mut app_served = 0.0f64;
-        let mut trad_req = 0u64;
+        let mut app_quality = 0.0f64;
+        let mut trad_req = 0.0f64;
         let mut trad_served = 0.0f64;
+        let mut trad_quality = 0.0f64;
         for (i, k) in ServiceKind::ALL.iter().enumerate() {
             let s = &e.services[k];
-            let available = self.offered(*k);
             let d_app = demand.app[i] as f64;
-            // App requests the platform does not open to the market fall back to
-            // traditional channels, as do all requests while it is stopped.
-            let closed_share = if self.operating {
-                1.0 - self.model.market_openness
-            } else {
-                1.0
-            };
-            let d_trad = demand.traditional[i] as f64 + d_app * closed_share;
-            app_req += demand.app[i] as u64;
-            trad_req += demand.traditional[i] as u64;
+            let d_trad_own = demand.traditional[i] as f64;
+            app_req += d_app;
+            trad_req += d_trad_own;
             self.demand_year[i] += (demand.app[i] + demand.traditional[i]) as u64;
             self.app_demand_year[i] += demand.app[i] as u64;
-            if !available {
+            if !self.offered(*k) {
                 continue;
             }
-            // Traditional channels: offline providers, no commission, reference price.
-            if e.adoption.traditional_channels {
-                let served = (d_trad * e.market.traditional_service_share).floor();
-                // Split what was served between the two kinds of household.
-                let from_app = if d_trad > 0.0 {
-                    served * (d_app * closed_share) / d_trad
-                } else {
-                    0.0
-                };
-                app_served += from_app;
-                trad_served += served - from_app;
-                let revenue = cents(served * s.price);
-                ctx.journal.pay(
-                    now,
-                    Account::Residents(c),
-                    Account::Enterprises(c),
-                    revenue,
-                    Purpose::Service(*k),
-                );
-                ctx.journal.pay(
-                    now,
-                    Account::Enterprises(c),
-                    Account::Suppliers,
-                    cents(served * s.unit_cost),
-                    Purpose::ProviderCost(*k),
-                );
-            }
-            if !self.operating {
-                continue;
-            }
-            let open_demand = d_app * self.model.market_openness;
+            // On the platform: the open share of app requests, shared among providers by
+            // quality and price, each up to its capacity.
+            let open_demand = if self.operating {
+                d_app * self.model.market_openness
+            } else {
+                0.0
+            };
+            let commission_rate = rate(self.commission);
             let ps = &mut self.providers[i];
             let weights: Vec<f64> = ps
                 .iter()
                 .map(|p| p.quality * (p.price / s.price).powf(-e.market.price_elasticity))
                 .collect();
             let total_w: f64 = weights.iter().sum();
-            let mut revenue_k = 0i64;
-            let mut commission_k = 0i64;
-            let mut cost_k = 0i64;
+            let (mut revenue_k, mut commission_k, mut cost_k, mut on_platform) =
+                (0i64, 0i64, 0i64, 0.0f64);
             let fixed_month = cents(s.fixed_cost / 12.0);
             for (p, w) in ps.iter_mut().zip(&weights) {
-                // Households' requests already respond to price; here the price and
-                // quality only decide which provider gets them.
+                // Households' requests already respond to price; here price and quality
+                // only decide which provider gets them.
                 let wanted = if total_w > 0.0 {
                     open_demand * (w / total_w)
                 } else {
@@ -521,13 +518,14 @@ impl Platform {
                 };
                 let served = wanted.min(s.capacity).floor();
                 let revenue = cents(served * p.price);
-                let commission = (revenue as f64 * rate(self.commission)).round() as i64;
+                let commission = (revenue as f64 * commission_rate).round() as i64;
                 let cost = cents(served * s.unit_cost) + fixed_month;
                 p.revenue += revenue;
                 p.costs += cost + commission;
                 p.cash += revenue - commission - cost;
                 p.served += served as u64;
-                app_served += served;
+                on_platform += served;
+                app_quality += served * p.quality;
                 revenue_k += revenue;
                 commission_k += commission;
                 cost_k += cost;
@@ -542,34 +540,78 @@ impl Platform {
             ctx.journal.pay(
                 now,
                 Account::Enterprises(c),
-                Account::Operator(c),
-                commission_k,
-                Purpose::Commission(*k),
-            );
-            ctx.journal.pay(
-                now,
-                Account::Enterprises(c),
                 Account::Suppliers,
                 cost_k,
                 Purpose::ProviderCost(*k),
             );
-            self.operator_cash += commission_k;
-            self.platform_revenue_year += commission_k;
+            self.earn(
+                ctx,
+                Account::Enterprises(c),
+                commission_k,
+                Purpose::Commission(*k),
+            );
+            app_served += on_platform;
+            // Off the platform: what is left of app requests, and the requests of those
+            // who do not use the app, at the reference price, if the channels are kept.
+            let fallback = d_app - on_platform;
+            if e.adoption.traditional_channels && fallback + d_trad_own > 0.0 {
+                let share = e.market.traditional_service_share;
+                let from_app = (fallback * share).floor();
+                let own = (d_trad_own * share).floor();
+                app_served += from_app;
+                app_quality += from_app * s.quality;
+                trad_served += own;
+                trad_quality += own * s.quality;
+                let served = from_app + own;
+                ctx.journal.pay(
+                    now,
+                    Account::Residents(c),
+                    Account::Enterprises(c),
+                    cents(served * s.price),
+                    Purpose::Service(*k),
+                );
+                ctx.journal.pay(
+                    now,
+                    Account::Enterprises(c),
+                    Account::Suppliers,
+                    cents(served * s.unit_cost),
+                    Purpose::ProviderCost(*k),
+                );
+            }
         }
-        self.requested_app += app_req;
+        self.requested_app += app_req as u64;
         self.served_app += app_served as u64;
-        let app = if app_req > 0 {
-            (app_served / app_req as f64) as f32
+        let app = if app_req > 0.0 {
+            (app_served / app_req) as f32
         } else {
             1.0
         };
-        let traditional = if trad_req > 0 {
-            (trad_served / trad_req as f64) as f32
+        let traditional = if trad_req > 0.0 {
+            (trad_served / trad_req) as f32
+        } else {
+            1.0
+        };
+        let app_quality = if app_served > 0.0 {
+            (app_quality / app_served) as f32
+        } else {
+            1.0
+        };
+        let traditional_quality = if trad_served > 0.0 {
+            (trad_quality / trad_served) as f32
         } else {
             1.0
         };
         for &s in &self.addresses.communities[c as usize].shards {
-            ctx.send(s, 0, Payload::ServiceOutcome { app, traditional });
+            ctx.send(
+                s,
+                0,
+                Payload::ServiceOutcome {
+                    app,
+                    traditional,
+                    app_quality,
+                    traditional_quality,
+                },
+            );
         }
     }
 
@@ -615,15 +657,7 @@ impl Platform {
                     * self.residents as f64
                     * operating_share,
             );
-            ctx.journal.pay(
-                now,
-                Account::Outside,
-                Account::Operator(c),
-                v,
-                Purpose::DataSale,
-            );
-            self.operator_cash += v;
-            self.platform_revenue_year += v;
+            self.earn(ctx, Account::Outside, v, Purpose::DataSale);
         }
         // Leasing: the operator rents public facilities; the government reinvests it.
         if self.model.leasing {
@@ -786,7 +820,9 @@ impl Platform {
         let mut weight = 0.0;
         let mut quality_sum = 0.0;
         let mut count = 0u32;
-        let dominant_platform = !self.model.regulator;
+        // The platform is the only one in the community; a profit-seeking owner uses
+        // that power to raise its commission (source 001), unless a regulator caps it.
+        let profit_seeking_platform = self.model.platform == Party::Operator;
         for (i, k) in ServiceKind::ALL.iter().enumerate() {
             let offered = self.offered(*k);
             let s = &e.services[k];
@@ -817,11 +853,14 @@ impl Platform {
                 }
             }
             ps.retain(|p| p.loss_years < m.exit_after_loss_years);
-            // Market power without competition or regulation.
-            if hhi > m.dominance_hhi && !self.model.regulator {
+            // Market power grows with concentration above the dominance threshold: full
+            // steps for a monopoly, none at or below the threshold — in every model.
+            let power =
+                ((hhi - m.dominance_hhi) / (1.0 - m.dominance_hhi).max(1e-9)).clamp(0.0, 1.0);
+            if power > 0.0 && served > 0 {
                 for p in ps.iter_mut() {
-                    p.price *= 1.0 + m.monopoly_price_step;
-                    p.quality = (p.quality * (1.0 - m.monopoly_quality_step)).max(0.0);
+                    p.price *= 1.0 + m.monopoly_price_step * power;
+                    p.quality = (p.quality * (1.0 - m.monopoly_quality_step * power)).max(0.0);
                 }
             }
             // Regulation: price caps, quality floor with fines.
@@ -892,9 +931,11 @@ impl Platform {
                 count += 1;
             }
         }
-        if dominant_platform {
-            self.commission = (self.commission + m.monopoly_commission_step).min(0.5);
-        } else {
+        if profit_seeking_platform {
+            let ceiling = e.market.commission.max(0.5);
+            self.commission = (self.commission + m.monopoly_commission_step).min(ceiling);
+        }
+        if self.model.regulator {
             self.commission = self.commission.min(e.regulation.commission_cap);
         }
         let hhi = if weight > 0.0 {

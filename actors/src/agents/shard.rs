@@ -125,6 +125,7 @@ pub struct Shard {
     platform_operating: bool,
     prices: [f32; SERVICES],
     offered: [bool; SERVICES],
+    year_end_due: Option<u32>,
     /// Households that asked for services this month: (household, by app, uses asked).
     asked: Vec<(u32, bool, u32)>,
     region: Region,
@@ -225,6 +226,7 @@ impl Shard {
             platform_operating: true,
             prices: [1.0; SERVICES],
             offered: [true; SERVICES],
+            year_end_due: None,
             asked: Vec::new(),
             region: c.region,
             year: ShardYear {
@@ -708,18 +710,29 @@ impl Shard {
         }
         ctx.send(self.platform, 0, Payload::ServiceDemand(Box::new(demand)));
         if m.is_multiple_of(12) {
-            self.year_end(ctx, m / 12);
+            // The year closes once December's outcome is in.
+            self.year_end_due = Some(m / 12);
         }
         self.timers
             .push((m as SimTime + 1) * MONTH, Timer::MonthEnd(m + 1));
     }
 
     /// The platform says what share of this month's requests were served.
-    fn service_outcome(&mut self, app: f32, traditional: f32) {
+    fn service_outcome(
+        &mut self,
+        app: f32,
+        traditional: f32,
+        app_quality: f32,
+        traditional_quality: f32,
+    ) {
         let w = self.params.satisfaction.service_weight as f32;
         let asked = std::mem::take(&mut self.asked);
         for (h, by_app, uses) in asked {
-            let share = if by_app { app } else { traditional };
+            let (share, quality) = if by_app {
+                (app, app_quality)
+            } else {
+                (traditional, traditional_quality)
+            };
             let (range, elderly) = {
                 let hh = &self.households[h as usize];
                 (hh.residents.clone(), hh.elderly)
@@ -732,7 +745,8 @@ impl Shard {
             }
             for r in range {
                 let rs = &mut self.residents[(r - self.res_base) as usize];
-                rs.satisfaction += w * (share - rs.satisfaction);
+                // Satisfied by what was served, as well as it was served.
+                rs.satisfaction += w * (share * quality - rs.satisfaction);
             }
         }
     }
@@ -848,7 +862,17 @@ impl Behaviour for Shard {
                 }
                 self.prices = prices;
             }
-            Payload::ServiceOutcome { app, traditional } => self.service_outcome(app, traditional),
+            Payload::ServiceOutcome {
+                app,
+                traditional,
+                app_quality,
+                traditional_quality,
+            } => {
+                self.service_outcome(app, traditional, app_quality, traditional_quality);
+                if let Some(y) = self.year_end_due.take() {
+                    self.year_end(ctx, y);
+                }
+            }
             Payload::Detected(_)
             | Payload::Assign(_)
             | Payload::DeviceOffline { .. }
