@@ -19,6 +19,8 @@ pub(crate) enum Command {
     Compare(CompareArgs),
     /// Run one scenario and write summary.json and incidents.csv.
     Run(RunArgs),
+    /// Run a batch: a parameter design × replications, resumable and shardable.
+    Batch(BatchArgs),
     /// Print, list or check scenario files.
     #[command(subcommand)]
     Scenario(ScenarioCommand),
@@ -94,6 +96,51 @@ pub(crate) enum ScenarioCommand {
     Check {
         /// The file.
         file: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub(crate) struct BatchArgs {
+    #[command(subcommand)]
+    pub(crate) command: Option<BatchCommand>,
+    /// The batch file (TOML).
+    pub(crate) file: Option<PathBuf>,
+    /// Runs in parallel (default: the number of cores).
+    #[arg(long)]
+    pub(crate) jobs: Option<usize>,
+    /// Output directory (default: out/batch-<batch name>).
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+    /// Run only shard i of n (runs k with k mod n = i − 1), e.g. --shard 2/8.
+    #[arg(long)]
+    pub(crate) shard: Option<civitas_scenarios::batch::Shard>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub(crate) quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum BatchCommand {
+    /// Join shard directories of one batch into one.
+    Merge {
+        /// The batch file the shards ran.
+        #[arg(long)]
+        batch: PathBuf,
+        /// Shard output directories.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Per point: mean and 95% interval of each KPI over replications (points.csv).
+    Summarize {
+        /// The batch file.
+        #[arg(long)]
+        batch: PathBuf,
+        /// The batch's output directory.
+        dir: PathBuf,
     },
 }
 

@@ -1,6 +1,8 @@
 //! The subcommands: resolve flags, call the libraries, print and write results.
 
-use crate::cli::{BenchArgs, Cli, Command, CompareArgs, RunArgs, ScenarioCommand};
+use crate::cli::{
+    BatchArgs, BatchCommand, BenchArgs, Cli, Command, CompareArgs, RunArgs, ScenarioCommand,
+};
 use anyhow::{Context, Result, bail};
 use civitas_scenarios::compare::CompareOptions;
 use civitas_scenarios::file::MAX_DAYS;
@@ -18,6 +20,7 @@ pub(crate) fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Compare(a) => compare(a),
         Command::Run(a) => run(a),
+        Command::Batch(a) => batch(a),
         Command::Scenario(c) => scenario(c),
         Command::Bench(b) => bench(b),
     }
@@ -240,6 +243,75 @@ fn compare(a: CompareArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+fn batch(a: BatchArgs) -> Result<()> {
+    use civitas_scenarios::batch::{Batch, Shard, merge, point_summary, run_batch};
+    match a.command {
+        Some(BatchCommand::Merge { batch, dirs, out }) => {
+            let b = Batch::from_path(&batch)?;
+            let copied = merge(&b, &dirs, &out)?;
+            println!(
+                "merged {} shard directories ({copied} run files copied) into {}",
+                dirs.len(),
+                out.display()
+            );
+            Ok(())
+        }
+        Some(BatchCommand::Summarize { batch, dir }) => {
+            let b = Batch::from_path(&batch)?;
+            let text = point_summary(&b, &dir)?;
+            let p = dir.join("points.csv");
+            std::fs::write(&p, &text).with_context(|| format!("cannot write {}", p.display()))?;
+            println!("wrote {}", p.display());
+            Ok(())
+        }
+        None => {
+            let Some(file) = a.file else {
+                bail!(
+                    "expected a batch file: civitas batch FILE [--jobs N] [--out DIR] [--shard i/n]"
+                )
+            };
+            let b = Batch::from_path(&file)?;
+            let jobs = a
+                .jobs
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            if jobs == 0 || jobs > 256 {
+                bail!("--jobs: expected a number from 1 to 256, found {jobs}");
+            }
+            let shard = a.shard.unwrap_or(Shard::ALL);
+            let out = a.out.unwrap_or_else(|| {
+                PathBuf::from("out").join(format!("batch-{}", safe_file_name(&b.name)))
+            });
+            let total = b.runs().iter().filter(|r| shard.holds(r.index)).count();
+            let bar = if a.quiet {
+                ProgressBar::hidden()
+            } else {
+                ProgressBar::new(total as u64)
+            };
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} run {pos}/{len} {wide_bar} {per_sec} eta {eta}",
+                )
+                .expect("valid template"),
+            );
+            let p = run_batch(&b, &out, shard, jobs, |done, _| {
+                bar.set_position(done as u64)
+            })?;
+            bar.finish_and_clear();
+            if !a.quiet {
+                println!(
+                    "{}: {} runs in this shard, {} already done, {} run now; outputs in {}",
+                    b.name,
+                    p.total,
+                    p.skipped,
+                    p.ran,
+                    out.display()
+                );
+            }
+            Ok(())
+        }
+    }
 }
 
 fn scenario(c: ScenarioCommand) -> Result<()> {

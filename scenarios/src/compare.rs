@@ -56,8 +56,34 @@ pub struct Comparison {
     pub models: Vec<ModelResult>,
 }
 
+/// Runs scenario `s` under `model` with `seed` for `years` (plus the hours the last
+/// year's books take to close) and computes its KPIs; also returns the residents.
+pub fn run_one(s: &Scenario, model: InvestmentModel, seed: u64, years: u32) -> RunOutcome {
+    let planned = build_plan(s, seed);
+    let district = build_district_for(s, seed, model);
+    let residents = district.residents() as u64;
+    let households: u64 = district
+        .communities
+        .iter()
+        .map(|c| c.households.len() as u64)
+        .sum();
+    let horizon = years as u64 * YEAR + 3 * HOUR;
+    let opts = RunOptions {
+        seed,
+        horizon,
+        workers: 1,
+        model,
+    };
+    let r = run_district(&district, s, opts, |_| {})?;
+    let planned = planned_devices(&planned, &s.parameters);
+    Ok((
+        run_kpis(&r, &s.parameters, years, residents, households, planned),
+        residents,
+    ))
+}
+
 /// One run's KPIs and its number of residents, or why it failed.
-type RunOutcome = Result<(RunKpis, u64), RunError>;
+pub type RunOutcome = Result<(RunKpis, u64), RunError>;
 
 /// Runs the comparison; `progress(done, total)` is called after each run.
 pub fn compare(
@@ -72,7 +98,6 @@ pub fn compare(
         Mutex::new((0..tasks.len()).map(|_| None).collect());
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
-    let horizon = o.years as u64 * YEAR + 3 * HOUR;
     std::thread::scope(|scope| {
         for _ in 0..o.jobs.max(1).min(tasks.len().max(1)) {
             scope.spawn(|| {
@@ -81,34 +106,7 @@ pub fn compare(
                     let Some(&(m, seed)) = tasks.get(i) else {
                         break;
                     };
-                    let model = o.models[m];
-                    let planned = build_plan(s, seed);
-                    let district = build_district_for(s, seed, model);
-                    let residents = district.residents() as u64;
-                    let households: u64 = district
-                        .communities
-                        .iter()
-                        .map(|c| c.households.len() as u64)
-                        .sum();
-                    let opts = RunOptions {
-                        seed,
-                        horizon,
-                        workers: 1,
-                        model,
-                    };
-                    let r = run_district(&district, s, opts, |_| {}).map(|r| {
-                        (
-                            run_kpis(
-                                &r,
-                                &s.parameters,
-                                o.years,
-                                residents,
-                                households,
-                                planned_devices(&planned, &s.parameters),
-                            ),
-                            residents,
-                        )
-                    });
+                    let r = run_one(s, o.models[m], seed, o.years);
                     results.lock().expect("no panics while holding the lock")[i] = Some(r);
                     progress(done.fetch_add(1, Ordering::Relaxed) + 1, tasks.len());
                 }

@@ -8,12 +8,14 @@
 //! - [`summary`]: the KPIs of one run ([`summary::Summary`], written as `summary.json`)
 //!   and the per-incident table (`incidents.csv`).
 
+pub mod batch;
 pub mod compare;
 pub mod file;
 pub mod kpi;
 pub mod library;
 pub mod report;
 pub mod runner;
+pub mod sensitivity;
 pub mod summary;
 
 pub use file::{Scenario, ScenarioError, World};

@@ -1,6 +1,7 @@
 //! Integration tests of civitas-scenarios: whole runs from scenario text to result files.
 
 mod bad_input;
+mod batch;
 mod claims;
 mod determinism;
 mod escalation;

@@ -1,0 +1,202 @@
+//! Batches: outputs, determinism, resume after interruption, shards, bad batch files.
+
+use civitas_scenarios::batch::{Batch, Shard, merge, run_batch};
+use std::path::Path;
+
+const GRID: &str = r#"
+schema_version = 1
+name = "openness"
+base = "old-small"
+model = "hybrid"
+years = 1
+master_seed = 42
+replications = 2
+kpis = ["served_share", "satisfaction", "gov_net"]
+
+[design]
+kind = "grid"
+
+[[parameters]]
+path = "parameters.economy.models.hybrid.market_openness"
+values = [0.3, 1.0]
+
+[[parameters]]
+path = "parameters.economy.adoption.outreach_60plus"
+values = [0.0, 0.2]
+"#;
+
+fn batch(text: &str) -> Batch {
+    Batch::from_str(text, Path::new("test-batch.toml")).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn read(dir: &Path, f: &str) -> Vec<u8> {
+    std::fs::read(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"))
+}
+
+#[test]
+fn a_grid_batch_writes_runs_series_and_a_manifest_and_is_reproducible() {
+    let b = batch(GRID);
+    assert_eq!(b.points.len(), 4);
+    assert_eq!(b.runs().len(), 8);
+    let t = tempfile::tempdir().unwrap();
+    let (a, c) = (t.path().join("a"), t.path().join("c"));
+    let p = run_batch(&b, &a, Shard::ALL, 2, |_, _| {}).unwrap();
+    assert_eq!((p.total, p.skipped, p.ran), (8, 0, 8));
+    run_batch(&b, &c, Shard::ALL, 1, |_, _| {}).unwrap();
+    for f in ["runs.csv", "series.csv", "batch.json"] {
+        assert_eq!(read(&a, f), read(&c, f), "{f} is identical on 2 and 1 jobs");
+    }
+    let runs = String::from_utf8(read(&a, "runs.csv")).unwrap();
+    let lines: Vec<&str> = runs.lines().collect();
+    assert_eq!(
+        lines[0],
+        "run,point,replication,seed,parameters.economy.models.hybrid.market_openness,parameters.economy.adoption.outreach_60plus,served_share,satisfaction,gov_net"
+    );
+    assert_eq!(lines.len(), 9);
+    // Replications of a point differ (their own seeds), and no seed is used twice.
+    let seeds: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| l.split(',').nth(3).unwrap())
+        .collect();
+    let mut unique = seeds.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 8);
+    let sat = |l: &str| l.split(',').nth(7).unwrap().to_string();
+    assert_ne!(sat(lines[1]), sat(lines[2]), "replications differ");
+    let manifest: serde_json::Value = serde_json::from_slice(&read(&a, "batch.json")).unwrap();
+    assert_eq!(manifest["schema_version"], 1);
+    assert_eq!(manifest["runs"], 8);
+    assert!(manifest["shard"].is_null());
+    assert!(
+        !String::from_utf8(read(&a, "batch.json"))
+            .unwrap()
+            .contains("wall")
+    );
+}
+
+#[test]
+fn an_interrupted_batch_resumes_and_gives_the_same_outputs() {
+    let b = batch(GRID);
+    let t = tempfile::tempdir().unwrap();
+    let (whole, cut) = (t.path().join("whole"), t.path().join("cut"));
+    run_batch(&b, &whole, Shard::ALL, 2, |_, _| {}).unwrap();
+    run_batch(&b, &cut, Shard::ALL, 2, |_, _| {}).unwrap();
+    // Interrupt: three runs never finished, one was half written, outputs not assembled.
+    for id in ["p000000-r0001", "p000002-r0000", "p000003-r0001"] {
+        std::fs::remove_file(cut.join("runs").join(format!("{id}.json"))).unwrap();
+    }
+    std::fs::write(
+        cut.join("runs").join("p000002-r0000.tmp"),
+        "{\"run\": \"p0000",
+    )
+    .unwrap();
+    for f in ["runs.csv", "series.csv", "batch.json"] {
+        std::fs::remove_file(cut.join(f)).unwrap();
+    }
+    let p = run_batch(&b, &cut, Shard::ALL, 2, |_, _| {}).unwrap();
+    assert_eq!((p.skipped, p.ran), (5, 3));
+    for f in ["runs.csv", "series.csv", "batch.json"] {
+        assert_eq!(read(&whole, f), read(&cut, f), "{f} after resuming");
+    }
+}
+
+#[test]
+fn the_union_of_shards_equals_the_whole_batch_byte_for_byte() {
+    let b = batch(GRID);
+    let t = tempfile::tempdir().unwrap();
+    let whole = t.path().join("whole");
+    run_batch(&b, &whole, Shard::ALL, 2, |_, _| {}).unwrap();
+    let shards: Vec<_> = (1..=3).map(|i| t.path().join(format!("s{i}"))).collect();
+    let mut held = 0;
+    for (i, d) in shards.iter().enumerate() {
+        let p = run_batch(
+            &b,
+            d,
+            Shard {
+                i: i as u32 + 1,
+                n: 3,
+            },
+            1,
+            |_, _| {},
+        )
+        .unwrap();
+        held += p.total;
+        let m: serde_json::Value = serde_json::from_slice(&read(d, "batch.json")).unwrap();
+        assert_eq!(m["shard"], format!("{}/3", i + 1));
+    }
+    assert_eq!(held, 8);
+    let merged = t.path().join("merged");
+    merge(&b, &shards, &merged).unwrap();
+    for f in ["runs.csv", "series.csv", "batch.json"] {
+        assert_eq!(read(&whole, f), read(&merged, f), "{f}");
+    }
+}
+
+#[test]
+fn a_latin_hypercube_and_a_sobol_design_have_the_documented_sizes() {
+    let lhs = GRID
+        .replace("kind = \"grid\"", "kind = \"lhs\"\npoints = 5")
+        .replace("values = [0.3, 1.0]", "min = 0.2\nmax = 1.0")
+        .replace("values = [0.0, 0.2]", "min = 0.0\nmax = 0.3");
+    let b = batch(&lhs);
+    assert_eq!(b.points.len(), 5);
+    assert!(
+        b.points
+            .iter()
+            .all(|p| (0.2..1.0).contains(&p[0]) && (0.0..0.3).contains(&p[1]))
+    );
+    let b = batch(&lhs.replace("kind = \"lhs\"", "kind = \"sobol\""));
+    assert_eq!(b.points.len(), 5 * (2 + 2));
+}
+
+fn error_of(text: &str) -> String {
+    match Batch::from_str(text, Path::new("bad-batch.toml")) {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn bad_batch_files_get_clear_errors() {
+    let e = error_of(&GRID.replace(
+        "parameters.economy.adoption.outreach_60plus",
+        "parameters.economy.adoption.outreech",
+    ));
+    assert!(e.starts_with("bad-batch.toml: parameters[1].path: `parameters.economy.adoption.outreech` is not a valid scenario field"), "{e}");
+    assert!(e.contains("unknown field `outreech`"), "{e}");
+    let lhs = GRID
+        .replace("kind = \"grid\"", "kind = \"lhs\"\npoints = 5")
+        .replace("values = [0.3, 1.0]", "min = 1.0\nmax = 0.5");
+    let e = error_of(&lhs);
+    assert!(
+        e.contains("parameters[0]: empty range: expected min < max, found min = 1, max = 0.5"),
+        "{e}"
+    );
+    let e = error_of(&GRID.replace("kind = \"grid\"", "kind = \"lhs\"\npoints = 0"));
+    assert!(
+        e.contains("design.points: expected a design size of at least 1"),
+        "{e}"
+    );
+    let e = error_of(&GRID.replace("values = [0.3, 1.0]", "values = []"));
+    assert!(
+        e.contains("parameters[0].values: expected at least one finite value"),
+        "{e}"
+    );
+    let e = error_of(&GRID.replace("\"gov_net\"", "\"gov_nett\""));
+    assert!(e.contains("kpis[2]: unknown KPI \"gov_nett\""), "{e}");
+    let e = error_of(&GRID.replace("base = \"old-small\"", "base = \"nowhere\""));
+    assert!(
+        e.contains("base: no scenario file or preset named \"nowhere\""),
+        "{e}"
+    );
+    for (s, expect) in [
+        ("3/2", "expected 1 ≤ i ≤ n"),
+        ("0/4", "expected 1 ≤ i ≤ n"),
+        ("2", "expected i/n"),
+        ("a/b", "whole numbers"),
+    ] {
+        let err = s.parse::<Shard>().unwrap_err();
+        assert!(err.contains(expect), "{s}: {err}");
+    }
+}
