@@ -264,6 +264,12 @@ fn batch(a: BatchArgs) -> Result<()> {
             let p = dir.join("points.csv");
             std::fs::write(&p, &text).with_context(|| format!("cannot write {}", p.display()))?;
             println!("wrote {}", p.display());
+            if let Some((name, text)) = civitas_scenarios::batch::sensitivity_summary(&b, &dir)? {
+                let p = dir.join(name);
+                std::fs::write(&p, &text)
+                    .with_context(|| format!("cannot write {}", p.display()))?;
+                println!("wrote {}", p.display());
+            }
             Ok(())
         }
         None => {

@@ -857,3 +857,107 @@ pub fn point_summary(b: &Batch, out: &Path) -> Result<String, BatchError> {
     }
     Ok(o)
 }
+
+/// Mean over replications of each recorded KPI's final value, per point (None when a
+/// point has no run yet or no value).
+fn point_means(b: &Batch, out: &Path) -> Result<Vec<Vec<Option<f64>>>, BatchError> {
+    let runs_dir = out.join("runs");
+    let mut sums = vec![vec![(0.0f64, 0u32); b.kpis.len()]; b.points.len()];
+    for spec in b.runs() {
+        let path = runs_dir.join(format!("{}.json", spec.id));
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let f: RunFile = serde_json::from_str(&text).map_err(|e| io_err(&path, e))?;
+        for (j, v) in f.finals.iter().enumerate() {
+            if let Some(v) = v {
+                sums[f.point][j].0 += v;
+                sums[f.point][j].1 += 1;
+            }
+        }
+    }
+    Ok(sums
+        .into_iter()
+        .map(|row| {
+            row.into_iter()
+                .map(|(s, n)| (n > 0).then(|| s / n as f64))
+                .collect()
+        })
+        .collect())
+}
+
+/// Sensitivity of each recorded KPI to each varied parameter, as CSV: first- and
+/// total-order Sobol indices with 95% bootstrap intervals for a `sobol` design
+/// (`sobol.csv`), standardized regression coefficients for an `lhs` design (`src.csv`).
+/// Each point's output is its mean over replications. Returns the file name and text, or
+/// `None` for designs without a sensitivity method (grid, list).
+pub fn sensitivity_summary(
+    b: &Batch,
+    out: &Path,
+) -> Result<Option<(&'static str, String)>, BatchError> {
+    use crate::sensitivity::{sobol_indices, standardized_regression};
+    let means = point_means(b, out)?;
+    let d = b.paths.len();
+    let mut o = String::new();
+    let name = match b.design {
+        DesignKind::Sobol => {
+            o.push_str("kpi,parameter,first,first_lo,first_hi,total,total_lo,total_hi,note\n");
+            for (j, &k) in b.kpis.iter().enumerate() {
+                let y: Option<Vec<f64>> = means.iter().map(|p| p[j]).collect();
+                let result = y
+                    .ok_or_else(|| "some points have no value".to_string())
+                    .and_then(|y| {
+                        sobol_indices(&y, b.base_points as usize, d, 200, b.master_seed)
+                            .map_err(|e| e.to_string())
+                    });
+                for (i, p) in b.paths.iter().enumerate() {
+                    match &result {
+                        Ok(s) => {
+                            let (f, t) = (&s.first[i], &s.total[i]);
+                            let _ = writeln!(
+                                o,
+                                "{},{p},{},{},{},{},{},{},",
+                                KPIS[k].name, f.value, f.lo, f.hi, t.value, t.lo, t.hi
+                            );
+                        }
+                        Err(e) => {
+                            let _ = writeln!(
+                                o,
+                                "{},{p},,,,,,,\"{}\"",
+                                KPIS[k].name,
+                                e.replace('"', "'")
+                            );
+                        }
+                    }
+                }
+            }
+            "sobol.csv"
+        }
+        DesignKind::Lhs => {
+            o.push_str("kpi,parameter,src,note\n");
+            for (j, &k) in b.kpis.iter().enumerate() {
+                let rows: Vec<(Vec<f64>, f64)> = means
+                    .iter()
+                    .zip(&b.points)
+                    .filter_map(|(m, x)| m[j].map(|y| (x.clone(), y)))
+                    .collect();
+                let (x, y): (Vec<Vec<f64>>, Vec<f64>) = rows.into_iter().unzip();
+                let result = standardized_regression(&x, &y).map_err(|e| e.to_string());
+                for (i, p) in b.paths.iter().enumerate() {
+                    match &result {
+                        Ok(c) => {
+                            let _ = writeln!(o, "{},{p},{},", KPIS[k].name, c[i]);
+                        }
+                        Err(e) => {
+                            let _ =
+                                writeln!(o, "{},{p},,\"{}\"", KPIS[k].name, e.replace('"', "'"));
+                        }
+                    }
+                }
+            }
+            "src.csv"
+        }
+        DesignKind::Grid | DesignKind::List => return Ok(None),
+    };
+    Ok(Some((name, o)))
+}

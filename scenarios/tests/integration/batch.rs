@@ -200,3 +200,35 @@ fn bad_batch_files_get_clear_errors() {
         assert!(err.contains(expect), "{s}: {err}");
     }
 }
+
+#[test]
+fn a_sobol_batch_summarizes_into_first_and_total_indices() {
+    let text = GRID
+        .replace("kind = \"grid\"", "kind = \"sobol\"\npoints = 4")
+        .replace("replications = 2", "replications = 1")
+        .replace("values = [0.3, 1.0]", "min = 0.2\nmax = 1.0")
+        .replace("values = [0.0, 0.2]", "min = 0.0\nmax = 0.3");
+    let b = batch(&text);
+    assert_eq!(b.points.len(), 16);
+    let t = tempfile::tempdir().unwrap();
+    run_batch(&b, t.path(), Shard::ALL, 2, |_, _| {}).unwrap();
+    let (name, csv) = civitas_scenarios::batch::sensitivity_summary(&b, t.path())
+        .unwrap()
+        .unwrap();
+    assert_eq!(name, "sobol.csv");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "kpi,parameter,first,first_lo,first_hi,total,total_lo,total_hi,note"
+    );
+    assert_eq!(lines.len(), 1 + 3 * 2, "{csv}");
+    // Market openness drives the share of services served on the platform.
+    let row = lines
+        .iter()
+        .find(|l| l.starts_with("served_share,parameters.economy.models.hybrid.market_openness"))
+        .unwrap();
+    let total: f64 = row.split(',').nth(5).unwrap().parse().unwrap();
+    assert!(total > 0.3, "{row}");
+    let points = civitas_scenarios::batch::point_summary(&b, t.path()).unwrap();
+    assert_eq!(points.lines().count(), 17);
+}
