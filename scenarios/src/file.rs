@@ -334,8 +334,15 @@ fn preset_table(text: &str, depth: u32) -> toml::Table {
 
 /// The default parameters with `overrides` merged in, key by key.
 fn merged_parameters(overrides: &toml::Table) -> Result<Parameters, FieldError> {
-    let mut base: toml::Table = toml::from_str(civitas_twin::params::DEFAULT_PARAMETERS_TOML)
-        .expect("embedded defaults parse");
+    // The embedded defaults are parsed once per process (batches build thousands of
+    // scenarios).
+    static DEFAULTS: std::sync::OnceLock<toml::Table> = std::sync::OnceLock::new();
+    let mut base = DEFAULTS
+        .get_or_init(|| {
+            toml::from_str(civitas_twin::params::DEFAULT_PARAMETERS_TOML)
+                .expect("embedded defaults parse")
+        })
+        .clone();
     merge(&mut base, overrides);
     let de = toml::Value::Table(base);
     serde_path_to_error::deserialize::<_, Parameters>(de).map_err(|e| {

@@ -232,3 +232,23 @@ fn a_sobol_batch_summarizes_into_first_and_total_indices() {
     let points = civitas_scenarios::batch::point_summary(&b, t.path()).unwrap();
     assert_eq!(points.lines().count(), 17);
 }
+
+#[test]
+fn the_first_batch_in_the_researchers_guide_runs_as_written() {
+    let guide = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/guide-researcher.md"),
+    )
+    .unwrap();
+    let start = guide.find("```toml\n").expect("a TOML block") + "```toml\n".len();
+    let end = start + guide[start..].find("```").unwrap();
+    let b = batch(&guide[start..end]);
+    assert!(
+        b.runs().len() <= 30,
+        "the first batch stays small: {} runs",
+        b.runs().len()
+    );
+    let t = tempfile::tempdir().unwrap();
+    let p = run_batch(&b, t.path(), Shard::ALL, 2, |_, _| {}).unwrap();
+    assert_eq!(p.ran, b.runs().len());
+    assert!(t.path().join("runs.csv").is_file());
+}
