@@ -16,6 +16,7 @@
 use crate::compare::run_one;
 use crate::file::Scenario;
 use crate::kpi::{KPIS, kpi_index};
+use crate::parquet_table::{Cell, ColumnKind, ParquetTable};
 use crate::sensitivity::{latin_hypercube, saltelli};
 use civitas_twin::kinds::InvestmentModel;
 use civitas_twin::rng::mix64;
@@ -447,7 +448,10 @@ impl Batch {
         let mut v = Vec::with_capacity(self.points.len() * self.replications as usize);
         for p in 0..self.points.len() {
             for r in 0..self.replications {
-                let seed = mix64(self.master_seed ^ mix64(((p as u64) << 24) | r as u64));
+                // Below 2^63, so the seed is exact as a signed 64-bit integer in every
+                // output format.
+                let seed = mix64(self.master_seed ^ mix64(((p as u64) << 24) | r as u64))
+                    & (i64::MAX as u64);
                 v.push(RunSpec {
                     index: v.len(),
                     id: format!("p{p:06}-r{r:04}"),
@@ -708,6 +712,34 @@ fn assemble(
         .map_err(|e| io_err(&runs_path, e))?;
     sw.write_all(series_csv.as_bytes())
         .map_err(|e| io_err(&series_path, e))?;
+    let pq_err = |e: crate::parquet_table::ParquetError| BatchError::Io {
+        path: out.display().to_string(),
+        message: e.to_string(),
+    };
+    let mut cols: Vec<(String, ColumnKind)> = vec![
+        ("run".into(), ColumnKind::Utf8),
+        ("point".into(), ColumnKind::Int64),
+        ("replication".into(), ColumnKind::Int64),
+        ("seed".into(), ColumnKind::Int64),
+    ];
+    cols.extend(b.paths.iter().map(|p| (p.clone(), ColumnKind::Double)));
+    cols.extend(
+        kpi_names
+            .iter()
+            .map(|k| (k.to_string(), ColumnKind::Double)),
+    );
+    let mut runs_pq = ParquetTable::create(&out.join("runs.parquet"), &cols).map_err(pq_err)?;
+    let mut scols: Vec<(String, ColumnKind)> = vec![
+        ("run".into(), ColumnKind::Utf8),
+        ("year".into(), ColumnKind::Int64),
+    ];
+    scols.extend(
+        kpi_names
+            .iter()
+            .map(|k| (k.to_string(), ColumnKind::Double)),
+    );
+    let mut series_pq =
+        ParquetTable::create(&out.join("series.parquet"), &scols).map_err(pq_err)?;
     for spec in runs {
         let path = runs_dir.join(format!("{}.json", spec.id));
         let text = std::fs::read_to_string(&path).map_err(|e| io_err(&path, e))?;
@@ -723,19 +755,33 @@ fn assemble(
         line.push('\n');
         rw.write_all(line.as_bytes())
             .map_err(|e| io_err(&runs_path, e))?;
-        for (y, row) in f.series.iter().enumerate() {
+        let mut row = vec![
+            Cell::Str(f.run.clone()),
+            Cell::Int(f.point as i64),
+            Cell::Int(f.replication as i64),
+            Cell::Int(f.seed as i64),
+        ];
+        row.extend(f.params.iter().map(|v| Cell::Float(Some(*v))));
+        row.extend(f.finals.iter().map(|v| Cell::Float(*v)));
+        runs_pq.push_row(row).map_err(pq_err)?;
+        for (y, values) in f.series.iter().enumerate() {
             let mut line = format!("{},{}", f.run, y + 1);
-            for v in row {
+            for v in values {
                 let _ = write!(line, ",{}", cell(*v));
             }
             line.push('\n');
             sw.write_all(line.as_bytes())
                 .map_err(|e| io_err(&series_path, e))?;
+            let mut srow = vec![Cell::Str(f.run.clone()), Cell::Int(y as i64 + 1)];
+            srow.extend(values.iter().map(|v| Cell::Float(*v)));
+            series_pq.push_row(srow).map_err(pq_err)?;
         }
     }
     rw.flush().map_err(|e| io_err(&runs_path, e))?;
     sw.flush().map_err(|e| io_err(&series_path, e))?;
     drop((rw, sw));
+    runs_pq.finish().map_err(pq_err)?;
+    series_pq.finish().map_err(pq_err)?;
     std::fs::rename(runs_path.with_extension("tmp"), &runs_path)
         .map_err(|e| io_err(&runs_path, e))?;
     std::fs::rename(series_path.with_extension("tmp"), &series_path)
@@ -748,7 +794,7 @@ fn assemble(
         model: b.model.as_str(),
         years: b.years,
         master_seed: b.master_seed,
-        seed_rule: "seed = mix64(master_seed ^ mix64(point << 24 | replication)), SplitMix64 finalizer",
+        seed_rule: "seed = mix64(master_seed ^ mix64(point << 24 | replication)) & (2^63 - 1), SplitMix64 finalizer",
         replications: b.replications,
         design: b.design,
         base_points: b.base_points,

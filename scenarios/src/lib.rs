@@ -13,6 +13,7 @@ pub mod compare;
 pub mod file;
 pub mod kpi;
 pub mod library;
+pub mod parquet_table;
 pub mod report;
 pub mod runner;
 pub mod sensitivity;

@@ -43,7 +43,13 @@ fn a_grid_batch_writes_runs_series_and_a_manifest_and_is_reproducible() {
     let p = run_batch(&b, &a, Shard::ALL, 2, |_, _| {}).unwrap();
     assert_eq!((p.total, p.skipped, p.ran), (8, 0, 8));
     run_batch(&b, &c, Shard::ALL, 1, |_, _| {}).unwrap();
-    for f in ["runs.csv", "series.csv", "batch.json"] {
+    for f in [
+        "runs.csv",
+        "series.csv",
+        "runs.parquet",
+        "series.parquet",
+        "batch.json",
+    ] {
         assert_eq!(read(&a, f), read(&c, f), "{f} is identical on 2 and 1 jobs");
     }
     let runs = String::from_utf8(read(&a, "runs.csv")).unwrap();
@@ -91,12 +97,24 @@ fn an_interrupted_batch_resumes_and_gives_the_same_outputs() {
         "{\"run\": \"p0000",
     )
     .unwrap();
-    for f in ["runs.csv", "series.csv", "batch.json"] {
+    for f in [
+        "runs.csv",
+        "series.csv",
+        "runs.parquet",
+        "series.parquet",
+        "batch.json",
+    ] {
         std::fs::remove_file(cut.join(f)).unwrap();
     }
     let p = run_batch(&b, &cut, Shard::ALL, 2, |_, _| {}).unwrap();
     assert_eq!((p.skipped, p.ran), (5, 3));
-    for f in ["runs.csv", "series.csv", "batch.json"] {
+    for f in [
+        "runs.csv",
+        "series.csv",
+        "runs.parquet",
+        "series.parquet",
+        "batch.json",
+    ] {
         assert_eq!(read(&whole, f), read(&cut, f), "{f} after resuming");
     }
 }
@@ -128,7 +146,13 @@ fn the_union_of_shards_equals_the_whole_batch_byte_for_byte() {
     assert_eq!(held, 8);
     let merged = t.path().join("merged");
     merge(&b, &shards, &merged).unwrap();
-    for f in ["runs.csv", "series.csv", "batch.json"] {
+    for f in [
+        "runs.csv",
+        "series.csv",
+        "runs.parquet",
+        "series.parquet",
+        "batch.json",
+    ] {
         assert_eq!(read(&whole, f), read(&merged, f), "{f}");
     }
 }
