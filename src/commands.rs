@@ -270,6 +270,12 @@ fn batch(a: BatchArgs) -> Result<()> {
                     .with_context(|| format!("cannot write {}", p.display()))?;
                 println!("wrote {}", p.display());
             }
+            let plots = civitas_scenarios::batch::write_plots(&b, &dir)?;
+            println!(
+                "wrote {} charts (PNG and SVG) in {}",
+                plots.len() / 2,
+                dir.join("plots").display()
+            );
             Ok(())
         }
         None => {

@@ -1007,3 +1007,87 @@ pub fn sensitivity_summary(
     };
     Ok(Some((name, o)))
 }
+
+/// Per point: each recorded KPI's mean and 95% interval over replications.
+fn point_stats(b: &Batch, out: &Path) -> Result<Vec<Vec<crate::kpi::Stat>>, BatchError> {
+    let runs_dir = out.join("runs");
+    let mut vals: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); b.kpis.len()]; b.points.len()];
+    for spec in b.runs() {
+        let path = runs_dir.join(format!("{}.json", spec.id));
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let f: RunFile = serde_json::from_str(&text).map_err(|e| io_err(&path, e))?;
+        for (j, v) in f.finals.iter().enumerate() {
+            if let Some(v) = v {
+                vals[f.point][j].push(*v);
+            }
+        }
+    }
+    Ok(vals
+        .into_iter()
+        .map(|row| row.iter().map(|xs| crate::kpi::stat(xs)).collect())
+        .collect())
+}
+
+/// Charts into `out/plots/`: each recorded KPI against each varied parameter (point
+/// means with their 95% intervals), and for a `sobol` design each KPI's first- and
+/// total-order indices as bars. Returns the files written.
+pub fn write_plots(b: &Batch, out: &Path) -> Result<Vec<PathBuf>, BatchError> {
+    use crate::report::{IndexBars, Scatter, write_index_bars, write_scatter};
+    let dir = out.join("plots");
+    std::fs::create_dir_all(&dir).map_err(|e| io_err(&dir, e))?;
+    let chart_err = |e: crate::report::ReportError| BatchError::Io {
+        path: dir.display().to_string(),
+        message: e.to_string(),
+    };
+    let stats = point_stats(b, out)?;
+    let short = |p: &str| p.rsplit('.').next().unwrap_or(p).to_string();
+    let mut files = Vec::new();
+    for (j, &k) in b.kpis.iter().enumerate() {
+        let def = &KPIS[k];
+        for (i, p) in b.paths.iter().enumerate() {
+            let s = Scatter {
+                title: format!("{} against {}", def.name, short(p)),
+                x_label: p.clone(),
+                y_label: format!("{} ({})", def.name, def.unit),
+                points: b
+                    .points
+                    .iter()
+                    .zip(&stats)
+                    .map(|(x, st)| (x[i], st[j]))
+                    .collect(),
+            };
+            files.extend(
+                write_scatter(&dir, &format!("{}-vs-{}", def.name, short(p)), &s)
+                    .map_err(chart_err)?,
+            );
+        }
+        if b.design == DesignKind::Sobol {
+            let y: Option<Vec<f64>> = stats
+                .iter()
+                .map(|st| st[j].mean.is_finite().then_some(st[j].mean))
+                .collect();
+            let Some(y) = y else { continue };
+            let Ok(ix) = crate::sensitivity::sobol_indices(
+                &y,
+                b.base_points as usize,
+                b.paths.len(),
+                200,
+                b.master_seed,
+            ) else {
+                continue;
+            };
+            let bars = IndexBars {
+                title: format!("Sobol indices of {}", def.name),
+                inputs: b.paths.clone(),
+                first: ix.first.iter().map(|e| (e.value, e.lo, e.hi)).collect(),
+                total: ix.total.iter().map(|e| (e.value, e.lo, e.hi)).collect(),
+            };
+            files.extend(
+                write_index_bars(&dir, &format!("sobol-{}", def.name), &bars).map_err(chart_err)?,
+            );
+        }
+    }
+    Ok(files)
+}

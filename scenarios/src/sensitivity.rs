@@ -285,6 +285,11 @@ pub fn sobol_indices(
     if let Some((index, &value)) = y.iter().enumerate().find(|(_, v)| !v.is_finite()) {
         return Err(SensitivityError::NonFiniteOutput { index, value });
     }
+    // Centre the outputs on the mean of f(A) and f(B): the estimators are unchanged in
+    // expectation, and the first-order one loses the noise a large mean adds to it.
+    let mean = y[..2 * n].iter().sum::<f64>() / (2 * n) as f64;
+    let centred: Vec<f64> = y.iter().map(|v| v - mean).collect();
+    let y = centred.as_slice();
 
     let all: Vec<usize> = (0..n).collect();
     let mut first = vec![0.0; d];

@@ -255,6 +255,12 @@ fn a_sobol_batch_summarizes_into_first_and_total_indices() {
     assert!(total > 0.3, "{row}");
     let points = civitas_scenarios::batch::point_summary(&b, t.path()).unwrap();
     assert_eq!(points.lines().count(), 17);
+    let plots = civitas_scenarios::batch::write_plots(&b, t.path()).unwrap();
+    // 3 KPIs × 2 parameters scatter charts and 3 index charts, each PNG and SVG.
+    assert_eq!(plots.len(), (3 * 2 + 3) * 2, "{plots:?}");
+    assert!(t.path().join("plots/sobol-served_share.svg").is_file());
+    let png = std::fs::read(t.path().join("plots/served_share-vs-market_openness.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
 }
 
 #[test]
