@@ -1,6 +1,6 @@
 //! civitas-scenarios: scenario files, the preset library, the runner and its result files.
 //!
-//! - [`file`]: reading a scenario file (TOML) into a validated [`file::Scenario`], with
+//! - [`file`](mod@file): reading a scenario file (TOML) into a validated [`file::Scenario`], with
 //!   errors that name the file, line and field and say what was expected;
 //! - [`library`]: the presets in `scenarios/library/`, embedded in the binary;
 //! - [`runner`]: building the world and running the engine on a tokio runtime with a
