@@ -303,12 +303,19 @@ fn batch(a: BatchArgs) -> Result<()> {
             };
             bar.set_style(
                 ProgressStyle::with_template(
-                    "{spinner} run {pos}/{len} {wide_bar} {per_sec} eta {eta}",
+                    "{spinner} run {pos}/{len} {wide_bar} {msg} eta {eta}",
                 )
                 .expect("valid template"),
             );
+            // Runs resumed from an earlier invocation do not count towards the rate.
+            let first = std::sync::OnceLock::new();
             let p = run_batch(&b, &out, shard, jobs, |done, _| {
-                bar.set_position(done as u64)
+                let start = *first.get_or_init(|| done.saturating_sub(1));
+                bar.set_position(done as u64);
+                let mins = bar.elapsed().as_secs_f64() / 60.0;
+                if mins > 0.0 {
+                    bar.set_message(format!("{:.0} runs/min", (done - start) as f64 / mins));
+                }
             })?;
             bar.finish_and_clear();
             if !a.quiet {
