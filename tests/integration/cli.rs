@@ -104,6 +104,26 @@ fn bad_flags_are_rejected_with_a_clear_message() {
             vec!["scenario", "show", "nope"],
             "no preset named \"nope\"; expected one of: default",
         ),
+        (
+            vec!["compare", "--models", "gov,feudal"],
+            "--models: unknown model \"feudal\"; expected some of: gov, market, hybrid, caict, ppp",
+        ),
+        (
+            vec!["compare", "--years", "0"],
+            "--years: expected a whole number of years from 1 to 200, found 0",
+        ),
+        (
+            vec!["compare", "--seeds", "0"],
+            "--seeds: expected a number of seeds from 1 to 10000, found 0",
+        ),
+        (
+            vec!["batch", "x.toml", "--shard", "3/2"],
+            "expected 1 ≤ i ≤ n in i/n, found \"3/2\"",
+        ),
+        (
+            vec!["batch", "/nonexistent/b.toml"],
+            "/nonexistent/b.toml: cannot read the batch file",
+        ),
     ] {
         let o = civitas(&args);
         assert!(!o.status.success(), "{args:?} should fail");
