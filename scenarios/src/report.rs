@@ -173,31 +173,12 @@ fn has_data(c: &Comparison, k: usize) -> bool {
 
 /// Draws one chart as PNG and SVG.
 fn render(c: &Comparison, chart: Chart, dir: &Path) -> Result<[PathBuf; 2], ReportError> {
-    let stem = chart.stem();
-    let png = dir.join(format!("{stem}.png"));
-    let mut rgb = vec![0u8; SIZE.0 as usize * SIZE.1 as usize * 3];
-    {
-        let root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
-        draw(c, chart, &root).map_err(|e| ReportError::Chart {
-            path: png.clone(),
-            message: e.to_string(),
-        })?;
-    }
-    write_png(&png, &rgb)?;
-    let svg = dir.join(format!("{stem}.svg"));
-    let mut text = String::new();
-    {
-        let root = SVGBackend::with_string(&mut text, SIZE).into_drawing_area();
-        draw(c, chart, &root).map_err(|e| ReportError::Chart {
-            path: svg.clone(),
-            message: e.to_string(),
-        })?;
-    }
-    std::fs::write(&svg, text).map_err(|source| ReportError::Write {
-        path: svg.clone(),
-        source,
-    })?;
-    Ok([png, svg])
+    render_both(
+        dir,
+        &chart.stem(),
+        |r| draw(c, chart, r).map_err(|e| e.to_string()),
+        |r| draw(c, chart, r).map_err(|e| e.to_string()),
+    )
 }
 
 /// Encodes an RGB buffer of [`SIZE`] as a PNG file, with the Sub filter rather than
