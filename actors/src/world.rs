@@ -143,26 +143,31 @@ impl World {
             ))));
             names.push(format!("{} platform", c.name));
             let st = c.staffing;
-            agents.push(Agent::Responder(Box::new(Responder::new(
-                Level::Micro,
-                a.committee,
-                Staffing::shifts(st.committee_day, st.committee_night, &params),
-                Some(params.staffing.micro_queue_capacity as usize),
-                params.clone(),
-                addresses.clone(),
-                seed,
-            ))));
-            names.push(format!("{} residents committee", c.name));
-            agents.push(Agent::Responder(Box::new(Responder::new(
-                Level::Micro,
-                a.property,
-                Staffing::shifts(st.property_day, st.property_night, &params),
-                Some(params.staffing.micro_queue_capacity as usize),
-                params.clone(),
-                addresses.clone(),
-                seed,
-            ))));
-            names.push(format!("{} property firm", c.name));
+            for (id, day, night, what) in [
+                (
+                    a.committee,
+                    st.committee_day,
+                    st.committee_night,
+                    "residents committee",
+                ),
+                (
+                    a.property,
+                    st.property_day,
+                    st.property_night,
+                    "property firm",
+                ),
+            ] {
+                agents.push(Agent::Responder(Box::new(Responder::new(
+                    Level::Micro,
+                    id,
+                    Staffing::shifts(day, night, &params),
+                    Some(params.staffing.micro_queue_capacity as usize),
+                    params.clone(),
+                    addresses.clone(),
+                    seed,
+                ))));
+                names.push(format!("{} {what}", c.name));
+            }
         }
         for (i, name) in district.street_offices.iter().enumerate() {
             agents.push(Agent::Responder(Box::new(Responder::new(

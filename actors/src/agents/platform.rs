@@ -581,26 +581,12 @@ impl Platform {
         }
         self.requested_app += app_req as u64;
         self.served_app += app_served as u64;
-        let app = if app_req > 0.0 {
-            (app_served / app_req) as f32
-        } else {
-            1.0
-        };
-        let traditional = if trad_req > 0.0 {
-            (trad_served / trad_req) as f32
-        } else {
-            1.0
-        };
-        let app_quality = if app_served > 0.0 {
-            (app_quality / app_served) as f32
-        } else {
-            1.0
-        };
-        let traditional_quality = if trad_served > 0.0 {
-            (trad_quality / trad_served) as f32
-        } else {
-            1.0
-        };
+        // Nothing asked (or nothing served) counts as fully served, at full quality.
+        let ratio = |a: f64, b: f64| if b > 0.0 { (a / b) as f32 } else { 1.0 };
+        let app = ratio(app_served, app_req);
+        let traditional = ratio(trad_served, trad_req);
+        let app_quality = ratio(app_quality, app_served);
+        let traditional_quality = ratio(trad_quality, trad_served);
         for &s in &self.addresses.communities[c as usize].shards {
             ctx.send(
                 s,
