@@ -173,3 +173,45 @@ fn scenario_list_and_params_print_the_library() {
     assert!(p.contains("[incidents.elderly_fall]"));
     assert!(p.contains("Kang et al. 2022"));
 }
+
+/// Runs the command a document quotes (in backticks after `intro`, "civitas" left out)
+/// and returns the lines of the code block that follows it which the program no longer
+/// prints (`...` stands for lines left out).
+fn stale_quote(doc: &str, intro: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(doc)).unwrap();
+    let at = text
+        .find(intro)
+        .unwrap_or_else(|| panic!("{doc} has no {intro:?}"))
+        + intro.len();
+    let command = &text[at..at + text[at..].find('`').unwrap()];
+    let block = &text[at + text[at..].find("```\n").unwrap() + 4..];
+    let block = &block[..block.find("```").unwrap()];
+    let dir = tempfile::tempdir().unwrap();
+    let mut args: Vec<&str> = command.split_whitespace().collect();
+    args.extend(["--out", dir.path().to_str().unwrap()]);
+    let o = civitas(&args);
+    assert!(
+        o.status.success(),
+        "{doc}: civitas {command}: {}",
+        stderr(&o)
+    );
+    let printed = stdout(&o);
+    let printed: Vec<&str> = printed.lines().collect();
+    block
+        .lines()
+        .filter(|l| *l != "..." && !printed.contains(l))
+        .map(|l| format!("{doc}: `civitas {command}` no longer prints: {l}"))
+        .collect()
+}
+
+#[test]
+fn the_comparison_excerpt_in_the_planners_guide_is_what_the_program_prints() {
+    let stale = stale_quote("docs/guide-planner.md", "An excerpt of `civitas ");
+    assert!(stale.is_empty(), "{}", stale.join("\n"));
+}
+
+#[test]
+fn the_run_excerpt_in_the_readme_is_what_the_program_prints() {
+    let stale = stale_quote("README.md", "From `civitas ");
+    assert!(stale.is_empty(), "{}", stale.join("\n"));
+}
