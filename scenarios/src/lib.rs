@@ -8,6 +8,7 @@
 //! - [`summary`]: the KPIs of one run ([`summary::Summary`], written as `summary.json`)
 //!   and the per-incident table (`incidents.csv`).
 
+pub mod assumptions;
 pub mod batch;
 pub mod compare;
 pub mod file;
