@@ -2,8 +2,10 @@
 //! seeds, run in parallel, summarized as means with 95% intervals per KPI and per year.
 
 use crate::file::Scenario;
-use crate::kpi::{KPIS, N_KPIS, RunKpis, Stat, planned_devices, run_kpis, summarize};
+use crate::kpi::{RunKpis, planned_devices, run_kpis, summarize};
+use crate::metrics::{KPIS, N_KPIS};
 use crate::runner::{RunError, RunOptions, build_district_for, build_plan, run_district};
+use crate::stats::Stat;
 use civitas_twin::kinds::InvestmentModel;
 use civitas_twin::time::{HOUR, YEAR};
 use serde::Serialize;

@@ -1,89 +1,19 @@
-//! Yearly KPIs of one run under one investment model, from its ledger, its yearly
-//! reports and its incident records — the numbers the planners' comparison is made of.
+//! Yearly values of every registered metric ([`crate::metrics::KPIS`]) for one run
+//! under one investment model, from its ledger, its yearly reports and its incident
+//! records — the numbers the planners' comparison and batches are made of.
 //!
-//! Every KPI has a name, and a value per year; [`RunKpis::finals`] condenses the run
-//! (sums over the horizon for flows, the last year for states, NPVs for money).
+//! Every metric has a value per year; [`RunKpis::finals`] condenses the run by the
+//! metric's rule (sums over the horizon for flows, the mean of the years for states,
+//! the last year for `sustained`).
 
+use crate::metrics::{K, KPIS, N_KPIS, Period, Span, percentile_hours, real_in, spans};
+use crate::stats::{Stat, stat};
 use civitas_actors::engine::RunResult;
 use civitas_actors::ledger::{Account, Purpose, YearReport};
 use civitas_twin::kinds::Level;
 use civitas_twin::model::District;
 use civitas_twin::params::Parameters;
-use civitas_twin::time::{HOUR, SimTime, YEAR};
-use serde::Serialize;
-use std::collections::BTreeMap;
-
-/// A KPI's definition: its name, unit, and whether it is summed over years (a flow) or
-/// taken from the last year (a state) for the run's final value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct KpiDef {
-    /// Name in files.
-    pub name: &'static str,
-    /// Unit, for tables and charts.
-    pub unit: &'static str,
-    /// What it is.
-    pub label: &'static str,
-    /// Final value: sum of yearly values (true) or mean of them (false).
-    pub flow: bool,
-    /// Higher is better (for "which model leads").
-    pub higher_is_better: bool,
-}
-
-macro_rules! kpis {
-    ($($id:ident = ($name:literal, $unit:literal, $label:literal, $flow:expr, $better:expr);)+) => {
-        /// Index of each KPI.
-        #[allow(non_camel_case_types, missing_docs, clippy::upper_case_acronyms)]
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        #[repr(usize)]
-        pub enum K { $($id),+ }
-        /// Every KPI, in table order.
-        pub const KPIS: &[KpiDef] = &[$(KpiDef { name: $name, unit: $unit, label: $label, flow: $flow, higher_is_better: $better }),+];
-    };
-}
-
-kpis! {
-    GovCapital = ("gov_capital", "yuan/resident", "government capital spending", true, false);
-    GovOm = ("gov_om", "yuan/resident", "government O&M spending", true, false);
-    GovPurchases = ("gov_purchases", "yuan/resident", "government purchases and availability payments", true, false);
-    GovIncome = ("gov_income", "yuan/resident", "government income (leases, fines, device fees)", true, true);
-    GovNet = ("gov_net", "yuan/resident", "government net spending", true, false);
-    GovNpv = ("gov_npv", "yuan/resident", "NPV of government net spending", true, false);
-    OperatorProfit = ("operator_profit", "yuan/resident", "platform operator profit", true, true);
-    OperatorNpv = ("operator_npv", "yuan/resident", "NPV of the operator's cash flow", true, true);
-    EnterpriseProfit = ("enterprise_profit", "yuan/resident", "service enterprises' profit", true, true);
-    EnterpriseNpv = ("enterprise_npv", "yuan/resident", "NPV of enterprises' cash flow", true, true);
-    ResidentSpending = ("resident_spending", "yuan/resident", "residents' spending on services and fees", true, false);
-    Coverage = ("coverage", "share", "working devices / planned devices, all kinds", false, true);
-    CoverageNonMarketable = ("coverage_non_marketable", "share", "public-service (non-marketable) device coverage", false, true);
-    CoverageMarketable = ("coverage_marketable", "share", "marketable device coverage", false, true);
-    Utilization = ("utilization", "share", "utilization of deployed devices", false, true);
-    Decommissioned = ("decommissioned", "share", "planned devices removed by the regulator's review", false, false);
-    PlatformUp = ("platform_up", "share", "share of the year the platform operated", false, true);
-    ServicesUsed = ("services_used", "uses/household", "value-added services used per household", true, true);
-    ServedShare = ("served_share", "share", "share of service requests served", false, true);
-    ServedShareElderly = ("served_share_elderly", "share", "share served, households with someone 60+", false, true);
-    PriceIndex = ("price_index", "× reference", "service price level", false, false);
-    Hhi = ("hhi", "0–1", "provider concentration (HHI)", false, false);
-    Providers = ("providers", "count", "active service providers", false, true);
-    Quality = ("quality", "0–1", "mean quality of service providers", false, true);
-    Commission = ("commission", "share", "platform commission", false, false);
-    DetectionP50 = ("detection_p50", "hours", "median detection time", false, false);
-    ResolutionP50 = ("resolution_p50", "hours", "median resolution time", false, false);
-    MicroShare = ("micro_share", "share", "share of incidents closed in the micro-loop", false, true);
-    Satisfaction = ("satisfaction", "0–1", "residents' satisfaction", false, true);
-    SatisfactionElderly = ("satisfaction_elderly", "0–1", "satisfaction of residents 60+", false, true);
-    Adoption = ("adoption", "share", "residents using the app", false, true);
-    AdoptionElderly = ("adoption_elderly", "share", "residents 60+ using the app", false, true);
-    Sustained = ("sustained", "years", "years until a party could no longer pay", false, true);
-    IndexInfrastructure = ("index_infrastructure", "0–1", "evaluation index: smart infrastructure", false, true);
-    IndexGovernance = ("index_governance", "0–1", "evaluation index: smart governance", false, true);
-    IndexServices = ("index_services", "0–1", "evaluation index: smart services", false, true);
-    IndexSafeguards = ("index_safeguards", "0–1", "evaluation index: safeguards", false, true);
-    Index = ("index", "0–1", "evaluation index", false, true);
-}
-
-/// Number of KPIs.
-pub const N_KPIS: usize = KPIS.len();
+use civitas_twin::time::{HOUR, YEAR};
 
 /// One run's KPIs: `yearly[y][k]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,14 +22,6 @@ pub struct RunKpis {
     pub yearly: Vec<[f64; N_KPIS]>,
     /// Final values, in [`KPIS`] order.
     pub finals: [f64; N_KPIS],
-}
-
-fn median_hours(mut v: Vec<SimTime>) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_unstable();
-    v[(v.len() - 1) / 2] as f64 / HOUR as f64
 }
 
 fn share(a: f64, b: f64) -> f64 {
@@ -286,30 +208,26 @@ pub fn run_kpis(
         };
     }
     // Incidents by the year they happened.
-    let mut det: Vec<Vec<SimTime>> = vec![Vec::new(); y_n];
-    let mut res: Vec<Vec<SimTime>> = vec![Vec::new(); y_n];
+    let median = |y: usize, span: Span| {
+        let v = spans(real_in(&r.incidents, Period::year(y as u32)), span);
+        percentile_hours(&v, 0.5).unwrap_or(f64::NAN)
+    };
     let mut micro = vec![(0u64, 0u64); y_n];
-    for i in r.incidents.iter().filter(|i| !i.false_alarm) {
-        let y = (i.created / YEAR) as usize;
-        if y >= y_n {
-            continue;
-        }
-        if let Some(d) = i.detected {
-            det[y].push(d.saturating_sub(i.created));
-        }
-        if let Some(c) = i.closed {
-            res[y].push(c.saturating_sub(i.created));
-            micro[y].1 += 1;
-            if i.closed_level == Some(Level::Micro) {
-                micro[y].0 += 1;
+    for (y, m) in micro.iter_mut().enumerate() {
+        for i in real_in(&r.incidents, Period::year(y as u32)) {
+            if i.closed.is_some() {
+                m.1 += 1;
+                if i.closed_level == Some(Level::Micro) {
+                    m.0 += 1;
+                }
             }
         }
     }
     let ev = &params.evaluation;
     for y in 0..y_n {
         let row = &mut v[y];
-        row[K::DetectionP50 as usize] = median_hours(std::mem::take(&mut det[y]));
-        row[K::ResolutionP50 as usize] = median_hours(std::mem::take(&mut res[y]));
+        row[K::DetectionP50 as usize] = median(y, Span::Detection);
+        row[K::ResolutionP50 as usize] = median(y, Span::Resolution);
         row[K::MicroShare as usize] = share(micro[y].0 as f64, micro[y].1 as f64);
         // Evaluation index (docs/MODEL.md: each sub-indicator scaled to 0–1).
         let z = |x: f64| {
@@ -359,61 +277,6 @@ pub fn run_kpis(
     RunKpis { yearly: v, finals }
 }
 
-/// Mean and 95% confidence interval of the mean (Student's t) over seeds.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Stat {
-    /// Mean.
-    pub mean: f64,
-    /// Lower bound of the 95% interval.
-    pub lo: f64,
-    /// Upper bound.
-    pub hi: f64,
-}
-
-/// Two-sided 97.5% quantile of Student's t with `df` degrees of freedom.
-fn t975(df: usize) -> f64 {
-    const T: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
-        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
-        2.052, 2.048, 2.045, 2.042,
-    ];
-    if df == 0 {
-        f64::NAN
-    } else if df <= 30 {
-        T[df - 1]
-    } else {
-        1.96 + 2.4 / df as f64
-    }
-}
-
-/// Mean and interval of the finite values of `xs`.
-pub fn stat(xs: &[f64]) -> Stat {
-    let v: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
-    if v.is_empty() {
-        return Stat {
-            mean: f64::NAN,
-            lo: f64::NAN,
-            hi: f64::NAN,
-        };
-    }
-    let n = v.len() as f64;
-    let mean = v.iter().sum::<f64>() / n;
-    if v.len() < 2 {
-        return Stat {
-            mean,
-            lo: mean,
-            hi: mean,
-        };
-    }
-    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    let half = t975(v.len() - 1) * (var / n).sqrt();
-    Stat {
-        mean,
-        lo: mean - half,
-        hi: mean + half,
-    }
-}
-
 /// Yearly and final stats per KPI for one model.
 pub fn summarize(runs: &[RunKpis]) -> (Vec<Stat>, Vec<Vec<Stat>>) {
     let years = runs.first().map_or(0, |r| r.yearly.len());
@@ -428,14 +291,4 @@ pub fn summarize(runs: &[RunKpis]) -> (Vec<Stat>, Vec<Vec<Stat>>) {
         })
         .collect();
     (finals, series)
-}
-
-/// KPI index by name.
-pub fn kpi_index(name: &str) -> Option<usize> {
-    KPIS.iter().position(|k| k.name == name)
-}
-
-/// Definitions by name.
-pub fn kpi_map() -> BTreeMap<&'static str, KpiDef> {
-    KPIS.iter().map(|k| (k.name, *k)).collect()
 }

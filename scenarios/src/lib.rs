@@ -5,8 +5,17 @@
 //! - [`library`]: the presets in `scenarios/library/`, embedded in the binary;
 //! - [`runner`]: building the world and running the engine on a tokio runtime with a
 //!   chosen number of worker threads;
-//! - [`summary`]: the KPIs of one run ([`summary::Summary`], written as `summary.json`)
-//!   and the per-incident table (`incidents.csv`).
+//! - [`metrics`]: the registry of named metrics — one computation per name, shared by
+//!   `summary.json`, the comparison and batches;
+//! - [`summary`]: the results of one run ([`summary::Summary`], written as
+//!   `summary.json`) and the per-incident table (`incidents.csv`);
+//! - [`kpi`]: the yearly metrics of one run under an investment model, from its ledger,
+//!   yearly reports and incidents; [`stats`]: means and 95% intervals over replicates;
+//! - [`compare`]: the planners' comparison of investment models over seeds;
+//!   [`report`]: its charts and report, and the batch summary's charts;
+//! - [`batch`]: researchers' sweeps × replications, resumable and sharded;
+//!   [`sensitivity`]: designs and sensitivity indices; [`parquet_table`]: the Parquet
+//!   writer of batch tables.
 
 pub mod assumptions;
 pub mod batch;
@@ -14,10 +23,12 @@ pub mod compare;
 pub mod file;
 pub mod kpi;
 pub mod library;
+pub mod metrics;
 pub mod parquet_table;
 pub mod report;
 pub mod runner;
 pub mod sensitivity;
+pub mod stats;
 pub mod summary;
 
 pub use file::{Scenario, ScenarioError, World};

@@ -2,11 +2,12 @@
 //! (`incidents.csv`). Neither holds a wall-clock value, so the same scenario and seed
 //! give the same bytes.
 
+use crate::metrics::{self, Period, Span};
 use civitas_actors::engine::RunResult;
 use civitas_actors::incident::IncidentRecord;
 use civitas_twin::kinds::{DetectedBy, IncidentKind, Level, Severity};
 use civitas_twin::params::Parameters;
-use civitas_twin::time::{DAY, HOUR, SimTime};
+use civitas_twin::time::{DAY, HOUR};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -180,19 +181,19 @@ fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
-/// Percentiles of durations in seconds (nearest rank), reported in hours.
-pub fn times(mut secs: Vec<SimTime>) -> Times {
+/// Percentiles ([`metrics::percentile_hours`]) and mean of `span` over `incidents`, in
+/// hours.
+fn times<'a>(incidents: impl Iterator<Item = &'a IncidentRecord>, span: Span) -> Times {
+    let secs = metrics::spans(incidents, span);
     if secs.is_empty() {
         return Times::default();
     }
-    secs.sort_unstable();
     let n = secs.len();
-    let rank = |q: f64| secs[((q * n as f64).ceil() as usize).clamp(1, n) - 1] as f64 / HOUR as f64;
     let mean = secs.iter().map(|&s| s as f64).sum::<f64>() / n as f64 / HOUR as f64;
     Times {
         n: n as u64,
-        p50: Some(round4(rank(0.5))),
-        p90: Some(round4(rank(0.9))),
+        p50: metrics::percentile_hours(&secs, 0.5).map(round4),
+        p90: metrics::percentile_hours(&secs, 0.9).map(round4),
         mean: Some(round4(mean)),
     }
 }
@@ -207,7 +208,8 @@ impl Summary {
         params: &Parameters,
         r: &RunResult,
     ) -> Summary {
-        let real: Vec<&IncidentRecord> = r.incidents.iter().filter(|i| !i.false_alarm).collect();
+        let real: Vec<&IncidentRecord> =
+            metrics::real_in(&r.incidents, Period::whole_run()).collect();
         let horizon = r.horizon;
         let mut s = Summary {
             schema_version: SCHEMA_VERSION,
@@ -246,23 +248,13 @@ impl Summary {
                 *s.detected_by.entry(b.as_str().into()).or_default() += 1;
             }
         }
-        s.detection = times(
-            real.iter()
-                .filter_map(|i| Some(i.detected? - i.created))
-                .collect(),
-        );
-        s.acknowledgement = times(
-            real.iter()
-                .filter_map(|i| Some(i.acknowledged? - i.detected?))
-                .collect(),
-        );
-        s.resolution = times(real.iter().filter_map(|i| i.resolution_secs()).collect());
+        s.detection = times(real.iter().copied(), Span::Detection);
+        s.acknowledgement = times(real.iter().copied(), Span::Acknowledgement);
+        s.resolution = times(real.iter().copied(), Span::Resolution);
         for sev in Severity::ALL {
             let t = times(
-                real.iter()
-                    .filter(|i| i.severity == *sev)
-                    .filter_map(|i| i.resolution_secs())
-                    .collect(),
+                real.iter().copied().filter(|i| i.severity == *sev),
+                Span::Resolution,
             );
             s.resolution_by_severity.insert(sev.as_str().into(), t);
         }
@@ -325,9 +317,9 @@ impl Summary {
                 .sum(),
         );
         s.satisfaction = Satisfaction {
-            all: r.satisfaction_all.mean().map(round4),
-            elderly: r.satisfaction_elderly.mean().map(round4),
-            elderly_alone: r.satisfaction_elderly_alone.mean().map(round4),
+            all: metrics::satisfaction(&r.satisfaction_all).map(round4),
+            elderly: metrics::satisfaction(&r.satisfaction_elderly).map(round4),
+            elderly_alone: metrics::satisfaction(&r.satisfaction_elderly_alone).map(round4),
         };
         for k in IncidentKind::ALL {
             let of: Vec<&&IncidentRecord> = real.iter().filter(|i| i.kind == *k).collect();
@@ -341,12 +333,8 @@ impl Summary {
                     None => ks.open += 1,
                 }
             }
-            ks.detection = times(
-                of.iter()
-                    .filter_map(|i| Some(i.detected? - i.created))
-                    .collect(),
-            );
-            ks.resolution = times(of.iter().filter_map(|i| i.resolution_secs()).collect());
+            ks.detection = times(of.iter().map(|i| **i), Span::Detection);
+            ks.resolution = times(of.iter().map(|i| **i), Span::Resolution);
             s.by_kind.insert(k.as_str().into(), ks);
         }
         for (k, t) in &r.devices {

@@ -4,8 +4,9 @@
 
 use crate::scenario;
 use civitas_scenarios::compare::{CompareOptions, Comparison, compare};
-use civitas_scenarios::kpi::{Stat, kpi_index};
 use civitas_scenarios::library::load;
+use civitas_scenarios::metrics::kpi_index;
+use civitas_scenarios::stats::Stat;
 use civitas_twin::kinds::InvestmentModel::{self, Gov, Hybrid, Market, Ppp};
 
 fn run(

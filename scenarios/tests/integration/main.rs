@@ -5,6 +5,7 @@ mod batch;
 mod claims;
 mod determinism;
 mod escalation;
+mod metrics;
 mod money;
 mod presets;
 mod queueing;

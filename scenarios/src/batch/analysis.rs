@@ -1,0 +1,240 @@
+//! Analysing a finished batch: per-point means and intervals, Sobol indices or
+//! standardized regression, and charts.
+
+use super::outputs::cell;
+use super::run::{RunFile, finite};
+use super::{Batch, BatchError, DesignKind, io_err};
+use crate::metrics::KPIS;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Per point: mean and 95% interval over replications of each recorded KPI, as CSV.
+pub fn point_summary(b: &Batch, out: &Path) -> Result<String, BatchError> {
+    let runs_dir = out.join("runs");
+    let mut by_point: BTreeMap<usize, Vec<Vec<Option<f64>>>> = BTreeMap::new();
+    for spec in b.runs() {
+        let path = runs_dir.join(format!("{}.json", spec.id));
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let f: RunFile = serde_json::from_str(&text).map_err(|e| io_err(&path, e))?;
+        by_point.entry(f.point).or_default().push(f.finals);
+    }
+    let mut o = String::from("point");
+    for p in &b.paths {
+        let _ = write!(o, ",{p}");
+    }
+    for &k in &b.kpis {
+        let n = KPIS[k].name;
+        let _ = write!(o, ",{n}_mean,{n}_lo,{n}_hi");
+    }
+    o.push('\n');
+    for (p, rows) in by_point {
+        let _ = write!(o, "{p}");
+        for v in &b.points[p] {
+            let _ = write!(o, ",{v}");
+        }
+        for j in 0..b.kpis.len() {
+            let xs: Vec<f64> = rows.iter().filter_map(|r| r[j]).collect();
+            let s = crate::stats::stat(&xs);
+            let _ = write!(
+                o,
+                ",{},{},{}",
+                cell(finite(s.mean)),
+                cell(finite(s.lo)),
+                cell(finite(s.hi))
+            );
+        }
+        o.push('\n');
+    }
+    Ok(o)
+}
+
+/// Mean over replications of each recorded KPI's final value, per point (None when a
+/// point has no run yet or no value).
+fn point_means(b: &Batch, out: &Path) -> Result<Vec<Vec<Option<f64>>>, BatchError> {
+    let runs_dir = out.join("runs");
+    let mut sums = vec![vec![(0.0f64, 0u32); b.kpis.len()]; b.points.len()];
+    for spec in b.runs() {
+        let path = runs_dir.join(format!("{}.json", spec.id));
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let f: RunFile = serde_json::from_str(&text).map_err(|e| io_err(&path, e))?;
+        for (j, v) in f.finals.iter().enumerate() {
+            if let Some(v) = v {
+                sums[f.point][j].0 += v;
+                sums[f.point][j].1 += 1;
+            }
+        }
+    }
+    Ok(sums
+        .into_iter()
+        .map(|row| {
+            row.into_iter()
+                .map(|(s, n)| (n > 0).then(|| s / n as f64))
+                .collect()
+        })
+        .collect())
+}
+
+/// Sensitivity of each recorded KPI to each varied parameter, as CSV: first- and
+/// total-order Sobol indices with 95% bootstrap intervals for a `sobol` design
+/// (`sobol.csv`), standardized regression coefficients for an `lhs` design (`src.csv`).
+/// Each point's output is its mean over replications. Returns the file name and text, or
+/// `None` for designs without a sensitivity method (grid, list).
+pub fn sensitivity_summary(
+    b: &Batch,
+    out: &Path,
+) -> Result<Option<(&'static str, String)>, BatchError> {
+    use crate::sensitivity::{sobol_indices, standardized_regression};
+    let means = point_means(b, out)?;
+    let d = b.paths.len();
+    let mut o = String::new();
+    let name = match b.design {
+        DesignKind::Sobol => {
+            o.push_str("kpi,parameter,first,first_lo,first_hi,total,total_lo,total_hi,note\n");
+            for (j, &k) in b.kpis.iter().enumerate() {
+                let y: Option<Vec<f64>> = means.iter().map(|p| p[j]).collect();
+                let result = y
+                    .ok_or_else(|| "some points have no value".to_string())
+                    .and_then(|y| {
+                        sobol_indices(&y, b.base_points as usize, d, 200, b.master_seed)
+                            .map_err(|e| e.to_string())
+                    });
+                for (i, p) in b.paths.iter().enumerate() {
+                    match &result {
+                        Ok(s) => {
+                            let (f, t) = (&s.first[i], &s.total[i]);
+                            let _ = writeln!(
+                                o,
+                                "{},{p},{},{},{},{},{},{},",
+                                KPIS[k].name, f.value, f.lo, f.hi, t.value, t.lo, t.hi
+                            );
+                        }
+                        Err(e) => {
+                            let _ = writeln!(
+                                o,
+                                "{},{p},,,,,,,\"{}\"",
+                                KPIS[k].name,
+                                e.replace('"', "'")
+                            );
+                        }
+                    }
+                }
+            }
+            "sobol.csv"
+        }
+        DesignKind::Lhs => {
+            o.push_str("kpi,parameter,src,note\n");
+            for (j, &k) in b.kpis.iter().enumerate() {
+                let rows: Vec<(Vec<f64>, f64)> = means
+                    .iter()
+                    .zip(&b.points)
+                    .filter_map(|(m, x)| m[j].map(|y| (x.clone(), y)))
+                    .collect();
+                let (x, y): (Vec<Vec<f64>>, Vec<f64>) = rows.into_iter().unzip();
+                let result = standardized_regression(&x, &y).map_err(|e| e.to_string());
+                for (i, p) in b.paths.iter().enumerate() {
+                    match &result {
+                        Ok(c) => {
+                            let _ = writeln!(o, "{},{p},{},", KPIS[k].name, c[i]);
+                        }
+                        Err(e) => {
+                            let _ =
+                                writeln!(o, "{},{p},,\"{}\"", KPIS[k].name, e.replace('"', "'"));
+                        }
+                    }
+                }
+            }
+            "src.csv"
+        }
+        DesignKind::Grid | DesignKind::List => return Ok(None),
+    };
+    Ok(Some((name, o)))
+}
+
+/// Per point: each recorded KPI's mean and 95% interval over replications.
+fn point_stats(b: &Batch, out: &Path) -> Result<Vec<Vec<crate::stats::Stat>>, BatchError> {
+    let runs_dir = out.join("runs");
+    let mut vals: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); b.kpis.len()]; b.points.len()];
+    for spec in b.runs() {
+        let path = runs_dir.join(format!("{}.json", spec.id));
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let f: RunFile = serde_json::from_str(&text).map_err(|e| io_err(&path, e))?;
+        for (j, v) in f.finals.iter().enumerate() {
+            if let Some(v) = v {
+                vals[f.point][j].push(*v);
+            }
+        }
+    }
+    Ok(vals
+        .into_iter()
+        .map(|row| row.iter().map(|xs| crate::stats::stat(xs)).collect())
+        .collect())
+}
+
+/// Charts into `out/plots/`: each recorded KPI against each varied parameter (point
+/// means with their 95% intervals), and for a `sobol` design each KPI's first- and
+/// total-order indices as bars. Returns the files written.
+pub fn write_plots(b: &Batch, out: &Path) -> Result<Vec<PathBuf>, BatchError> {
+    use crate::report::{IndexBars, Scatter, write_index_bars, write_scatter};
+    let dir = out.join("plots");
+    std::fs::create_dir_all(&dir).map_err(|e| io_err(&dir, e))?;
+    let chart_err = |e: crate::report::ReportError| BatchError::Io {
+        path: dir.display().to_string(),
+        message: e.to_string(),
+    };
+    let stats = point_stats(b, out)?;
+    let short = |p: &str| p.rsplit('.').next().unwrap_or(p).to_string();
+    let mut files = Vec::new();
+    for (j, &k) in b.kpis.iter().enumerate() {
+        let def = &KPIS[k];
+        for (i, p) in b.paths.iter().enumerate() {
+            let s = Scatter {
+                title: format!("{} against {}", def.name, short(p)),
+                x_label: p.clone(),
+                y_label: format!("{} ({})", def.name, def.unit),
+                points: b
+                    .points
+                    .iter()
+                    .zip(&stats)
+                    .map(|(x, st)| (x[i], st[j]))
+                    .collect(),
+            };
+            files.extend(
+                write_scatter(&dir, &format!("{}-vs-{}", def.name, short(p)), &s)
+                    .map_err(chart_err)?,
+            );
+        }
+        if b.design == DesignKind::Sobol {
+            let y: Option<Vec<f64>> = stats
+                .iter()
+                .map(|st| st[j].mean.is_finite().then_some(st[j].mean))
+                .collect();
+            let Some(y) = y else { continue };
+            let Ok(ix) = crate::sensitivity::sobol_indices(
+                &y,
+                b.base_points as usize,
+                b.paths.len(),
+                200,
+                b.master_seed,
+            ) else {
+                continue;
+            };
+            let bars = IndexBars {
+                title: format!("Sobol indices of {}", def.name),
+                inputs: b.paths.clone(),
+                first: ix.first.iter().map(|e| (e.value, e.lo, e.hi)).collect(),
+                total: ix.total.iter().map(|e| (e.value, e.lo, e.hi)).collect(),
+            };
+            files.extend(
+                write_index_bars(&dir, &format!("sobol-{}", def.name), &bars).map_err(chart_err)?,
+            );
+        }
+    }
+    Ok(files)
+}

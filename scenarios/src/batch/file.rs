@@ -1,0 +1,368 @@
+//! Reading a batch file: validation with errors naming the file and field, the design's
+//! points, and each run's seed from the master seed.
+
+use super::{BATCH_SCHEMA_VERSION, Batch, BatchError, DesignKind, RunSpec, io_err};
+use crate::file::Scenario;
+use crate::metrics::{KPIS, kpi_index};
+use crate::sensitivity::{latin_hypercube, saltelli};
+use civitas_twin::kinds::InvestmentModel;
+use civitas_twin::rng::mix64;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawDesign {
+    kind: DesignKind,
+    #[serde(default)]
+    points: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawParam {
+    path: String,
+    #[serde(default)]
+    values: Option<Vec<f64>>,
+    #[serde(default)]
+    min: Option<f64>,
+    #[serde(default)]
+    max: Option<f64>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawBatch {
+    schema_version: u32,
+    name: String,
+    base: String,
+    #[serde(default)]
+    model: Option<InvestmentModel>,
+    years: u32,
+    master_seed: u64,
+    replications: u32,
+    #[serde(default)]
+    kpis: Vec<String>,
+    design: RawDesign,
+    parameters: Vec<RawParam>,
+}
+
+fn fnv1a(text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// Sets `value` at dotted `path` in `table`, creating tables on the way; integers stay
+/// integers where the base has one.
+fn set_path(table: &mut toml::Table, path: &str, value: f64) -> Result<(), String> {
+    let parts: Vec<&str> = path.split('.').collect();
+    let mut t = table;
+    for p in &parts[..parts.len() - 1] {
+        let entry = t
+            .entry(p.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        t = entry
+            .as_table_mut()
+            .ok_or_else(|| format!("`{p}` is not a table"))?;
+    }
+    let key = parts[parts.len() - 1].to_string();
+    let v = match t.get(&key) {
+        Some(toml::Value::Integer(_)) => toml::Value::Integer(value.round() as i64),
+        _ => toml::Value::Float(value),
+    };
+    t.insert(key, v);
+    Ok(())
+}
+
+impl Batch {
+    /// Reads and validates a batch file. A relative `base` path is resolved against the
+    /// batch file's directory; otherwise `base` names a preset.
+    pub fn from_path(path: &Path) -> Result<Batch, BatchError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| io_err(path, format!("cannot read the batch file: {e}")))?;
+        Batch::from_str(&text, path)
+    }
+
+    /// Parses and validates batch text; `path` names it and anchors a relative base.
+    pub fn from_str(text: &str, path: &Path) -> Result<Batch, BatchError> {
+        let file = path.display().to_string();
+        let invalid = |field: &str, message: String| BatchError::Invalid {
+            file: file.clone(),
+            field: field.to_string(),
+            message,
+        };
+        let raw: RawBatch = toml::from_str(text).map_err(|e| {
+            let field = e
+                .span()
+                .map(|s| {
+                    format!(
+                        "line {}",
+                        text[..s.start.min(text.len())].lines().count().max(1)
+                    )
+                })
+                .unwrap_or_default();
+            invalid(&field, e.message().trim().to_string())
+        })?;
+        if raw.schema_version != BATCH_SCHEMA_VERSION {
+            return Err(invalid(
+                "schema_version",
+                format!(
+                    "this build reads schema_version {BATCH_SCHEMA_VERSION}, found {}",
+                    raw.schema_version
+                ),
+            ));
+        }
+        if raw.years == 0 || raw.years > 200 {
+            return Err(invalid(
+                "years",
+                format!(
+                    "expected a whole number of years from 1 to 200, found {}",
+                    raw.years
+                ),
+            ));
+        }
+        if raw.replications == 0 || raw.replications > 10_000 {
+            return Err(invalid(
+                "replications",
+                format!(
+                    "expected from 1 to 10000 replications, found {}",
+                    raw.replications
+                ),
+            ));
+        }
+        if raw.parameters.is_empty() {
+            return Err(invalid(
+                "parameters",
+                "expected at least one [[parameters]] entry to vary".into(),
+            ));
+        }
+        // The base scenario, as a table the parameters are set in.
+        let base_path = path.parent().unwrap_or(Path::new(".")).join(&raw.base);
+        let base_text = if base_path.is_file() {
+            std::fs::read_to_string(&base_path).map_err(|e| io_err(&base_path, e))?
+        } else if let Some(p) = crate::library::preset(&raw.base) {
+            p.text.to_string()
+        } else {
+            return Err(invalid(
+                "base",
+                format!("no scenario file or preset named {:?}", raw.base),
+            ));
+        };
+        let base: toml::Table = toml::from_str(&base_text).map_err(|e| {
+            invalid(
+                "base",
+                format!("the base scenario does not parse: {}", e.message().trim()),
+            )
+        })?;
+        let base_scenario = Scenario::from_str(&base_text, &raw.base)
+            .map_err(|e| invalid("base", e.to_string()))?;
+        let model = raw.model.unwrap_or(base_scenario.model);
+        let kpis: Vec<usize> = if raw.kpis.is_empty() {
+            (0..KPIS.len()).collect()
+        } else {
+            let mut v = Vec::new();
+            for (i, k) in raw.kpis.iter().enumerate() {
+                let idx = kpi_index(k).ok_or_else(|| {
+                    let names: Vec<&str> = KPIS.iter().map(|k| k.name).collect();
+                    invalid(
+                        &format!("kpis[{i}]"),
+                        format!("unknown KPI {k:?}; expected one of: {}", names.join(", ")),
+                    )
+                })?;
+                v.push(idx);
+            }
+            v
+        };
+        // Design → points in parameter space.
+        let d = raw.parameters.len();
+        let ranges: Result<Vec<(f64, f64)>, BatchError> = raw
+            .parameters
+            .iter()
+            .enumerate()
+            .map(|(i, p)| match (p.min, p.max) {
+                (Some(a), Some(b)) if a.is_finite() && b.is_finite() && a < b => Ok((a, b)),
+                (Some(a), Some(b)) => Err(invalid(
+                    &format!("parameters[{i}]"),
+                    format!("empty range: expected min < max, found min = {a}, max = {b}"),
+                )),
+                _ => Err(invalid(
+                    &format!("parameters[{i}]"),
+                    "expected `min` and `max` for a lhs or sobol design".into(),
+                )),
+            })
+            .collect();
+        let values = |i: usize, p: &RawParam| -> Result<Vec<f64>, BatchError> {
+            match &p.values {
+                Some(v) if !v.is_empty() && v.iter().all(|x| x.is_finite()) => Ok(v.clone()),
+                Some(_) => Err(invalid(
+                    &format!("parameters[{i}].values"),
+                    "expected at least one finite value".into(),
+                )),
+                None => Err(invalid(
+                    &format!("parameters[{i}]"),
+                    "expected `values` for a grid or list design".into(),
+                )),
+            }
+        };
+        let n = raw.design.points.unwrap_or(0);
+        let points: Vec<Vec<f64>> = match raw.design.kind {
+            DesignKind::Grid => {
+                let lists: Vec<Vec<f64>> = raw
+                    .parameters
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| values(i, p))
+                    .collect::<Result<_, _>>()?;
+                let mut pts: Vec<Vec<f64>> = vec![Vec::new()];
+                for l in &lists {
+                    pts = pts
+                        .iter()
+                        .flat_map(|p| {
+                            l.iter().map(move |v| {
+                                let mut q = p.clone();
+                                q.push(*v);
+                                q
+                            })
+                        })
+                        .collect();
+                }
+                pts
+            }
+            DesignKind::List => {
+                let lists: Vec<Vec<f64>> = raw
+                    .parameters
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| values(i, p))
+                    .collect::<Result<_, _>>()?;
+                let len = lists[0].len();
+                if let Some(i) = lists.iter().position(|l| l.len() != len) {
+                    return Err(invalid(
+                        &format!("parameters[{i}].values"),
+                        format!(
+                            "a list design needs equally long value lists: expected {len}, found {}",
+                            lists[i].len()
+                        ),
+                    ));
+                }
+                (0..len)
+                    .map(|k| lists.iter().map(|l| l[k]).collect())
+                    .collect()
+            }
+            DesignKind::Lhs | DesignKind::Sobol => {
+                if n == 0 {
+                    return Err(invalid(
+                        "design.points",
+                        "expected a design size of at least 1 (2 for sobol)".into(),
+                    ));
+                }
+                if raw.design.kind == DesignKind::Sobol && n < 2 {
+                    return Err(invalid(
+                        "design.points",
+                        "expected at least 2 base samples for a sobol design".into(),
+                    ));
+                }
+                let r = ranges?;
+                let unit = if raw.design.kind == DesignKind::Lhs {
+                    latin_hypercube(n as usize, d, raw.master_seed)
+                } else {
+                    saltelli(n as usize, d, raw.master_seed)
+                };
+                unit.into_iter()
+                    .map(|u| {
+                        u.iter()
+                            .zip(&r)
+                            .map(|(x, (a, b))| a + x * (b - a))
+                            .collect()
+                    })
+                    .collect()
+            }
+        };
+        if points.is_empty() {
+            return Err(invalid("design", "the design has no points".into()));
+        }
+        let batch = Batch {
+            name: raw.name,
+            hash: fnv1a(text),
+            model,
+            years: raw.years,
+            master_seed: raw.master_seed,
+            replications: raw.replications,
+            kpis,
+            design: raw.design.kind,
+            base_points: n,
+            paths: raw.parameters.iter().map(|p| p.path.clone()).collect(),
+            points,
+            base,
+        };
+        // Every path must name a scenario field that takes the values asked for.
+        for (i, path) in batch.paths.iter().enumerate() {
+            let mut t = batch.base.clone();
+            set_path(&mut t, path, batch.points[0][i]).map_err(|m| {
+                invalid(
+                    &format!("parameters[{i}].path"),
+                    format!("cannot set `{path}`: {m}"),
+                )
+            })?;
+            let text = toml::to_string(&t).expect("a table serializes");
+            if let Err(e) = Scenario::from_str(&text, "the base scenario") {
+                return Err(invalid(
+                    &format!("parameters[{i}].path"),
+                    format!("`{path}` is not a valid scenario field for these values: {e}"),
+                ));
+            }
+        }
+        let runs = batch.runs();
+        let mut seeds: Vec<u64> = runs.iter().map(|r| r.seed).collect();
+        seeds.sort_unstable();
+        seeds.dedup();
+        if seeds.len() != runs.len() {
+            return Err(invalid(
+                "master_seed",
+                "two runs would share a seed; choose another master seed".into(),
+            ));
+        }
+        Ok(batch)
+    }
+
+    /// Every run, point-major.
+    pub fn runs(&self) -> Vec<RunSpec> {
+        let mut v = Vec::with_capacity(self.points.len() * self.replications as usize);
+        for p in 0..self.points.len() {
+            for r in 0..self.replications {
+                // Below 2^63, so the seed is exact as a signed 64-bit integer in every
+                // output format.
+                let seed = mix64(self.master_seed ^ mix64(((p as u64) << 24) | r as u64))
+                    & (i64::MAX as u64);
+                v.push(RunSpec {
+                    index: v.len(),
+                    id: format!("p{p:06}-r{r:04}"),
+                    point: p,
+                    replication: r,
+                    seed,
+                });
+            }
+        }
+        v
+    }
+
+    /// The scenario of point `p`.
+    pub fn scenario(&self, p: usize) -> Result<Scenario, BatchError> {
+        let mut t = self.base.clone();
+        for (i, path) in self.paths.iter().enumerate() {
+            set_path(&mut t, path, self.points[p][i]).map_err(|m| BatchError::Run {
+                run: format!("point {p}"),
+                message: m,
+            })?;
+        }
+        let text = toml::to_string(&t).expect("a table serializes");
+        Scenario::from_str(&text, &format!("point {p}")).map_err(|e| BatchError::Run {
+            run: format!("point {p}"),
+            message: e.to_string(),
+        })
+    }
+}

@@ -1,0 +1,81 @@
+//! One name, one computation: `summary.json` and the comparison's yearly metrics agree
+//! where they measure the same period.
+
+use civitas_scenarios::Summary;
+use civitas_scenarios::kpi::{planned_devices, run_kpis};
+use civitas_scenarios::library;
+use civitas_scenarios::metrics::{K, Period, Span, percentile_hours, real_in, spans};
+use civitas_scenarios::runner::{RunOptions, build_district_for, build_plan, run_district};
+use civitas_twin::time::{HOUR, YEAR};
+
+fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+#[test]
+fn a_one_year_summary_and_the_first_year_of_the_comparison_report_the_same_metrics() {
+    let s = library::load("small-shared").unwrap();
+    let seed = 4;
+    let district = build_district_for(&s, seed, s.model);
+    let opts = RunOptions {
+        seed,
+        horizon: YEAR + 3 * HOUR,
+        workers: 1,
+        model: s.model,
+    };
+    let r = run_district(&district, &s, opts, |_| {}).unwrap();
+    let households = district
+        .communities
+        .iter()
+        .map(|c| c.households.len() as u64)
+        .sum();
+    let planned = planned_devices(&build_plan(&s, seed), &s.parameters);
+    let kpis = run_kpis(
+        &r,
+        &s.parameters,
+        1,
+        district.residents() as u64,
+        households,
+        planned,
+    );
+    let year = &kpis.yearly[0];
+
+    // The summary of the same run, restricted to the incidents that happened in year 0.
+    let mut first_year = r.clone();
+    first_year
+        .incidents
+        .retain(|i| Period::year(0).contains(i.created));
+    let summary = Summary::from_run(
+        "t",
+        seed,
+        1,
+        district.residents() as u64,
+        &s.parameters,
+        &first_year,
+    );
+
+    let p50 = summary.detection.p50.expect("incidents were detected");
+    assert_eq!(p50, round4(year[K::DetectionP50 as usize]));
+    let p50 = summary.resolution.p50.expect("incidents were closed");
+    assert_eq!(p50, round4(year[K::ResolutionP50 as usize]));
+    // Both go through the registry's span and percentile.
+    let direct = percentile_hours(
+        &spans(real_in(&r.incidents, Period::year(0)), Span::Detection),
+        0.5,
+    );
+    assert_eq!(direct, Some(year[K::DetectionP50 as usize]));
+    // Satisfaction: the summary's end-of-run tallies and the year's report.
+    let sat = summary.satisfaction.all.expect("residents");
+    assert_eq!(sat, round4(year[K::Satisfaction as usize]), "satisfaction");
+    let sat = summary.satisfaction.elderly.expect("residents 60+");
+    assert_eq!(
+        sat,
+        round4(year[K::SatisfactionElderly as usize]),
+        "satisfaction of residents 60+"
+    );
+    let micro = summary.closed_by_level["micro"] as f64 / summary.incidents.closed as f64;
+    assert!(
+        (micro - year[K::MicroShare as usize]).abs() < 1e-12,
+        "{micro}"
+    );
+}
