@@ -1,6 +1,14 @@
-//! Command-line flags (clap derive). Parsed flags are checked and resolved in
-//! [`crate::commands`].
+//! Command-line flags (clap derive): the low-level arguments.
+//!
+//! Every flag that has a range is checked here, once, by a typed value parser
+//! ([`workers`], [`jobs`], [`days`], [`years`], [`whole_years`], [`seeds`], [`model`];
+//! `--shard` by [`Shard`]'s `FromStr`), so a bad value is rejected by clap with the flag's
+//! name, what was expected and what was found. Defaults that depend on the scenario or the
+//! machine are decided afterwards, in one place: [`crate::plan`].
 
+use civitas_scenarios::batch::Shard;
+use civitas_scenarios::file::MAX_DAYS;
+use civitas_twin::kinds::InvestmentModel;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -34,16 +42,21 @@ pub(crate) struct CompareArgs {
     #[arg(default_value = "default")]
     pub(crate) scenario: String,
     /// Models to compare, comma-separated: gov, market, hybrid, caict, ppp.
-    #[arg(long, value_delimiter = ',', default_value = "gov,market,hybrid,ppp")]
-    pub(crate) models: Vec<String>,
-    /// Years to simulate.
-    #[arg(long, default_value_t = 10)]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "gov,market,hybrid,ppp",
+        value_parser = model
+    )]
+    pub(crate) models: Vec<InvestmentModel>,
+    /// Years to simulate (a whole number).
+    #[arg(long, default_value_t = 10, value_parser = whole_years, allow_negative_numbers = true)]
     pub(crate) years: u32,
     /// Number of seeds (1, 2, … N); every model runs on the same seeds.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_parser = seeds, allow_negative_numbers = true)]
     pub(crate) seeds: u32,
     /// Runs in parallel (default: the number of cores).
-    #[arg(long)]
+    #[arg(long, value_parser = jobs, allow_negative_numbers = true)]
     pub(crate) jobs: Option<usize>,
     /// Directory for compare.json, compare.csv, charts and the report (default:
     /// out/compare-<scenario name>).
@@ -63,13 +76,13 @@ pub(crate) struct RunArgs {
     #[arg(long)]
     pub(crate) seed: Option<u64>,
     /// Simulated days (default: the scenario's).
-    #[arg(long, conflicts_with = "years")]
+    #[arg(long, conflicts_with = "years", value_parser = days, allow_negative_numbers = true)]
     pub(crate) days: Option<u32>,
-    /// Simulated years of 365 days.
-    #[arg(long, allow_negative_numbers = true)]
+    /// Simulated years of 365 days (fractions allowed).
+    #[arg(long, value_parser = years, allow_negative_numbers = true)]
     pub(crate) years: Option<f64>,
     /// Worker threads for the actors (results do not depend on it).
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = workers, allow_negative_numbers = true)]
     pub(crate) workers: usize,
     /// Directory for summary.json and incidents.csv (default: out/<scenario name>).
     #[arg(long)]
@@ -107,14 +120,14 @@ pub(crate) struct BatchArgs {
     /// The batch file (TOML).
     pub(crate) file: Option<PathBuf>,
     /// Runs in parallel (default: the number of cores).
-    #[arg(long)]
+    #[arg(long, value_parser = jobs, allow_negative_numbers = true)]
     pub(crate) jobs: Option<usize>,
     /// Output directory (default: out/batch-<batch name>).
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
     /// Run only shard i of n (runs k with k mod n = i − 1), e.g. --shard 2/8.
     #[arg(long)]
-    pub(crate) shard: Option<civitas_scenarios::batch::Shard>,
+    pub(crate) shard: Option<Shard>,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub(crate) quiet: bool,
@@ -147,9 +160,201 @@ pub(crate) enum BatchCommand {
 #[derive(Debug, Args)]
 pub(crate) struct BenchArgs {
     /// Worker threads.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = workers, allow_negative_numbers = true)]
     pub(crate) workers: usize,
     /// Only the one-year default community (skip the district).
     #[arg(long)]
     pub(crate) quick: bool,
+}
+
+/// The most worker threads (`--workers`) or parallel runs (`--jobs`) accepted.
+pub(crate) const MAX_THREADS: usize = 256;
+/// The most years `run --years` and `compare --years` accept.
+pub(crate) const MAX_YEARS: u32 = 200;
+/// The most seeds `compare --seeds` accepts.
+pub(crate) const MAX_SEEDS: u32 = 10_000;
+
+/// `s` as a whole number from `lo` to `hi`; otherwise "expected {what} from {lo} to {hi},
+/// found {s}". Negative numbers and fractions are read far enough to be reported as found.
+fn whole_in(s: &str, lo: u64, hi: u64, what: &str) -> Result<u64, String> {
+    let t = s.trim();
+    match t.parse::<i128>() {
+        Ok(n) if (lo as i128..=hi as i128).contains(&n) => Ok(n as u64),
+        Ok(n) => Err(format!("expected {what} from {lo} to {hi}, found {n}")),
+        Err(_) => Err(format!("expected {what} from {lo} to {hi}, found {t:?}")),
+    }
+}
+
+/// `--workers`: tokio worker threads, 1 to [`MAX_THREADS`].
+pub(crate) fn workers(s: &str) -> Result<usize, String> {
+    whole_in(s, 1, MAX_THREADS as u64, "a number").map(|n| n as usize)
+}
+
+/// `--jobs`: runs in parallel, 1 to [`MAX_THREADS`].
+pub(crate) fn jobs(s: &str) -> Result<usize, String> {
+    whole_in(s, 1, MAX_THREADS as u64, "a number").map(|n| n as usize)
+}
+
+/// `run --days`: 1 to the scenario files' own limit, [`MAX_DAYS`].
+pub(crate) fn days(s: &str) -> Result<u32, String> {
+    whole_in(s, 1, MAX_DAYS as u64, "a whole number of days").map(|n| n as u32)
+}
+
+/// `run --years`: a number of years above 0 and at most [`MAX_YEARS`]; fractions allowed
+/// (a run lasts whole days, `plan` rounds).
+pub(crate) fn years(s: &str) -> Result<f64, String> {
+    let expected = format!("expected a number of years above 0 and at most {MAX_YEARS}");
+    match s.trim().parse::<f64>() {
+        Ok(y) if y.is_finite() && y > 0.0 && y <= MAX_YEARS as f64 => Ok(y),
+        Ok(y) => Err(format!("{expected}, found {y}")),
+        Err(_) => Err(format!("{expected}, found {:?}", s.trim())),
+    }
+}
+
+/// `compare --years`: 1 to [`MAX_YEARS`] whole years (the comparison reports per year).
+pub(crate) fn whole_years(s: &str) -> Result<u32, String> {
+    whole_in(s, 1, MAX_YEARS as u64, "a whole number of years").map(|n| n as u32)
+}
+
+/// `compare --seeds`: 1 to [`MAX_SEEDS`].
+pub(crate) fn seeds(s: &str) -> Result<u32, String> {
+    whole_in(s, 1, MAX_SEEDS as u64, "a number of seeds").map(|n| n as u32)
+}
+
+/// One name in `compare --models`.
+pub(crate) fn model(s: &str) -> Result<InvestmentModel, String> {
+    let names: Vec<&str> = InvestmentModel::ALL.iter().map(|m| m.as_str()).collect();
+    match s.trim() {
+        "" => Err(format!(
+            "found an empty model name; expected some of: {}",
+            names.join(", ")
+        )),
+        t => InvestmentModel::parse(t).ok_or_else(|| {
+            format!(
+                "unknown model {t:?}; expected some of: {}",
+                names.join(", ")
+            )
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each parser on each input: `Ok(value)` as its `Debug`, or the error message.
+    fn check<T: std::fmt::Debug>(parse: fn(&str) -> Result<T, String>, cases: &[(&str, &str)]) {
+        for (input, expect) in cases {
+            let got = match parse(input) {
+                Ok(v) => format!("{v:?}"),
+                Err(e) => e,
+            };
+            assert_eq!(&got, expect, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn whole_number_flags_accept_their_range_and_say_what_they_found_outside_it() {
+        check(
+            workers,
+            &[
+                ("1", "1"),
+                ("256", "256"),
+                ("0", "expected a number from 1 to 256, found 0"),
+                ("257", "expected a number from 1 to 256, found 257"),
+                ("-3", "expected a number from 1 to 256, found -3"),
+                ("2.5", "expected a number from 1 to 256, found \"2.5\""),
+            ],
+        );
+        check(
+            jobs,
+            &[
+                ("8", "8"),
+                ("300", "expected a number from 1 to 256, found 300"),
+            ],
+        );
+        check(
+            days,
+            &[
+                ("73000", "73000"),
+                (
+                    "73001",
+                    "expected a whole number of days from 1 to 73000, found 73001",
+                ),
+                (
+                    "99999999999999999999999",
+                    "expected a whole number of days from 1 to 73000, found 99999999999999999999999",
+                ),
+            ],
+        );
+        check(
+            whole_years,
+            &[
+                ("200", "200"),
+                (
+                    "201",
+                    "expected a whole number of years from 1 to 200, found 201",
+                ),
+            ],
+        );
+        check(
+            seeds,
+            &[
+                ("10000", "10000"),
+                (
+                    "x",
+                    "expected a number of seeds from 1 to 10000, found \"x\"",
+                ),
+            ],
+        );
+    }
+
+    #[test]
+    fn run_years_take_fractions_above_zero_up_to_two_hundred() {
+        check(
+            years,
+            &[
+                ("0.5", "0.5"),
+                ("200", "200.0"),
+                (
+                    "0",
+                    "expected a number of years above 0 and at most 200, found 0",
+                ),
+                (
+                    "201",
+                    "expected a number of years above 0 and at most 200, found 201",
+                ),
+                (
+                    "nan",
+                    "expected a number of years above 0 and at most 200, found NaN",
+                ),
+                (
+                    "inf",
+                    "expected a number of years above 0 and at most 200, found inf",
+                ),
+                (
+                    "ten",
+                    "expected a number of years above 0 and at most 200, found \"ten\"",
+                ),
+            ],
+        );
+    }
+
+    #[test]
+    fn model_names_are_trimmed_and_unknown_ones_listed_against_the_known() {
+        check(
+            model,
+            &[
+                (" ppp", "Ppp"),
+                (
+                    "feudal",
+                    "unknown model \"feudal\"; expected some of: gov, market, hybrid, caict, ppp",
+                ),
+                (
+                    "",
+                    "found an empty model name; expected some of: gov, market, hybrid, caict, ppp",
+                ),
+            ],
+        );
+    }
 }

@@ -1,10 +1,12 @@
 //! `civitas`: simulate smart communities and run their live digital twin.
 //!
-//! A thin entry point: clap parses the command line ([`cli`]), each subcommand lives in
+//! A thin entry point: clap parses and range-checks the flags ([`cli`]), [`plan`] resolves
+//! them against the scenario into what each command runs with, each subcommand lives in
 //! [`commands`], and errors are printed readably with a non-zero exit code.
 
 mod cli;
 mod commands;
+mod plan;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -73,61 +73,150 @@ fn run_is_identical_on_one_and_two_workers_from_the_command_line() {
     }
 }
 
+/// Every flag with a range, below and above it (and not a number), plus the other ways a
+/// command line can be wrong. clap frames a value parser's message as
+/// "invalid value 'V' for '--flag <FLAG>': …".
 #[test]
 fn bad_flags_are_rejected_with_a_clear_message() {
-    for (args, expect) in [
+    let workers = "'--workers <WORKERS>': expected a number from 1 to 256";
+    let jobs = "'--jobs <JOBS>': expected a number from 1 to 256";
+    let days = "'--days <DAYS>': expected a whole number of days from 1 to 73000";
+    let run_years = "'--years <YEARS>': expected a number of years above 0 and at most 200";
+    let compare_years = "'--years <YEARS>': expected a whole number of years from 1 to 200";
+    let seeds = "'--seeds <SEEDS>': expected a number of seeds from 1 to 10000";
+    let models = "expected some of: gov, market, hybrid, caict, ppp";
+    let cases: Vec<(Vec<&str>, String)> = vec![
         (
             vec!["run", "default", "--workers", "0"],
-            "--workers: expected a number from 1 to 256, found 0",
+            format!("{workers}, found 0"),
+        ),
+        (
+            vec!["run", "default", "--workers", "257"],
+            format!("{workers}, found 257"),
+        ),
+        (
+            vec!["run", "default", "--workers", "two"],
+            format!("{workers}, found \"two\""),
+        ),
+        (
+            vec!["bench", "--workers", "0"],
+            format!("{workers}, found 0"),
         ),
         (
             vec!["run", "default", "--days", "0"],
-            "--days: expected a whole number of days from 1 to 73000, found 0",
+            format!("{days}, found 0"),
+        ),
+        (
+            vec!["run", "default", "--days", "73001"],
+            format!("{days}, found 73001"),
+        ),
+        (
+            vec!["run", "default", "--days", "-5"],
+            format!("{days}, found -5"),
         ),
         (
             vec!["run", "default", "--years", "-1"],
-            "--years: expected a number of years above 0",
+            format!("{run_years}, found -1"),
+        ),
+        (
+            vec!["run", "default", "--years", "0"],
+            format!("{run_years}, found 0"),
+        ),
+        (
+            vec!["run", "default", "--years", "201"],
+            format!("{run_years}, found 201"),
+        ),
+        (
+            vec!["run", "default", "--years", "nan"],
+            format!("{run_years}, found NaN"),
+        ),
+        (
+            vec!["run", "default", "--years", "inf"],
+            format!("{run_years}, found inf"),
         ),
         (
             vec!["run", "default", "--days", "3", "--years", "1"],
-            "cannot be used with",
+            "cannot be used with".into(),
         ),
         (
             vec!["run", "default", "--seed", "x"],
-            "invalid value 'x' for '--seed <SEED>'",
+            "invalid value 'x' for '--seed <SEED>'".into(),
         ),
         (
             vec!["run", "no-such-scenario"],
-            "no-such-scenario: cannot read the file",
+            "no-such-scenario: cannot read the file".into(),
         ),
         (
             vec!["scenario", "show", "nope"],
-            "no preset named \"nope\"; expected one of: default",
+            "no preset named \"nope\"; expected one of: default".into(),
         ),
         (
             vec!["compare", "--models", "gov,feudal"],
-            "--models: unknown model \"feudal\"; expected some of: gov, market, hybrid, caict, ppp",
+            format!("'--models <MODELS>': unknown model \"feudal\"; {models}"),
+        ),
+        (
+            vec!["compare", "--models", "gov,,ppp"],
+            format!("'--models <MODELS>': found an empty model name; {models}"),
         ),
         (
             vec!["compare", "--years", "0"],
-            "--years: expected a whole number of years from 1 to 200, found 0",
+            format!("{compare_years}, found 0"),
         ),
         (
-            vec!["compare", "--seeds", "0"],
-            "--seeds: expected a number of seeds from 1 to 10000, found 0",
+            vec!["compare", "--years", "201"],
+            format!("{compare_years}, found 201"),
+        ),
+        (
+            vec!["compare", "--years", "1.5"],
+            format!("{compare_years}, found \"1.5\""),
+        ),
+        (vec!["compare", "--seeds", "0"], format!("{seeds}, found 0")),
+        (
+            vec!["compare", "--seeds", "10001"],
+            format!("{seeds}, found 10001"),
+        ),
+        (vec!["compare", "--jobs", "0"], format!("{jobs}, found 0")),
+        (
+            vec!["compare", "--jobs", "300"],
+            format!("{jobs}, found 300"),
+        ),
+        (
+            vec!["batch", "x.toml", "--jobs", "0"],
+            format!("{jobs}, found 0"),
+        ),
+        (
+            vec!["batch", "x.toml", "--jobs", "300"],
+            format!("{jobs}, found 300"),
         ),
         (
             vec!["batch", "x.toml", "--shard", "3/2"],
-            "expected 1 ≤ i ≤ n in i/n, found \"3/2\"",
+            "'--shard <SHARD>': expected 1 ≤ i ≤ n in i/n, found \"3/2\"".into(),
+        ),
+        (
+            vec!["batch", "x.toml", "--shard", "0/4"],
+            "'--shard <SHARD>': expected 1 ≤ i ≤ n in i/n, found \"0/4\"".into(),
+        ),
+        (
+            vec!["batch", "x.toml", "--shard", "1/0"],
+            "expected 1 ≤ i ≤ n in i/n, found \"1/0\"".into(),
+        ),
+        (
+            vec!["batch", "x.toml", "--shard", "4"],
+            "expected i/n (for example 2/8), found \"4\"".into(),
+        ),
+        (
+            vec!["batch"],
+            "expected a batch file: civitas batch FILE".into(),
         ),
         (
             vec!["batch", "/nonexistent/b.toml"],
-            "/nonexistent/b.toml: cannot read the batch file",
+            "/nonexistent/b.toml: cannot read the batch file".into(),
         ),
-    ] {
+    ];
+    for (args, expect) in cases {
         let o = civitas(&args);
         assert!(!o.status.success(), "{args:?} should fail");
-        assert!(stderr(&o).contains(expect), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(&expect), "{args:?}: {}", stderr(&o));
         assert!(!stderr(&o).contains("panicked"), "{args:?} panicked");
     }
 }

@@ -1,0 +1,52 @@
+//! `civitas bench`: the headline benchmark — events per second, build and run wall time
+//! and peak memory on the presets, as a table on stdout.
+
+use super::peak_rss;
+use crate::plan::{BenchPlan, load_scenario};
+use anyhow::Result;
+use civitas_scenarios::runner::{self, RunOptions, build_district};
+use civitas_twin::time::DAY;
+use std::time::Instant;
+
+/// Runs each case in order and prints one row per case.
+#[allow(clippy::disallowed_methods)] // a benchmark measures wall time
+pub(super) fn bench(plan: BenchPlan) -> Result<()> {
+    println!(
+        "{:<16} {:>5} {:>9} {:>7} {:>9} {:>11} {:>9} {:>9} {:>8}",
+        "preset",
+        "days",
+        "residents",
+        "actors",
+        "events",
+        "events/s",
+        "build s",
+        "run s",
+        "peak MB"
+    );
+    for (name, days) in plan.cases {
+        let s = load_scenario(name)?;
+        let mut opts = RunOptions::from_scenario(&s, plan.workers);
+        opts.horizon = days * DAY;
+        let t = Instant::now();
+        let district = build_district(&s, opts.seed);
+        let built = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let r = runner::run_district(&district, &s, opts, |_| {})?;
+        let ran = t.elapsed().as_secs_f64();
+        println!(
+            "{:<16} {:>5} {:>9} {:>7} {:>9} {:>11.0} {:>9.3} {:>9.3} {:>8.0}",
+            name,
+            days,
+            district.residents(),
+            r.stats.actors,
+            r.stats.events,
+            r.stats.events as f64 / ran.max(1e-9),
+            built,
+            ran,
+            peak_rss().unwrap_or(0) as f64 / 1024.0
+        );
+    }
+    println!("build = generating the world; run = spawning the actors, simulating, collecting;");
+    println!("events/s over the run; peak RSS is the process's peak so far (cases run in order).");
+    Ok(())
+}

@@ -1,0 +1,119 @@
+//! The subcommands: each takes its resolved plan ([`crate::plan`]), calls the libraries,
+//! writes result files and prints a summary.
+//!
+//! One file per subcommand ([`run`], [`compare`], [`batch`], [`scenario`], [`bench`]);
+//! this module dispatches to them and holds what they share: the progress bar
+//! ([`Progress`]), writing files with their path in the error, and the peak memory.
+
+mod batch;
+mod bench;
+mod compare;
+mod run;
+mod scenario;
+
+use crate::cli::{Cli, Command};
+use crate::plan::{BenchPlan, ComparePlan, RunPlan};
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+/// Resolves the command's plan and runs it.
+pub(crate) fn dispatch(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Compare(a) => compare::compare(ComparePlan::resolve(a)?),
+        Command::Run(a) => run::run(RunPlan::resolve(a)?),
+        Command::Batch(a) => batch::batch(a),
+        Command::Scenario(c) => scenario::scenario(c),
+        Command::Bench(b) => bench::bench(BenchPlan::resolve(b)),
+    }
+}
+
+/// The progress bar of long work, on stderr: what it counts, `pos/len`, a bar, the rate of
+/// runs (counted from the first update, so runs resumed from an earlier invocation do not
+/// inflate it), elapsed time and the estimate. Hidden under `--quiet`.
+#[derive(Debug, Clone)]
+pub(crate) struct Progress {
+    bar: ProgressBar,
+    /// For runs, the position before the first update.
+    first: Option<Arc<OnceLock<u64>>>,
+}
+
+impl Progress {
+    const TEMPLATE: &str = "{spinner} {prefix} {pos}/{len} {wide_bar} {msg} {elapsed} (eta {eta})";
+
+    /// A bar counting simulated days.
+    pub(crate) fn days(days: u64, quiet: bool) -> Progress {
+        Progress::new(days, "simulated day", None, quiet)
+    }
+
+    /// A bar counting runs, with their rate per minute.
+    pub(crate) fn runs(runs: u64, quiet: bool) -> Progress {
+        Progress::new(runs, "run", Some(Arc::default()), quiet)
+    }
+
+    fn new(len: u64, what: &'static str, first: Option<Arc<OnceLock<u64>>>, quiet: bool) -> Self {
+        let bar = if quiet {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::new(len)
+        };
+        bar.set_style(ProgressStyle::with_template(Self::TEMPLATE).expect("a valid template"));
+        bar.set_prefix(what);
+        Progress { bar, first }
+    }
+
+    /// `done` of the bar's length are done.
+    pub(crate) fn set(&self, done: u64) {
+        self.bar.set_position(done);
+        if let Some(first) = &self.first {
+            let start = *first.get_or_init(|| done.saturating_sub(1));
+            let mins = self.bar.elapsed().as_secs_f64() / 60.0;
+            if mins > 0.0 {
+                self.bar
+                    .set_message(format!("{:.0} runs/min", (done - start) as f64 / mins));
+            }
+        }
+    }
+
+    /// Removes the bar from the terminal.
+    pub(crate) fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// Creates `dir` and its parents.
+fn create_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create output directory {}", dir.display()))
+}
+
+/// Writes `contents` to `path`, naming the path if it fails.
+fn write_file(path: &Path, contents: impl AsRef<[u8]>) -> Result<()> {
+    std::fs::write(path, contents).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Peak resident set size of this process so far, in KiB (Linux).
+fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Progress;
+
+    #[test]
+    fn progress_bars_are_hidden_when_quiet_and_count_to_their_length() {
+        for p in [Progress::days(30, true), Progress::runs(4, true)] {
+            assert!(p.bar.is_hidden());
+            p.set(3);
+            assert_eq!(p.bar.position(), 3);
+            p.finish();
+        }
+        let p = Progress::runs(4, false);
+        assert_eq!(p.bar.length(), Some(4));
+        assert_eq!(p.bar.prefix(), "run");
+    }
+}
