@@ -1,4 +1,4 @@
-//! What happened to one incident. The record travels with the incident from the shard
+//! What happened to one incident. The record travels with the incident from the building host
 //! that raised it, through the platform and each loop that handled it, to the one that
 //! closed it; nobody else holds a copy, so nothing is counted twice or lost.
 

@@ -5,11 +5,11 @@
 //! budget falls short, every community gets the same share of each obligation.
 
 use super::{Behaviour, Ctx, Final};
-use crate::ledger::{Account, Purpose};
+use crate::ledger::{Account, Obligations, Purpose};
 use crate::message::{ActorId, Payload};
 use crate::timers::Timers;
 use civitas_twin::economy::cents;
-use civitas_twin::kinds::Region;
+use civitas_twin::kinds::{Obligation, Region};
 use civitas_twin::params::Parameters;
 use civitas_twin::rng::{self, EntityRng, Stream};
 use civitas_twin::time::{HOUR, SimTime, YEAR};
@@ -19,30 +19,30 @@ use std::sync::Arc;
 
 /// A community as finance sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Funded {
+pub(crate) struct Funded {
     /// Its platform.
-    pub platform: ActorId,
+    pub(crate) platform: ActorId,
     /// Residents.
-    pub residents: u64,
+    pub(crate) residents: u64,
     /// Region.
-    pub region: Region,
+    pub(crate) region: Region,
 }
 
 /// Hour of the year at which finance decides (after platforms have asked).
-pub const DECIDE_AT: SimTime = 3 * HOUR;
+pub(crate) const DECIDE_AT: SimTime = 3 * HOUR;
 
 /// The district's finance office.
-pub struct Finance {
+pub(crate) struct Finance {
     params: Arc<Parameters>,
     communities: Vec<Funded>,
-    requests: BTreeMap<u32, [i64; 4]>,
+    requests: BTreeMap<u32, Obligations>,
     rng: EntityRng,
     timers: Timers<u32>,
 }
 
 impl Finance {
     /// Finance for `communities` (indexed by community).
-    pub fn new(communities: Vec<Funded>, params: Arc<Parameters>, seed: u64) -> Self {
+    pub(crate) fn new(communities: Vec<Funded>, params: Arc<Parameters>, seed: u64) -> Self {
         let mut timers = Timers::default();
         timers.push(DECIDE_AT, 0);
         Finance {
@@ -84,26 +84,30 @@ impl Finance {
             Purpose::FiscalAllocation,
         );
         let mut left = budget;
-        let mut paid: BTreeMap<u32, [i64; 4]> = BTreeMap::new();
-        for p in 0..4 {
-            let total: i64 = self.requests.values().map(|o| o[p]).sum();
+        let mut paid: BTreeMap<u32, Obligations> = BTreeMap::new();
+        for &o in Obligation::ALL {
+            let total: i64 = self.requests.values().map(|owed| owed[o]).sum();
             if total <= 0 {
                 continue;
             }
             // Everyone gets the same share of this obligation.
             let share = (left as f64 / total as f64).min(1.0);
             for (&c, owed) in &self.requests {
-                let amount = ((owed[p] as f64) * share).floor() as i64;
-                let (to, purpose) = match p {
-                    0 => (Account::Suppliers, Purpose::PlatformOm),
-                    1 => (Account::Suppliers, Purpose::GovernmentDeviceOm),
-                    2 => (Account::Enterprises(c), Purpose::PurchaseOfService),
-                    _ => (Account::Operator(c), Purpose::AvailabilityPayment),
+                let amount = ((owed[o] as f64) * share).floor() as i64;
+                let (to, purpose) = match o {
+                    Obligation::PlatformOm => (Account::Suppliers, Purpose::PlatformOm),
+                    Obligation::DeviceOm => (Account::Suppliers, Purpose::GovernmentDeviceOm),
+                    Obligation::PurchaseOfService => {
+                        (Account::Enterprises(c), Purpose::PurchaseOfService)
+                    }
+                    Obligation::AvailabilityPayment => {
+                        (Account::Operator(c), Purpose::AvailabilityPayment)
+                    }
                 };
                 ctx.journal
                     .pay(now, Account::Government, to, amount, purpose);
                 left -= amount;
-                paid.entry(c).or_default()[p] = amount;
+                paid.entry(c).or_default()[o] = amount;
             }
         }
         ctx.journal.pay(

@@ -10,10 +10,10 @@
 //! cases wait until a crew reports.
 
 use super::{Behaviour, Ctx, Final};
+use crate::assembly::Addresses;
 use crate::incident::{Escalation, EscalationReason, IncidentRecord};
 use crate::message::{ActorId, Payload};
 use crate::timers::Timers;
-use crate::world::Addresses;
 use civitas_twin::kinds::{Level, Severity};
 use civitas_twin::params::Parameters;
 use civitas_twin::rng::{self, EntityRng, Stream};
@@ -23,20 +23,20 @@ use std::sync::Arc;
 
 /// Staff on duty by time of day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Staffing {
+pub(crate) struct Staffing {
     /// On duty from `day_start` to `day_end`.
-    pub day: u32,
+    pub(crate) day: u32,
     /// On duty otherwise.
-    pub night: u32,
+    pub(crate) night: u32,
     /// Hour the day shift starts.
-    pub day_start: u32,
+    pub(crate) day_start: u32,
     /// Hour the day shift ends.
-    pub day_end: u32,
+    pub(crate) day_end: u32,
 }
 
 impl Staffing {
     /// Day and night shifts at the parameters' hours.
-    pub fn shifts(day: u32, night: u32, p: &Parameters) -> Self {
+    pub(crate) fn shifts(day: u32, night: u32, p: &Parameters) -> Self {
         Staffing {
             day,
             night,
@@ -46,7 +46,7 @@ impl Staffing {
     }
 
     /// The same staff around the clock.
-    pub fn constant(n: u32) -> Self {
+    pub(crate) fn constant(n: u32) -> Self {
         Staffing {
             day: n,
             night: n,
@@ -56,7 +56,7 @@ impl Staffing {
     }
 
     /// Staff on duty at `t`.
-    pub fn at(&self, t: SimTime) -> u32 {
+    pub(crate) fn at(&self, t: SimTime) -> u32 {
         let h = hour_of_day(t);
         if h >= self.day_start && h < self.day_end {
             self.day
@@ -66,7 +66,7 @@ impl Staffing {
     }
 
     /// The next time after `t` at which the number on duty may change.
-    pub fn next_change(&self, t: SimTime) -> Option<SimTime> {
+    pub(crate) fn next_change(&self, t: SimTime) -> Option<SimTime> {
         if self.day == self.night {
             return None;
         }
@@ -86,7 +86,7 @@ impl Staffing {
 
 /// Timer events of a responder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Timer {
+pub(crate) enum Timer {
     /// Handling of this incident ends.
     Done(u64),
     /// This incident's time limit at this level passes.
@@ -103,7 +103,7 @@ struct Case {
 type QueueKey = (std::cmp::Reverse<Severity>, u64);
 
 /// One incident-handling organization.
-pub struct Responder {
+pub(crate) struct Responder {
     level: Level,
     staffing: Staffing,
     capacity: Option<usize>,
@@ -120,7 +120,7 @@ pub struct Responder {
 
 impl Responder {
     /// A responder at `level`, acting as actor `me`.
-    pub fn new(
+    pub(crate) fn new(
         level: Level,
         me: ActorId,
         staffing: Staffing,
@@ -147,12 +147,14 @@ impl Responder {
     }
 
     /// Cases waiting.
-    pub fn waiting(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn waiting(&self) -> usize {
         self.queue.len()
     }
 
     /// Cases being handled.
-    pub fn in_service(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn in_service(&self) -> usize {
         self.busy.len()
     }
 
@@ -270,10 +272,10 @@ impl Responder {
             } else {
                 (target / took) as f32
             };
-            let shard =
-                self.addresses.communities[rec.community as usize].shards[rec.building as usize];
+            let host =
+                self.addresses.communities[rec.community as usize].buildings[rec.building as usize];
             ctx.send(
-                shard,
+                host,
                 0,
                 Payload::Outcome {
                     household: rec.household,

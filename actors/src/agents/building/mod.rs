@@ -1,4 +1,4 @@
-//! A building shard: one actor hosting the building's residents, households, devices, the
+//! A building host: one actor hosting the building's residents, households, devices, the
 //! building itself and any site points near it.
 //!
 //! Hosted entities keep actor semantics — private state, their own random stream, and
@@ -11,10 +11,9 @@
 //! a grid patrol; or, for a victim living alone, being found. Devices fail, are noticed
 //! at their next missed heartbeat, and come back when the platform's crew repairs them.
 
-use super::platform::MONTH;
 use super::{Behaviour, Ctx, DeviceTally, Final};
 use crate::incident::IncidentRecord;
-use crate::ledger::{DeviceYear, ShardYear, YearReport};
+use crate::ledger::{BuildingYear, DeviceYear, YearReport};
 use crate::message::{ActorId, Payload};
 use crate::message::{Demand, SERVICES};
 use crate::timers::Timers;
@@ -23,14 +22,14 @@ use civitas_twin::kinds::{Region, ServiceKind};
 use civitas_twin::model::{Community, DeviceStatus, Place, site_host};
 use civitas_twin::params::Parameters;
 use civitas_twin::rng::{self, EntityRng, Stream};
-use civitas_twin::time::{HOUR, MINUTE, SimTime, YEAR, hours, secs};
+use civitas_twin::time::{HOUR, MINUTE, MONTH, SimTime, YEAR, hours, secs};
 use rand::Rng;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// An incident source hosted here (indices are local to the shard).
+/// An incident source hosted here (indices are local to the building host).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
+pub(crate) enum Source {
     /// A resident.
     Resident(u32),
     /// A household.
@@ -41,9 +40,9 @@ pub enum Source {
     Site(u32),
 }
 
-/// Timer events of a shard.
+/// Timer events of a building host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Timer {
+pub(crate) enum Timer {
     /// The next incident of a source happens.
     Arrival(Source),
     /// A pending incident becomes known; tell the platform.
@@ -98,7 +97,7 @@ struct DeviceState {
 }
 
 /// One building and everything in it.
-pub struct Shard {
+pub(crate) struct BuildingHost {
     community: u32,
     building: u32,
     platform: ActorId,
@@ -129,7 +128,7 @@ pub struct Shard {
     /// Households that asked for services this month: (household, by app, uses asked).
     asked: Vec<(u32, bool, u32)>,
     region: Region,
-    year: ShardYear,
+    year: BuildingYear,
     next_incident: u64,
     timers: Timers<Timer>,
 }
@@ -137,9 +136,9 @@ pub struct Shard {
 /// Number of incident kinds (the size of a source's rate table).
 const KINDS: usize = IncidentKind::ALL.len();
 
-impl Shard {
-    /// The shard for building `building` of community `c`.
-    pub fn new(
+impl BuildingHost {
+    /// The host for building `building` of community `c`.
+    pub(crate) fn new(
         c: &Community,
         building: u32,
         platform: ActorId,
@@ -198,7 +197,7 @@ impl Shard {
                 rng: rng::stream(seed, ci, Stream::Site, s as u64),
             })
             .collect();
-        let mut shard = Shard {
+        let mut host = BuildingHost {
             community: ci,
             building,
             platform,
@@ -229,20 +228,20 @@ impl Shard {
             year_end_due: None,
             asked: Vec::new(),
             region: c.region,
-            year: ShardYear {
+            year: BuildingYear {
                 community: ci,
                 building,
-                ..ShardYear::default()
+                ..BuildingYear::default()
             },
             params,
         };
         for &id in devices_here {
             let d = &c.devices[id as usize];
-            let local = shard.devices.len() as u32;
+            let local = host.devices.len() as u32;
             let mut drng = rng::stream(seed, ci, Stream::Device, d.id as u64);
-            let hb = hours(shard.params.device(d.kind).heartbeat_hours).max(1);
+            let hb = hours(host.params.device(d.kind).heartbeat_hours).max(1);
             let phase = drng.random_range(0..hb);
-            shard.devices.push(DeviceState {
+            host.devices.push(DeviceState {
                 id: d.id,
                 kind: d.kind,
                 status: DeviceStatus::Working,
@@ -253,27 +252,27 @@ impl Shard {
                     count: 1,
                     ..DeviceTally::default()
                 },
-                marketable: shard.params.device(d.kind).marketable,
+                marketable: host.params.device(d.kind).marketable,
                 mark: 0,
                 working_secs: 0,
                 used_secs: 0,
             });
-            shard.device_index.insert(d.id, local);
+            host.device_index.insert(d.id, local);
             match d.place {
-                Place::Building(_) => shard.cover_building.push(local),
-                Place::Household(h) => shard.cover_household.entry(h).or_default().push(local),
-                Place::Resident(r) => shard.cover_resident.entry(r).or_default().push(local),
-                Place::Site(s) => shard.cover_site.entry(s).or_default().push(local),
+                Place::Building(_) => host.cover_building.push(local),
+                Place::Household(h) => host.cover_household.entry(h).or_default().push(local),
+                Place::Resident(r) => host.cover_resident.entry(r).or_default().push(local),
+                Place::Site(s) => host.cover_site.entry(s).or_default().push(local),
             }
         }
         // Patrols pass this building at a fixed time of the day shift.
-        let day_start = shard.params.staffing.day_start_hour as SimTime * HOUR;
-        let day_len = (shard.params.staffing.day_end_hour - shard.params.staffing.day_start_hour)
+        let day_start = host.params.staffing.day_start_hour as SimTime * HOUR;
+        let day_len = (host.params.staffing.day_end_hour - host.params.staffing.day_start_hour)
             .max(1) as SimTime
             * HOUR;
-        shard.patrol_phase = day_start + (rng::mix64(building as u64) % day_len);
-        shard.schedule_all();
-        shard
+        host.patrol_phase = day_start + (rng::mix64(building as u64) % day_len);
+        host.schedule_all();
+        host
     }
 
     fn schedule_all(&mut self) {
@@ -621,7 +620,7 @@ impl Shard {
     }
 }
 
-impl Shard {
+impl BuildingHost {
     /// Adds the time since a device's mark to its tallies.
     fn settle_device(&mut self, dev: u32, now: SimTime) {
         let operating = self.platform_operating;
@@ -768,10 +767,10 @@ impl Shard {
         self.settle_devices(ctx.now);
         let mut report = std::mem::replace(
             &mut self.year,
-            ShardYear {
+            BuildingYear {
                 community: self.community,
                 building: self.building,
-                ..ShardYear::default()
+                ..BuildingYear::default()
             },
         );
         report.year = y - 1;
@@ -800,7 +799,7 @@ impl Shard {
         report.devices = by_kind.into_iter().collect();
         ctx.journal
             .reports
-            .push(YearReport::Shard(Box::new(report)));
+            .push(YearReport::Building(Box::new(report)));
     }
 }
 
@@ -828,7 +827,7 @@ fn poisson(rng: &mut EntityRng, lambda: f64) -> u32 {
     }
 }
 
-impl Behaviour for Shard {
+impl Behaviour for BuildingHost {
     type Timer = Timer;
 
     fn timers(&mut self) -> &mut Timers<Timer> {
