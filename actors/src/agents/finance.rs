@@ -153,3 +153,103 @@ impl Behaviour for Finance {
         Final::default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agents::testing::{WINDOW, envelope, run};
+
+    fn owed(items: &[(Obligation, i64)]) -> Obligations {
+        let mut o = Obligations::default();
+        for &(k, v) in items {
+            o[k] = v;
+        }
+        o
+    }
+
+    #[test]
+    fn a_short_budget_pays_obligations_in_priority_order_and_everyone_the_same_share() {
+        // Two communities of 1,000 residents, 1 yuan each of fiscal capacity and no
+        // competing demands: a budget of 2,000 yuan.
+        let mut p = Parameters::default();
+        let f = &mut p.economy.fiscal;
+        (
+            f.capacity_per_resident_developed,
+            f.competing_demand_mean,
+            f.competing_demand_spread,
+        ) = (1.0, 0.0, 0.0);
+        let funded = |platform| Funded {
+            platform: ActorId(platform),
+            residents: 1000,
+            region: Region::Developed,
+        };
+        let me = ActorId(30);
+        let mut finance = Finance::new(vec![funded(10), funded(11)], Arc::new(p), 1);
+        let a = owed(&[
+            (Obligation::PlatformOm, 100_000),
+            (Obligation::DeviceOm, 60_000),
+            (Obligation::PurchaseOfService, 40_000),
+        ]);
+        let b = owed(&[
+            (Obligation::PlatformOm, 50_000),
+            (Obligation::DeviceOm, 40_000),
+            (Obligation::AvailabilityPayment, 100_000),
+        ]);
+        let request = |src, community, owed| {
+            envelope(
+                2 * HOUR,
+                ActorId(src),
+                1,
+                me,
+                Payload::FundingRequest { community, owed },
+            )
+        };
+        let inbox = vec![request(10, 0, a), request(11, 1, b)];
+        let out = run(&mut finance, me, inbox, 2 * HOUR, DECIDE_AT + WINDOW);
+
+        // Platform O&M in full (1,500 yuan), then half of each device O&M; nothing left.
+        let paid: Vec<(ActorId, Obligations)> = out
+            .out
+            .iter()
+            .map(|e| match e.payload {
+                Payload::Funding { paid } => (e.dst, paid),
+                ref other => panic!("expected funding, got {other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            paid,
+            vec![
+                (
+                    ActorId(10),
+                    owed(&[
+                        (Obligation::PlatformOm, 100_000),
+                        (Obligation::DeviceOm, 30_000)
+                    ])
+                ),
+                (
+                    ActorId(11),
+                    owed(&[
+                        (Obligation::PlatformOm, 50_000),
+                        (Obligation::DeviceOm, 20_000)
+                    ])
+                ),
+            ]
+        );
+        let booked: Vec<(Account, i64, Purpose)> = out
+            .journal
+            .transfers
+            .iter()
+            .map(|t| (t.to, t.cents, t.purpose))
+            .collect();
+        assert_eq!(
+            booked,
+            vec![
+                (Account::Government, 200_000, Purpose::FiscalAllocation),
+                (Account::Suppliers, 100_000, Purpose::PlatformOm),
+                (Account::Suppliers, 50_000, Purpose::PlatformOm),
+                (Account::Suppliers, 30_000, Purpose::GovernmentDeviceOm),
+                (Account::Suppliers, 20_000, Purpose::GovernmentDeviceOm),
+            ]
+        );
+    }
+}

@@ -9,6 +9,8 @@ pub(crate) mod building;
 pub(crate) mod finance;
 pub(crate) mod platform;
 pub(crate) mod responder;
+#[cfg(test)]
+mod testing;
 
 use crate::incident::IncidentRecord;
 use crate::ledger::Journal;

@@ -145,3 +145,99 @@ impl BuildingHost {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::agents::testing::{WINDOW, assembly, envelope, run};
+    use crate::agents::{Agent, building::Timer};
+    use crate::message::{ActorId, Payload};
+    use crate::timers::Timers;
+    use civitas_twin::kinds::EstateAge;
+    use civitas_twin::model::DeviceStatus;
+    use civitas_twin::params::Parameters;
+    use civitas_twin::time::hours;
+
+    #[test]
+    fn a_failed_device_is_missed_at_its_next_heartbeat_and_works_again_when_the_platform_repairs_it()
+     {
+        let p = Parameters::default();
+        let (mut host, mut platform) = (None, None);
+        for (i, a) in assembly(60, EstateAge::New, &p)
+            .agents
+            .into_iter()
+            .enumerate()
+        {
+            match a {
+                Agent::Building(b) if host.is_none() && !b.devices.is_empty() => {
+                    host = Some((ActorId(i as u32), b))
+                }
+                Agent::Platform(pl) => platform = Some((ActorId(i as u32), pl)),
+                _ => {}
+            }
+        }
+        let ((host_id, mut host), (platform_id, mut platform)) = (
+            host.expect("a building with devices"),
+            platform.expect("a platform"),
+        );
+        // Only this device's life: it breaks at t = 1000 s; its heartbeats are at
+        // 600 s + k · heartbeat.
+        host.timers = Timers::default();
+        host.devices[0].heartbeat_phase = 600;
+        host.timers.push(1_000, Timer::Fail(0));
+        let (device, kind) = (host.devices[0].id, host.devices[0].kind);
+        let heartbeat = hours(p.device(kind).heartbeat_hours).max(1);
+        assert!(heartbeat > 400);
+        let missed = 600 + heartbeat;
+
+        let out = run(host.as_mut(), host_id, Vec::new(), 0, missed);
+        assert_eq!(host.devices[0].status, DeviceStatus::Failed);
+        assert!(out.out.is_empty(), "not noticed before its heartbeat");
+        let out = run(host.as_mut(), host_id, Vec::new(), missed, missed + WINDOW);
+        assert_eq!(host.devices[0].status, DeviceStatus::Offline);
+        let offline = envelope(
+            missed - missed % WINDOW + WINDOW,
+            host_id,
+            1,
+            platform_id,
+            Payload::DeviceOffline { device, kind },
+        );
+        assert_eq!(out.out.len(), 1);
+        assert_eq!(
+            (out.out[0].at, out.out[0].dst, &out.out[0].payload),
+            (offline.at, offline.dst, &offline.payload)
+        );
+
+        // The platform sends a crew (its investor maintains it this year).
+        let at = offline.at;
+        let out = run(
+            platform.as_mut(),
+            platform_id,
+            vec![offline],
+            at,
+            at + WINDOW,
+        );
+        let repairs: Vec<_> = out
+            .out
+            .into_iter()
+            .filter(|e| matches!(e.payload, Payload::DeviceRepaired { .. }))
+            .collect();
+        assert_eq!(repairs.len(), 1);
+        let repair = &repairs[0];
+        assert_eq!(
+            (repair.dst, &repair.payload),
+            (host_id, &Payload::DeviceRepaired { device })
+        );
+        assert!(repair.at > at);
+
+        let back = repair.at;
+        run(host.as_mut(), host_id, repairs, back, back + WINDOW);
+        let d = &host.devices[0];
+        assert_eq!(d.status, DeviceStatus::Working);
+        assert_eq!((d.tally.failures, d.tally.repairs), (1, 1));
+        assert_eq!(d.tally.downtime_secs, back - 1_000);
+        assert!(
+            host.timers.next_at().is_some_and(|t| t > back),
+            "its next failure is scheduled"
+        );
+    }
+}

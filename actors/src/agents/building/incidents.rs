@@ -332,3 +332,41 @@ impl BuildingHost {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Source;
+    use crate::agents::Agent;
+    use crate::agents::testing::assembly;
+    use civitas_twin::kinds::{EstateAge, IncidentKind};
+    use civitas_twin::params::Parameters;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn every_incident_kind_arises_at_a_positive_rate_from_a_source_of_its_basis() {
+        let p = Parameters::default();
+        let mut arising = BTreeSet::new();
+        for a in assembly(3000, EstateAge::New, &p).agents {
+            let Agent::Building(host) = a else { continue };
+            let sources = (0..host.residents.len() as u32)
+                .map(Source::Resident)
+                .chain((0..host.households.len() as u32).map(Source::Household))
+                .chain([Source::Building])
+                .chain((0..host.sites.len() as u32).map(Source::Site));
+            for src in sources {
+                let (rates, n) = host.rates(src);
+                for &(kind, rate) in &rates[..n] {
+                    assert!(rate > 0.0);
+                    assert_eq!(
+                        p.incident(kind).basis.scope(),
+                        src.scope(),
+                        "{kind} from {src:?}"
+                    );
+                    arising.insert(kind);
+                }
+            }
+        }
+        let all: BTreeSet<IncidentKind> = IncidentKind::ALL.iter().copied().collect();
+        assert_eq!(arising, all);
+    }
+}

@@ -467,3 +467,185 @@ impl Market {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use civitas_twin::kinds::InvestmentModel;
+    use civitas_twin::params::Parameters;
+
+    const K: ServiceKind = ServiceKind::Housekeeping;
+
+    /// One service (housekeeping at 100 yuan a use, quality 0.8, cost 40 a use and 1,200
+    /// a year), one provider, a 10% commission on a fully open platform whose owner seeks
+    /// profit, and traditional channels that serve half of what they are asked.
+    fn market() -> (Market, EconomyParams, [bool; SERVICES]) {
+        let mut e = Parameters::default().economy;
+        let s = e.services.get_mut(&K).unwrap();
+        (s.price, s.quality, s.capacity, s.unit_cost, s.fixed_cost) =
+            (100.0, 0.8, 1000.0, 40.0, 1200.0);
+        e.market.commission = 0.1;
+        e.market.initial_enterprises = 1;
+        e.market.traditional_service_share = 0.5;
+        e.adoption.traditional_channels = true;
+        let mut model = e.models[&InvestmentModel::Market].clone();
+        (model.market_openness, model.regulator, model.platform) = (1.0, false, Party::Operator);
+        let mut offered = [false; SERVICES];
+        offered[K.index()] = true;
+        (Market::new(0, &e, &model, &offered), e, offered)
+    }
+
+    /// 10 app requests and 4 by phone or in person for the service.
+    fn ask(m: &mut Market) {
+        let mut d = Demand::default();
+        d.app[K.index()] = 10;
+        d.traditional[K.index()] = 4;
+        m.add_demand(&d);
+    }
+
+    fn pay(from: Account, to: Payee, cents: i64, purpose: Purpose) -> Payment {
+        Payment {
+            from,
+            to,
+            cents,
+            purpose,
+        }
+    }
+
+    const RESIDENTS: Account = Account::Residents(0);
+    const ENTERPRISES: Account = Account::Enterprises(0);
+
+    #[test]
+    fn a_months_close_pays_the_provider_the_platform_its_commission_and_reports_shares_served() {
+        let (mut m, e, offered) = market();
+        ask(&mut m);
+        let close = m.close_month(&e, &offered, true);
+        assert_eq!(
+            close.payments,
+            vec![
+                // 10 app uses at 100 yuan; the provider's cost 10 × 40 + 1,200 / 12.
+                pay(
+                    RESIDENTS,
+                    Payee::Account(ENTERPRISES),
+                    100_000,
+                    Purpose::Service(K)
+                ),
+                pay(
+                    ENTERPRISES,
+                    Payee::Account(Account::Suppliers),
+                    50_000,
+                    Purpose::ProviderCost(K)
+                ),
+                pay(ENTERPRISES, Payee::Platform, 10_000, Purpose::Commission(K)),
+                // Half of the 4 traditional requests, at the reference price.
+                pay(
+                    RESIDENTS,
+                    Payee::Account(ENTERPRISES),
+                    20_000,
+                    Purpose::Service(K)
+                ),
+                pay(
+                    ENTERPRISES,
+                    Payee::Account(Account::Suppliers),
+                    8_000,
+                    Purpose::ProviderCost(K)
+                ),
+            ]
+        );
+        assert_eq!(
+            close.served,
+            Served {
+                app: 1.0,
+                traditional: 0.5,
+                app_quality: 0.8,
+                traditional_quality: 0.8
+            }
+        );
+        let p = m.providers[K.index()][0];
+        assert_eq!(
+            (p.revenue, p.costs, p.cash, p.served),
+            (100_000, 60_000, 40_000, 10)
+        );
+        // The month's demand is spent.
+        let again = m.close_month(&e, &offered, true);
+        assert_eq!(
+            again.served.app, 1.0,
+            "nothing asked counts as fully served"
+        );
+    }
+
+    #[test]
+    fn while_the_platform_is_stopped_app_requests_fall_back_to_traditional_channels() {
+        let (mut m, e, offered) = market();
+        ask(&mut m);
+        let close = m.close_month(&e, &offered, false);
+        assert_eq!(
+            close.payments,
+            vec![
+                pay(
+                    RESIDENTS,
+                    Payee::Account(ENTERPRISES),
+                    0,
+                    Purpose::Service(K)
+                ),
+                // The provider still pays its fixed cost.
+                pay(
+                    ENTERPRISES,
+                    Payee::Account(Account::Suppliers),
+                    10_000,
+                    Purpose::ProviderCost(K)
+                ),
+                pay(ENTERPRISES, Payee::Platform, 0, Purpose::Commission(K)),
+                // 5 of the 10 app requests and 2 of the 4 others served off the platform.
+                pay(
+                    RESIDENTS,
+                    Payee::Account(ENTERPRISES),
+                    70_000,
+                    Purpose::Service(K)
+                ),
+                pay(
+                    ENTERPRISES,
+                    Payee::Account(Account::Suppliers),
+                    28_000,
+                    Purpose::ProviderCost(K)
+                ),
+            ]
+        );
+        assert_eq!(
+            close.served,
+            Served {
+                app: 0.5,
+                traditional: 0.5,
+                app_quality: 0.8,
+                traditional_quality: 0.8
+            }
+        );
+    }
+
+    #[test]
+    fn a_year_of_monopoly_raises_the_providers_price_and_the_profit_seeking_platforms_commission() {
+        let (mut m, e, offered) = market();
+        ask(&mut m);
+        m.close_month(&e, &offered, true);
+        let year = m.close_year(&e, &offered);
+        let mk = &e.market;
+        let price = 100.0 * (1.0 + mk.monopoly_price_step);
+        let quality = 0.8 * (1.0 - mk.monopoly_quality_step);
+        assert_eq!(year.hhi, 1.0);
+        assert_eq!(year.providers, 1);
+        assert_eq!(year.quality, quality);
+        assert_eq!(year.penalties, 0);
+        // Entry does not pay: 5 expected uses cannot cover 1,200 a year.
+        assert!(year.payments.is_empty());
+        assert_eq!(year.price_index, price / 100.0);
+        assert_eq!(year.commission, 0.1 + mk.monopoly_commission_step);
+        assert_eq!(m.commission, year.commission);
+        let p = m.providers[K.index()][0];
+        assert_eq!((p.price, p.quality, p.loss_years), (price, quality, 0));
+        assert_eq!(
+            (p.revenue, p.costs, p.served),
+            (0, 0, 0),
+            "a new year of sales"
+        );
+    }
+}

@@ -362,3 +362,81 @@ impl Behaviour for Platform {
         Final::default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agents::Agent;
+    use crate::agents::testing::{WINDOW, assembly, envelope, run};
+    use crate::message::Demand;
+    use civitas_twin::kinds::EstateAge;
+
+    #[test]
+    fn the_monthly_close_books_the_sales_and_tells_every_building_the_shares_served() {
+        let p = Parameters::default();
+        let agents = assembly(400, EstateAge::New, &p).agents;
+        let (me, mut platform) = agents
+            .into_iter()
+            .enumerate()
+            .find_map(|(i, a)| match a {
+                Agent::Platform(pl) => Some((ActorId(i as u32), pl)),
+                _ => None,
+            })
+            .expect("a platform");
+        let buildings = platform.addresses.communities[0].buildings.clone();
+        // Only month 1's close; the requests arrive at the month's end.
+        platform.timers = Timers::default();
+        platform
+            .timers
+            .push(MONTH + MARKET_CLOSE, Timer::MarketClose(1));
+        let mut d = Demand::default();
+        d.app[ServiceKind::Food.index()] = 30;
+        d.traditional[ServiceKind::Food.index()] = 10;
+        let inbox = vec![envelope(
+            MONTH,
+            buildings[0],
+            1,
+            me,
+            Payload::ServiceDemand(Box::new(d)),
+        )];
+        let cash = platform.operator_cash;
+        let out = run(
+            platform.as_mut(),
+            me,
+            inbox,
+            MONTH,
+            MONTH + MARKET_CLOSE + WINDOW,
+        );
+
+        let end = MONTH + MARKET_CLOSE + WINDOW;
+        let told: Vec<ActorId> = out.out.iter().map(|e| e.dst).collect();
+        assert_eq!(told, buildings);
+        for e in &out.out {
+            assert_eq!(e.at, end);
+            let Payload::ServiceOutcome {
+                app, traditional, ..
+            } = e.payload
+            else {
+                panic!("expected a service outcome, got {:?}", e.payload)
+            };
+            assert!(app > 0.0 && app <= 1.0 && traditional > 0.0 && traditional <= 1.0);
+            assert_eq!(
+                e.payload, out.out[0].payload,
+                "the same shares for every building"
+            );
+        }
+        // The platform's commission goes to the operator leasing the government's platform.
+        let commission: i64 = out
+            .journal
+            .transfers
+            .iter()
+            .filter(|t| matches!(t.purpose, Purpose::Commission(ServiceKind::Food)))
+            .inspect(|t| assert_eq!(t.to, Account::Operator(0)))
+            .map(|t| t.cents)
+            .sum();
+        assert!(commission > 0);
+        assert_eq!(platform.operator_cash - cash, commission);
+        assert_eq!(platform.platform_revenue_year, commission);
+        assert_eq!(platform.timers.next_at(), Some(2 * MONTH + MARKET_CLOSE));
+    }
+}
