@@ -1,4 +1,5 @@
 //! Integration tests of the `civitas` command line.
 
 mod cli;
+mod golden;
 mod tidy;

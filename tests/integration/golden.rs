@@ -1,0 +1,141 @@
+//! Golden checksums of the result files for one small run of each command. A
+//! restructuring must leave every byte of these files as it was; a deliberate change of
+//! the model updates the checksums here in the same commit, with the reason.
+
+use std::path::Path;
+use std::process::Command;
+
+/// FNV-1a, 64 bits: stable across platforms and Rust versions, no dependency.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+fn civitas(args: &[&str]) {
+    let o = Command::new(env!("CARGO_BIN_EXE_civitas"))
+        .args(args)
+        .output()
+        .expect("civitas runs");
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// Compares each file's checksum with the expected one and names every file that differs.
+fn check(dir: &Path, expected: &[(&str, u64)]) {
+    let differ: Vec<String> = expected
+        .iter()
+        .filter_map(|&(file, want)| {
+            let got =
+                fnv1a(&std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}")));
+            (got != want).then(|| format!("(\"{file}\", 0x{got:016x}),  // expected 0x{want:016x}"))
+        })
+        .collect();
+    assert!(
+        differ.is_empty(),
+        "result files changed:\n{}",
+        differ.join("\n")
+    );
+}
+
+#[test]
+fn a_run_writes_the_same_bytes_as_before() {
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("run");
+    civitas(&[
+        "run",
+        "default",
+        "--days",
+        "30",
+        "--seed",
+        "3",
+        "-q",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    check(
+        &out,
+        &[
+            ("summary.json", 0xda4753495df507f6),
+            ("incidents.csv", 0x15a856ea93bf510c),
+        ],
+    );
+}
+
+#[test]
+fn a_comparison_writes_the_same_bytes_as_before() {
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("compare");
+    civitas(&[
+        "compare",
+        "small-shared",
+        "--seeds",
+        "2",
+        "--years",
+        "2",
+        "--jobs",
+        "2",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    check(
+        &out,
+        &[
+            ("compare.json", 0x22804d7acc368364),
+            ("compare.csv", 0xe69d3f485654554d),
+        ],
+    );
+}
+
+#[test]
+fn a_batch_and_its_summary_write_the_same_bytes_as_before() {
+    let t = tempfile::tempdir().unwrap();
+    let file = t.path().join("b.toml");
+    std::fs::write(
+        &file,
+        r#"schema_version = 1
+name = "golden"
+base = "small-shared"
+model = "hybrid"
+years = 2
+master_seed = 7
+replications = 2
+kpis = ["served_share", "satisfaction_elderly", "gov_net", "detection_p50"]
+
+[design]
+kind = "lhs"
+points = 4
+
+[[parameters]]
+path = "parameters.economy.models.hybrid.market_openness"
+min = 0.2
+max = 1.0
+
+[[parameters]]
+path = "parameters.economy.adoption.outreach_60plus"
+min = 0.0
+max = 0.3
+"#,
+    )
+    .unwrap();
+    let out = t.path().join("batch");
+    let (f, o) = (file.to_str().unwrap(), out.to_str().unwrap());
+    civitas(&["batch", f, "--jobs", "2", "--out", o]);
+    civitas(&["batch", "summarize", "--batch", f, o]);
+    check(
+        &out,
+        &[
+            ("runs.csv", 0x3a3ed90de5fd016a),
+            ("series.csv", 0x920e90b419cba811),
+            ("runs.parquet", 0xf1bf1e565d291bd3),
+            ("series.parquet", 0x2741d82fbc3a69e5),
+            ("batch.json", 0xf12eb88014d7e8c3),
+            ("points.csv", 0x254fa5bcb28d4f62),
+            ("src.csv", 0x4b9af0cd87e50e40),
+        ],
+    );
+}
