@@ -92,7 +92,7 @@ pub struct IncidentRecord {
 
 impl IncidentRecord {
     /// A new, undetected incident.
-    pub fn new(id: u64, kind: IncidentKind, severity: Severity, created: SimTime) -> Self {
+    pub(crate) fn new(id: u64, kind: IncidentKind, severity: Severity, created: SimTime) -> Self {
         IncidentRecord {
             id,
             kind,
