@@ -10,11 +10,11 @@
 //! result is the same on one worker thread or many.
 
 use crate::agents::{Agent, DeviceTally, Final, StepOutput, Tally};
+use crate::assembly::Assembly;
 use crate::clock::Clock;
 use crate::incident::IncidentRecord;
 use crate::ledger::{Journal, Transfer, YearReport};
 use crate::message::{ActorId, Envelope};
-use crate::world::World;
 use civitas_twin::kinds::DeviceKind;
 use civitas_twin::time::SimTime;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
@@ -162,7 +162,7 @@ impl Actor for Host {
     }
 }
 
-/// The engine over one world and one clock.
+/// The engine over one assembly and one clock.
 pub struct Engine<C: Clock> {
     clock: C,
     window: SimTime,
@@ -179,15 +179,19 @@ pub struct Engine<C: Clock> {
 }
 
 impl<C: Clock> Engine<C> {
-    /// Spawns one actor per behaviour of `world` on the current tokio runtime.
-    pub async fn spawn(world: World, window_secs: SimTime, clock: C) -> Result<Self, EngineError> {
+    /// Spawns one actor per behaviour of `assembly` on the current tokio runtime.
+    pub async fn spawn(
+        assembly: Assembly,
+        window_secs: SimTime,
+        clock: C,
+    ) -> Result<Self, EngineError> {
         let (tx, rx) = mpsc::unbounded_channel();
-        let n = world.agents.len();
+        let n = assembly.agents.len();
         let mut hosts = Vec::with_capacity(n);
         let mut joins = Vec::with_capacity(n);
         let mut due = BinaryHeap::new();
         let mut actor_due = Vec::with_capacity(n);
-        for (i, mut agent) in world.agents.into_iter().enumerate() {
+        for (i, mut agent) in assembly.agents.into_iter().enumerate() {
             let first = agent.next_due();
             actor_due.push(first);
             if let Some(t) = first {
@@ -202,7 +206,7 @@ impl<C: Clock> Engine<C> {
             let (r, j) = Actor::spawn(None, Host, state)
                 .await
                 .map_err(|e| EngineError::Spawn {
-                    name: world.names[i].clone(),
+                    name: assembly.names[i].clone(),
                     message: e.to_string(),
                 })?;
             hosts.push(r);
@@ -214,7 +218,7 @@ impl<C: Clock> Engine<C> {
             now: 0,
             hosts,
             joins,
-            names: world.names,
+            names: assembly.names,
             due,
             actor_due,
             pending: BTreeMap::new(),
@@ -398,7 +402,7 @@ impl<C: Clock> Engine<C> {
             .transfers
             .sort_by_key(|t| (t.at, t.from, t.to, t.purpose, t.cents));
         result.reports.sort_by_key(|r| match r {
-            YearReport::Shard(s) => (s.year, s.community, 0u8, s.building),
+            YearReport::Building(s) => (s.year, s.community, 0u8, s.building),
             YearReport::Platform(p) => (p.year, p.community, 1u8, 0),
         });
         Ok(result)

@@ -1,4 +1,4 @@
-//! What happened to one incident. The record travels with the incident from the shard
+//! What happened to one incident. The record travels with the incident from the building host
 //! that raised it, through the platform and each loop that handled it, to the one that
 //! closed it; nobody else holds a copy, so nothing is counted twice or lost.
 
@@ -92,7 +92,7 @@ pub struct IncidentRecord {
 
 impl IncidentRecord {
     /// A new, undetected incident.
-    pub fn new(id: u64, kind: IncidentKind, severity: Severity, created: SimTime) -> Self {
+    pub(crate) fn new(id: u64, kind: IncidentKind, severity: Severity, created: SimTime) -> Self {
         IncidentRecord {
             id,
             kind,

@@ -7,8 +7,9 @@
 //! by another, and the ledger sums to zero by construction; what a test checks is that
 //! each behaviour's own idea of its cash agrees with the ledger.
 
-use civitas_twin::kinds::{DeviceKind, ServiceKind};
+use civitas_twin::kinds::{DeviceKind, Obligation, ServiceKind};
 use civitas_twin::time::SimTime;
+use std::ops::{Index, IndexMut};
 
 /// Who holds money.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -116,13 +117,49 @@ impl Purpose {
         }
     }
 
-    /// Capital spending (construction, devices, entry).
-    pub fn is_capital(self) -> bool {
-        matches!(
-            self,
-            Purpose::PlatformCapex | Purpose::DeviceCapex(_) | Purpose::ProviderEntry(_)
-        )
+    /// What kind of money this is, for the books and the KPIs. Every purpose has one
+    /// class, so a new purpose cannot be added without saying how it counts.
+    pub fn class(self) -> MoneyClass {
+        match self {
+            Purpose::PlatformCapex | Purpose::DeviceCapex(_) | Purpose::ProviderEntry(_) => {
+                MoneyClass::Capital
+            }
+            Purpose::PlatformOm
+            | Purpose::DeviceOm(_)
+            | Purpose::GovernmentDeviceOm
+            | Purpose::ProviderCost(_) => MoneyClass::OperatingCost,
+            Purpose::PurchaseOfService | Purpose::AvailabilityPayment => MoneyClass::Purchase,
+            Purpose::Service(_)
+            | Purpose::Commission(_)
+            | Purpose::DataSale
+            | Purpose::PropertyFees => MoneyClass::Sales,
+            Purpose::DeviceFees(_) | Purpose::Lease | Purpose::Penalty => MoneyClass::Charges,
+            Purpose::Equity
+            | Purpose::CapitalBudget
+            | Purpose::FiscalAllocation
+            | Purpose::FiscalReturn => MoneyClass::Financing,
+        }
     }
+}
+
+/// The kind of money a [`Purpose`] is ([`Purpose::class`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MoneyClass {
+    /// Capital spending: building the platform, buying devices, a provider's entry.
+    Capital,
+    /// Running costs: O&M of the platform and devices, providers' cost per use.
+    OperatingCost,
+    /// The government buying a service: purchase of service, availability payments.
+    Purchase,
+    /// Selling services: residents paying providers, the platform's commission, data
+    /// sales, the property firm's fees.
+    Sales,
+    /// Charges for using an asset or breaking a rule: device user fees, leases, fines.
+    Charges,
+    /// Money that finances rather than pays for something: owners' equity, capital
+    /// budgets, the fiscal allocation and its unspent return. Not part of a party's
+    /// cash flow.
+    Financing,
 }
 
 /// One payment.
@@ -155,7 +192,7 @@ pub struct DeviceYear {
 
 /// Residents' side of one year in one building.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ShardYear {
+pub struct BuildingYear {
     /// Year (0-based).
     pub year: u32,
     /// Community.
@@ -222,33 +259,40 @@ pub struct PlatformYear {
 /// Something a behaviour reports once a year.
 #[derive(Debug, Clone, PartialEq)]
 pub enum YearReport {
-    /// A building shard.
-    Shard(Box<ShardYear>),
+    /// A building host.
+    Building(Box<BuildingYear>),
     /// A platform.
     Platform(Box<PlatformYear>),
 }
 
 /// What behaviours write besides messages.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Journal {
+pub(crate) struct Journal {
     /// Incidents closed.
-    pub closed: Vec<crate::incident::IncidentRecord>,
+    pub(crate) closed: Vec<crate::incident::IncidentRecord>,
     /// Payments.
-    pub transfers: Vec<Transfer>,
+    pub(crate) transfers: Vec<Transfer>,
     /// Yearly reports.
-    pub reports: Vec<YearReport>,
+    pub(crate) reports: Vec<YearReport>,
 }
 
 impl Journal {
     /// Appends another journal.
-    pub fn append(&mut self, other: Journal) {
+    pub(crate) fn append(&mut self, other: Journal) {
         self.closed.extend(other.closed);
         self.transfers.extend(other.transfers);
         self.reports.extend(other.reports);
     }
 
     /// Records a payment (zero amounts are dropped).
-    pub fn pay(&mut self, at: SimTime, from: Account, to: Account, cents: i64, purpose: Purpose) {
+    pub(crate) fn pay(
+        &mut self,
+        at: SimTime,
+        from: Account,
+        to: Account,
+        cents: i64,
+        purpose: Purpose,
+    ) {
         if cents > 0 {
             self.transfers.push(Transfer {
                 at,
@@ -258,5 +302,31 @@ impl Journal {
                 purpose,
             });
         }
+    }
+}
+
+/// An amount of money (cents) for each of the government's [`Obligation`]s: what a
+/// platform asks district finance for, and what finance pays.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Obligations([i64; Obligation::ALL.len()]);
+
+impl Obligations {
+    /// The sum over all obligations.
+    pub(crate) fn total(&self) -> i64 {
+        self.0.iter().sum()
+    }
+}
+
+impl Index<Obligation> for Obligations {
+    type Output = i64;
+
+    fn index(&self, o: Obligation) -> &i64 {
+        &self.0[o.index()]
+    }
+}
+
+impl IndexMut<Obligation> for Obligations {
+    fn index_mut(&mut self, o: Obligation) -> &mut i64 {
+        &mut self.0[o.index()]
     }
 }

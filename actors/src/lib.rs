@@ -1,30 +1,44 @@
 //! civitas-actors: the actors of a smart community and the engine that runs them.
 //!
-//! - [`agents`]: the behaviours, as plain state machines with no I/O — a building
-//!   [`agents::shard`] hosting its residents, households and devices; the community
-//!   [`agents::platform`]; and [`agents::responder`] for every organization that
-//!   handles incidents (residents committee, property firm, street office, district
-//!   departments).
-//! - [`engine::Engine`]: hosts each behaviour in a ractor actor and drives them in
-//!   conservative time windows on a [`clock::Clock`], with `step`, `step_until` and `run`.
-//! - [`world::World`]: assembles the actors for a district from the community model.
-//! - [`incident::IncidentRecord`]: what happened to one incident, carried with it from
-//!   actor to actor.
+//! - `agents` (internal): the behaviours, as plain state machines with no I/O — a
+//!   building host (`agents::building`) for each building's residents, households and
+//!   devices; the community platform (`agents::platform`, with its service market); the
+//!   responders (`agents::responder`) for every organization that handles incidents
+//!   (residents committee, property firm, street office, district departments); and
+//!   district finance (`agents::finance`).
+//! - [`Engine`]: hosts each behaviour in a ractor actor and drives them in conservative
+//!   time windows on a [`Clock`], with `spawn`, `step`, `step_until`, `run` and `finish`.
+//! - [`Assembly`]: the actors of a district, assembled from the community model.
+//! - [`IncidentRecord`]: what happened to one incident, carried with it from actor to
+//!   actor.
+//! - [`ledger`]: money between [`ledger::Account`]s and the yearly reports.
 //!
 //! Determinism: each behaviour draws only from its entities' own streams and reads only
 //! the messages the engine hands it, sorted by (time, priority, source, sequence).
 //! Results are therefore identical on any number of worker threads.
+//!
+//! # Public API
+//!
+//! What other crates use; everything else is `pub(crate)`.
+//! - assembly and running: [`Assembly`] (`build`, `actors`), [`Engine`], [`EngineError`],
+//!   [`EngineStats`], [`RunResult`], [`Clock`], [`SimClock`], [`WallClock`];
+//! - results: [`IncidentRecord`], [`incident::Escalation`], [`EscalationReason`],
+//!   [`Tally`], [`DeviceTally`];
+//! - money and reports: [`ledger::Account`], [`ledger::Purpose`], [`ledger::MoneyClass`],
+//!   [`ledger::Transfer`], [`ledger::YearReport`], [`ledger::BuildingYear`],
+//!   [`ledger::PlatformYear`], [`ledger::DeviceYear`].
 
-pub mod agents;
+pub(crate) mod agents;
+pub mod assembly;
 pub mod clock;
 pub mod engine;
 pub mod incident;
 pub mod ledger;
-pub mod message;
-pub mod timers;
-pub mod world;
+pub(crate) mod message;
+pub(crate) mod timers;
 
+pub use agents::{DeviceTally, Tally};
+pub use assembly::Assembly;
 pub use clock::{Clock, SimClock, WallClock};
 pub use engine::{Engine, EngineError, EngineStats, RunResult};
 pub use incident::{EscalationReason, IncidentRecord};
-pub use world::World;

@@ -1,24 +1,25 @@
 //! Messages between actors, and the envelope that orders them.
 
 use crate::incident::IncidentRecord;
+use crate::ledger::Obligations;
 use civitas_twin::kinds::DeviceKind;
 use civitas_twin::time::SimTime;
 
 /// Index of an actor in the engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ActorId(pub u32);
+pub(crate) struct ActorId(pub u32);
 
 /// What one actor tells another.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Payload {
-    /// Platform → shard: a device is repaired.
+pub(crate) enum Payload {
+    /// Platform → building host: a device is repaired.
     DeviceRepaired {
         /// Device id within the community.
         device: u32,
     },
-    /// Shard → platform: an incident (or false alarm) is known.
+    /// Building host → platform: an incident (or false alarm) is known.
     Detected(Box<IncidentRecord>),
-    /// Shard → platform: a device missed its heartbeat.
+    /// Building host → platform: a device missed its heartbeat.
     DeviceOffline {
         /// Device id within the community.
         device: u32,
@@ -27,7 +28,7 @@ pub enum Payload {
     },
     /// Platform or lower loop → organization: handle this incident.
     Assign(Box<IncidentRecord>),
-    /// Closing organization → shard: how an incident affecting its residents ended.
+    /// Closing organization → building host: how an incident affecting its residents ended.
     Outcome {
         /// Household concerned, if any (full weight for its members).
         household: Option<u32>,
@@ -38,16 +39,15 @@ pub enum Payload {
     FundingRequest {
         /// Community.
         community: u32,
-        /// Obligations in priority order (cents): platform, device O&M, purchase of
-        /// service, availability payment.
-        owed: [i64; 4],
+        /// What it owes, by obligation (cents).
+        owed: Obligations,
     },
     /// District finance → platform: what it paid.
     Funding {
-        /// Paid, in the same order as requested (cents).
-        paid: [i64; 4],
+        /// Paid, by obligation (cents).
+        paid: Obligations,
     },
-    /// Platform → shard: whether the platform operates (alarms and app reports need it),
+    /// Platform → building host: whether the platform operates (alarms and app reports need it),
     /// and the price factor of each service relative to its reference price.
     PlatformStatus {
         /// The platform operates.
@@ -57,9 +57,9 @@ pub enum Payload {
         /// Which services can be had here at all.
         offered: [bool; SERVICES],
     },
-    /// Shard → platform: a month's service requests.
+    /// Building host → platform: a month's service requests.
     ServiceDemand(Box<Demand>),
-    /// Platform → shard: what share of the month's requests were served, and how well.
+    /// Platform → building host: what share of the month's requests were served, and how well.
     ServiceOutcome {
         /// Share of app requests served.
         app: f32,
@@ -73,25 +73,25 @@ pub enum Payload {
 }
 
 /// Number of service kinds.
-pub const SERVICES: usize = civitas_twin::kinds::ServiceKind::ALL.len();
+pub(crate) const SERVICES: usize = civitas_twin::kinds::ServiceKind::ALL.len();
 
 /// One month's service requests from one building, by service kind.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Demand {
+pub(crate) struct Demand {
     /// Through the app.
-    pub app: [u32; SERVICES],
+    pub(crate) app: [u32; SERVICES],
     /// Through traditional channels (phone, in person).
-    pub traditional: [u32; SERVICES],
+    pub(crate) traditional: [u32; SERVICES],
     /// Of the app requests, from households with someone 60+.
-    pub app_elderly: [u32; SERVICES],
+    pub(crate) app_elderly: [u32; SERVICES],
     /// Of the traditional requests, from households with someone 60+.
-    pub traditional_elderly: [u32; SERVICES],
+    pub(crate) traditional_elderly: [u32; SERVICES],
 }
 
 impl Payload {
     /// Delivery priority among messages due at the same second (lower first): repairs
     /// and outcomes settle state before new work arrives.
-    pub fn priority(&self) -> u8 {
+    pub(crate) fn priority(&self) -> u8 {
         match self {
             Payload::DeviceRepaired { .. } => 0,
             Payload::Outcome { .. } => 1,
@@ -107,7 +107,7 @@ impl Payload {
     }
 
     /// The incident record carried, if any.
-    pub fn into_record(self) -> Option<IncidentRecord> {
+    pub(crate) fn into_record(self) -> Option<IncidentRecord> {
         match self {
             Payload::Detected(r) | Payload::Assign(r) => Some(*r),
             _ => None,
@@ -118,22 +118,22 @@ impl Payload {
 /// A message in flight. The engine delivers envelopes sorted by
 /// `(at, priority, src, seq)`; `seq` counts the sender's messages, so the order is total.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Envelope {
+pub(crate) struct Envelope {
     /// Delivery time.
-    pub at: SimTime,
+    pub(crate) at: SimTime,
     /// Sender.
-    pub src: ActorId,
+    pub(crate) src: ActorId,
     /// Sender's message sequence number.
-    pub seq: u64,
+    pub(crate) seq: u64,
     /// Receiver.
-    pub dst: ActorId,
+    pub(crate) dst: ActorId,
     /// Content.
-    pub payload: Payload,
+    pub(crate) payload: Payload,
 }
 
 impl Envelope {
     /// The delivery order key.
-    pub fn key(&self) -> (SimTime, u8, ActorId, u64) {
+    pub(crate) fn key(&self) -> (SimTime, u8, ActorId, u64) {
         (self.at, self.payload.priority(), self.src, self.seq)
     }
 }

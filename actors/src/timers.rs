@@ -29,7 +29,7 @@ impl<E> Ord for Entry<E> {
 }
 
 /// A min-queue of timed events.
-pub struct Timers<E> {
+pub(crate) struct Timers<E> {
     heap: BinaryHeap<Reverse<Entry<E>>>,
     seq: u64,
 }
@@ -45,7 +45,7 @@ impl<E> Default for Timers<E> {
 
 impl<E> Timers<E> {
     /// Schedules `event` at `at`.
-    pub fn push(&mut self, at: SimTime, event: E) {
+    pub(crate) fn push(&mut self, at: SimTime, event: E) {
         self.seq += 1;
         self.heap.push(Reverse(Entry {
             at,
@@ -55,26 +55,16 @@ impl<E> Timers<E> {
     }
 
     /// Time of the earliest event.
-    pub fn next_at(&self) -> Option<SimTime> {
+    pub(crate) fn next_at(&self) -> Option<SimTime> {
         self.heap.peek().map(|e| e.0.at)
     }
 
     /// Removes and returns the earliest event if it is due before `end`.
-    pub fn pop_before(&mut self, end: SimTime) -> Option<(SimTime, E)> {
+    pub(crate) fn pop_before(&mut self, end: SimTime) -> Option<(SimTime, E)> {
         if self.next_at()? < end {
             self.heap.pop().map(|Reverse(e)| (e.at, e.event))
         } else {
             None
         }
-    }
-
-    /// Number of scheduled events.
-    pub fn len(&self) -> usize {
-        self.heap.len()
-    }
-
-    /// Whether nothing is scheduled.
-    pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
     }
 }

@@ -3,7 +3,7 @@
 //! delivery of messages between actors. `cargo bench -p civitas-benches`.
 
 use civitas_actors::{Engine, SimClock};
-use civitas_benches::{message_heavy, preset, world};
+use civitas_benches::{assembly, message_heavy, preset};
 use civitas_twin::time::DAY;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 
@@ -17,7 +17,7 @@ fn runtime(workers: usize) -> tokio::runtime::Runtime {
 /// Events a run of `s` for `days` handles (to set criterion's throughput).
 fn events_of(s: &civitas_scenarios::Scenario, days: u64) -> u64 {
     let rt = runtime(1);
-    let w = world(s, 1);
+    let w = assembly(s, 1);
     let window = s.parameters.engine.window_secs;
     rt.block_on(async move {
         tokio::spawn(async move {
@@ -38,7 +38,7 @@ fn bench_run(c: &mut Criterion, group: &str, s: civitas_scenarios::Scenario, day
         let window = s.parameters.engine.window_secs;
         g.bench_function(format!("{days}d_{workers}w"), |b| {
             b.iter_batched(
-                || world(&s, 1),
+                || assembly(&s, 1),
                 |w| {
                     rt.block_on(async move {
                         tokio::spawn(async move {

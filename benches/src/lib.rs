@@ -1,7 +1,7 @@
-//! Benchmark inputs shared by the criterion benches: worlds built from the preset
+//! Benchmark inputs shared by the criterion benches: actor assemblies built from the preset
 //! library, and a message-heavy variant for measuring delivery through the engine.
 
-use civitas_actors::World;
+use civitas_actors::Assembly;
 use civitas_scenarios::Scenario;
 use civitas_scenarios::library::load;
 use civitas_scenarios::runner::build_district;
@@ -12,8 +12,8 @@ pub fn preset(name: &str) -> Scenario {
 }
 
 /// The actors of a scenario, ready for the engine.
-pub fn world(s: &Scenario, seed: u64) -> World {
-    World::build(&build_district(s, seed), &s.parameters, seed, s.model)
+pub fn assembly(s: &Scenario, seed: u64) -> Assembly {
+    Assembly::build(&build_district(s, seed), &s.parameters, seed, s.model)
 }
 
 /// The default community with smoke detectors that raise a false alarm every day or so:

@@ -9,7 +9,7 @@
 use crate::metrics::{K, KPIS, N_KPIS, Period, Span, percentile_hours, real_in, spans};
 use crate::stats::{Stat, stat};
 use civitas_actors::engine::RunResult;
-use civitas_actors::ledger::{Account, Purpose, YearReport};
+use civitas_actors::ledger::{Account, MoneyClass, YearReport};
 use civitas_twin::kinds::Level;
 use civitas_twin::model::District;
 use civitas_twin::params::Parameters;
@@ -70,29 +70,22 @@ pub fn run_kpis(
         }
         let row = &mut v[y];
         let c = t.cents;
-        match (t.from, t.to, t.purpose) {
-            (Account::Government, Account::Suppliers, p) if p.is_capital() => {
+        let class = t.purpose.class();
+        match (t.from, t.to, class) {
+            (Account::Government, Account::Suppliers, MoneyClass::Capital) => {
                 row[K::GovCapital as usize] += per_res(c)
             }
             (Account::Government, Account::Suppliers, _) => row[K::GovOm as usize] += per_res(c),
             (Account::Government, Account::Enterprises(_) | Account::Operator(_), _) => {
                 row[K::GovPurchases as usize] += per_res(c)
             }
-            (
-                _,
-                Account::Government,
-                Purpose::Lease | Purpose::Penalty | Purpose::DeviceFees(_),
-            ) => row[K::GovIncome as usize] += per_res(c),
+            (_, Account::Government, MoneyClass::Charges) => {
+                row[K::GovIncome as usize] += per_res(c)
+            }
             _ => {}
         }
         // Cash flows of each party (equity and capital budgets are financing, not flows).
-        let financing = matches!(
-            t.purpose,
-            Purpose::Equity
-                | Purpose::CapitalBudget
-                | Purpose::FiscalAllocation
-                | Purpose::FiscalReturn
-        );
+        let financing = class == MoneyClass::Financing;
         if !financing {
             for (acct, sign) in [(t.from, -1i64), (t.to, 1)] {
                 match acct {
@@ -129,7 +122,7 @@ pub fn run_kpis(
     let mut sustained: Option<u32> = None;
     for rep in &r.reports {
         match rep {
-            YearReport::Shard(s) if (s.year as usize) < y_n => {
+            YearReport::Building(s) if (s.year as usize) < y_n => {
                 let y = s.year as usize;
                 sat[y].0 += s.satisfaction_sum;
                 sat[y].1 += s.residents as f64;

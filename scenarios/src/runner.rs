@@ -3,7 +3,7 @@
 
 use crate::file::{Scenario, World};
 use civitas_actors::engine::{Engine, EngineError, RunResult};
-use civitas_actors::{SimClock, World as ActorWorld};
+use civitas_actors::{Assembly, SimClock};
 use civitas_twin::economy::apply_model;
 use civitas_twin::generate::{generate_district, single_community_district};
 use civitas_twin::kinds::InvestmentModel;
@@ -94,14 +94,14 @@ pub fn run_district(
         .worker_threads(opts.workers.max(1))
         .enable_time()
         .build()?;
-    let world = ActorWorld::build(district, &s.parameters, opts.seed, opts.model);
+    let assembly = Assembly::build(district, &s.parameters, opts.seed, opts.model);
     let window = s.parameters.engine.window_secs;
     // The engine loop runs as a task on the runtime, beside the actors, so that with
     // one worker no window needs a wake-up across threads (measured: 3.3 s → see
     // docs/ARCHITECTURE.md for the district figures).
     let result = rt.block_on(async move {
         let task = tokio::spawn(async move {
-            let engine = Engine::spawn(world, window, SimClock).await?;
+            let engine = Engine::spawn(assembly, window, SimClock).await?;
             engine.run(opts.horizon, progress).await
         });
         task.await

@@ -1,5 +1,5 @@
 //! The domain vocabulary: device kinds, incident kinds, severities, loop levels,
-//! departments and parties. Each enum lists its members in a fixed order (`ALL`) so
+//! departments, parties and the government's obligations. Each enum lists its members in a fixed order (`ALL`) so
 //! reports and files never depend on hash order.
 
 use serde::{Deserialize, Serialize};
@@ -204,7 +204,8 @@ vocabulary! {
 }
 
 vocabulary! {
-    /// Where a device is installed, which decides what it can observe.
+    /// Where a device is installed, which decides what it can observe; and where an
+    /// incident arises (see [`RateBasis::scope`]).
     Scope {
         /// The community site (gates, car park, public space).
         Site => "site",
@@ -254,6 +255,21 @@ vocabulary! {
         Basement => "basement",
         /// Per community site per year, scaled by residents / 1,000.
         Site => "site",
+    }
+}
+
+vocabulary! {
+    /// What the government owes a community each year, in the order district finance
+    /// pays it when the budget is short (DOMAIN §4).
+    Obligation {
+        /// O&M of a government-owned platform.
+        PlatformOm => "platform_om",
+        /// O&M of the government's own devices.
+        DeviceOm => "device_om",
+        /// Purchase of the service of non-marketable devices others invested in.
+        PurchaseOfService => "purchase_of_service",
+        /// A PPP availability payment.
+        AvailabilityPayment => "availability_payment",
     }
 }
 
@@ -313,14 +329,17 @@ impl DeviceKind {
     }
 }
 
-impl IncidentKind {
-    /// Whether the incident happens to one resident (and so has a victim who may or may
-    /// not be able to call for help).
-    pub fn has_victim(self) -> bool {
-        matches!(
-            self,
-            IncidentKind::ElderlyFall | IncidentKind::ElderlyWandering
-        )
+impl RateBasis {
+    /// The kind of incident source a rate on this basis is counted for: each basis
+    /// belongs to exactly one (the elderly bases to residents, lifts and basements to
+    /// their building).
+    pub fn scope(self) -> Scope {
+        match self {
+            RateBasis::Elderly | RateBasis::Elderly80 => Scope::Resident,
+            RateBasis::Household => Scope::Household,
+            RateBasis::Building | RateBasis::Lift | RateBasis::Basement => Scope::Building,
+            RateBasis::Site => Scope::Site,
+        }
     }
 }
 

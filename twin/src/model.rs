@@ -1,7 +1,7 @@
 //! The built world: plain data, produced by [`crate::generate`] and read by the actors.
 //!
 //! Indices are dense `u32`s local to a community; a household's residents and a
-//! building's households are contiguous ranges, so shards can own slices.
+//! building's households are contiguous ranges, so building hosts can own slices.
 
 use crate::kinds::{Department, DeviceKind, EstateAge, Party, Region};
 use std::collections::BTreeMap;

@@ -2,7 +2,7 @@
 //!
 //! Every entity (resident, household, building, device, organization) draws from its own
 //! PCG stream seeded from `(scenario seed, entity key)`, never from a per-thread or
-//! global generator. The stream therefore does not depend on which thread or shard hosts
+//! global generator. The stream therefore does not depend on which thread or actor hosts
 //! the entity, nor on the order in which other entities run. PCG-32 is a named
 //! algorithm with 16 bytes of state: reproducible across `rand` versions and small
 //! enough for hundreds of thousands of entities.

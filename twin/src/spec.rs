@@ -83,7 +83,10 @@ pub fn default_investor(kind: DeviceKind) -> Party {
         AccessControl | ElevatorMonitor | FaceRecognition | VehicleRecognition | GroundLock
         | SmartMeter | BurglarAlarm => Party::PropertyFirm,
         EvCharger | ElderlyWearable => Party::Enterprise,
-        _ => Party::Government,
+        VideoSurveillance | IdVerification | SmartBin | SmokeDetector | WaterLevel
+        | WaterQuality | Environment | HydrantMonitor | EmergencyButton | InfoDisplay => {
+            Party::Government
+        }
     }
 }
 

@@ -14,6 +14,8 @@ pub const HOUR: SimTime = 3_600;
 pub const DAY: SimTime = 86_400;
 /// One (365-day) year in [`SimTime`] units.
 pub const YEAR: SimTime = 365 * DAY;
+/// One month (a twelfth of a year) in [`SimTime`] units: the period of the service market.
+pub const MONTH: SimTime = YEAR / 12;
 
 /// Hour of the day (0–23) at time `t`, taking the scenario start as midnight.
 pub fn hour_of_day(t: SimTime) -> u32 {

@@ -5,11 +5,11 @@
 //! budget falls short, every community gets the same share of each obligation.
 
 use super::{Behaviour, Ctx, Final};
-use crate::ledger::{Account, Purpose};
+use crate::ledger::{Account, Obligations, Purpose};
 use crate::message::{ActorId, Payload};
 use crate::timers::Timers;
 use civitas_twin::economy::cents;
-use civitas_twin::kinds::Region;
+use civitas_twin::kinds::{Obligation, Region};
 use civitas_twin::params::Parameters;
 use civitas_twin::rng::{self, EntityRng, Stream};
 use civitas_twin::time::{HOUR, SimTime, YEAR};
@@ -19,30 +19,30 @@ use std::sync::Arc;
 
 /// A community as finance sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Funded {
+pub(crate) struct Funded {
     /// Its platform.
-    pub platform: ActorId,
+    pub(crate) platform: ActorId,
     /// Residents.
-    pub residents: u64,
+    pub(crate) residents: u64,
     /// Region.
-    pub region: Region,
+    pub(crate) region: Region,
 }
 
 /// Hour of the year at which finance decides (after platforms have asked).
-pub const DECIDE_AT: SimTime = 3 * HOUR;
+pub(crate) const DECIDE_AT: SimTime = 3 * HOUR;
 
 /// The district's finance office.
-pub struct Finance {
+pub(crate) struct Finance {
     params: Arc<Parameters>,
     communities: Vec<Funded>,
-    requests: BTreeMap<u32, [i64; 4]>,
+    requests: BTreeMap<u32, Obligations>,
     rng: EntityRng,
     timers: Timers<u32>,
 }
 
 impl Finance {
     /// Finance for `communities` (indexed by community).
-    pub fn new(communities: Vec<Funded>, params: Arc<Parameters>, seed: u64) -> Self {
+    pub(crate) fn new(communities: Vec<Funded>, params: Arc<Parameters>, seed: u64) -> Self {
         let mut timers = Timers::default();
         timers.push(DECIDE_AT, 0);
         Finance {
@@ -84,26 +84,30 @@ impl Finance {
             Purpose::FiscalAllocation,
         );
         let mut left = budget;
-        let mut paid: BTreeMap<u32, [i64; 4]> = BTreeMap::new();
-        for p in 0..4 {
-            let total: i64 = self.requests.values().map(|o| o[p]).sum();
+        let mut paid: BTreeMap<u32, Obligations> = BTreeMap::new();
+        for &o in Obligation::ALL {
+            let total: i64 = self.requests.values().map(|owed| owed[o]).sum();
             if total <= 0 {
                 continue;
             }
             // Everyone gets the same share of this obligation.
             let share = (left as f64 / total as f64).min(1.0);
             for (&c, owed) in &self.requests {
-                let amount = ((owed[p] as f64) * share).floor() as i64;
-                let (to, purpose) = match p {
-                    0 => (Account::Suppliers, Purpose::PlatformOm),
-                    1 => (Account::Suppliers, Purpose::GovernmentDeviceOm),
-                    2 => (Account::Enterprises(c), Purpose::PurchaseOfService),
-                    _ => (Account::Operator(c), Purpose::AvailabilityPayment),
+                let amount = ((owed[o] as f64) * share).floor() as i64;
+                let (to, purpose) = match o {
+                    Obligation::PlatformOm => (Account::Suppliers, Purpose::PlatformOm),
+                    Obligation::DeviceOm => (Account::Suppliers, Purpose::GovernmentDeviceOm),
+                    Obligation::PurchaseOfService => {
+                        (Account::Enterprises(c), Purpose::PurchaseOfService)
+                    }
+                    Obligation::AvailabilityPayment => {
+                        (Account::Operator(c), Purpose::AvailabilityPayment)
+                    }
                 };
                 ctx.journal
                     .pay(now, Account::Government, to, amount, purpose);
                 left -= amount;
-                paid.entry(c).or_default()[p] = amount;
+                paid.entry(c).or_default()[o] = amount;
             }
         }
         ctx.journal.pay(
@@ -147,5 +151,105 @@ impl Behaviour for Finance {
 
     fn finish(&mut self, _now: SimTime) -> Final {
         Final::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agents::testing::{WINDOW, envelope, run};
+
+    fn owed(items: &[(Obligation, i64)]) -> Obligations {
+        let mut o = Obligations::default();
+        for &(k, v) in items {
+            o[k] = v;
+        }
+        o
+    }
+
+    #[test]
+    fn a_short_budget_pays_obligations_in_priority_order_and_everyone_the_same_share() {
+        // Two communities of 1,000 residents, 1 yuan each of fiscal capacity and no
+        // competing demands: a budget of 2,000 yuan.
+        let mut p = Parameters::default();
+        let f = &mut p.economy.fiscal;
+        (
+            f.capacity_per_resident_developed,
+            f.competing_demand_mean,
+            f.competing_demand_spread,
+        ) = (1.0, 0.0, 0.0);
+        let funded = |platform| Funded {
+            platform: ActorId(platform),
+            residents: 1000,
+            region: Region::Developed,
+        };
+        let me = ActorId(30);
+        let mut finance = Finance::new(vec![funded(10), funded(11)], Arc::new(p), 1);
+        let a = owed(&[
+            (Obligation::PlatformOm, 100_000),
+            (Obligation::DeviceOm, 60_000),
+            (Obligation::PurchaseOfService, 40_000),
+        ]);
+        let b = owed(&[
+            (Obligation::PlatformOm, 50_000),
+            (Obligation::DeviceOm, 40_000),
+            (Obligation::AvailabilityPayment, 100_000),
+        ]);
+        let request = |src, community, owed| {
+            envelope(
+                2 * HOUR,
+                ActorId(src),
+                1,
+                me,
+                Payload::FundingRequest { community, owed },
+            )
+        };
+        let inbox = vec![request(10, 0, a), request(11, 1, b)];
+        let out = run(&mut finance, me, inbox, 2 * HOUR, DECIDE_AT + WINDOW);
+
+        // Platform O&M in full (1,500 yuan), then half of each device O&M; nothing left.
+        let paid: Vec<(ActorId, Obligations)> = out
+            .out
+            .iter()
+            .map(|e| match e.payload {
+                Payload::Funding { paid } => (e.dst, paid),
+                ref other => panic!("expected funding, got {other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            paid,
+            vec![
+                (
+                    ActorId(10),
+                    owed(&[
+                        (Obligation::PlatformOm, 100_000),
+                        (Obligation::DeviceOm, 30_000)
+                    ])
+                ),
+                (
+                    ActorId(11),
+                    owed(&[
+                        (Obligation::PlatformOm, 50_000),
+                        (Obligation::DeviceOm, 20_000)
+                    ])
+                ),
+            ]
+        );
+        let booked: Vec<(Account, i64, Purpose)> = out
+            .journal
+            .transfers
+            .iter()
+            .map(|t| (t.to, t.cents, t.purpose))
+            .collect();
+        assert_eq!(
+            booked,
+            vec![
+                (Account::Government, 200_000, Purpose::FiscalAllocation),
+                (Account::Suppliers, 100_000, Purpose::PlatformOm),
+                (Account::Suppliers, 50_000, Purpose::PlatformOm),
+                (Account::Suppliers, 30_000, Purpose::GovernmentDeviceOm),
+                (Account::Suppliers, 20_000, Purpose::GovernmentDeviceOm),
+            ]
+        );
     }
 }

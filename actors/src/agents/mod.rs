@@ -5,10 +5,12 @@
 //! Every behaviour implements [`Behaviour`]; [`step`] runs one window of it: timers and
 //! messages interleaved in time order (messages first on a tie).
 
-pub mod finance;
-pub mod platform;
-pub mod responder;
-pub mod shard;
+pub(crate) mod building;
+pub(crate) mod finance;
+pub(crate) mod platform;
+pub(crate) mod responder;
+#[cfg(test)]
+mod testing;
 
 use crate::incident::IncidentRecord;
 use crate::ledger::Journal;
@@ -17,22 +19,22 @@ use civitas_twin::kinds::DeviceKind;
 use civitas_twin::time::SimTime;
 
 /// What a behaviour can do while handling one event.
-pub struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     /// Time of the event being handled.
-    pub now: SimTime,
+    pub(crate) now: SimTime,
     /// End of the current window (exclusive); nothing sent arrives before it.
-    pub window_end: SimTime,
+    pub(crate) window_end: SimTime,
     me: ActorId,
     seq: &'a mut u64,
     out: &'a mut Vec<Envelope>,
     /// Incidents closed, payments made and reports written in this window.
-    pub journal: &'a mut Journal,
+    pub(crate) journal: &'a mut Journal,
 }
 
 impl Ctx<'_> {
     /// Sends `payload` to `dst`, arriving `delay` seconds from now but never before the
     /// next window (the conservative lookahead).
-    pub fn send(&mut self, dst: ActorId, delay: SimTime, payload: Payload) {
+    pub(crate) fn send(&mut self, dst: ActorId, delay: SimTime, payload: Payload) {
         *self.seq += 1;
         self.out.push(Envelope {
             at: (self.now + delay).max(self.window_end),
@@ -44,13 +46,13 @@ impl Ctx<'_> {
     }
 
     /// This actor's id.
-    pub fn me(&self) -> ActorId {
+    pub(crate) fn me(&self) -> ActorId {
         self.me
     }
 }
 
 /// A behaviour hosted by one actor.
-pub trait Behaviour {
+pub(crate) trait Behaviour {
     /// Its timer events.
     type Timer;
     /// Its timers.
@@ -74,13 +76,13 @@ pub struct Tally {
 
 impl Tally {
     /// Adds one resident.
-    pub fn add(&mut self, v: f64) {
+    pub(crate) fn add(&mut self, v: f64) {
         self.sum += v;
         self.count += 1;
     }
 
     /// Merges another tally.
-    pub fn merge(&mut self, o: &Tally) {
+    pub(crate) fn merge(&mut self, o: &Tally) {
         self.sum += o.sum;
         self.count += o.count;
     }
@@ -110,7 +112,7 @@ pub struct DeviceTally {
 
 impl DeviceTally {
     /// Merges another tally.
-    pub fn merge(&mut self, o: &DeviceTally) {
+    pub(crate) fn merge(&mut self, o: &DeviceTally) {
         self.count += o.count;
         self.working += o.working;
         self.failures += o.failures;
@@ -122,34 +124,34 @@ impl DeviceTally {
 
 /// What a behaviour hands back at the end of a run.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Final {
+pub(crate) struct Final {
     /// Incidents still open (including never detected).
-    pub open: Vec<IncidentRecord>,
+    pub(crate) open: Vec<IncidentRecord>,
     /// Satisfaction of all residents.
-    pub all: Tally,
+    pub(crate) all: Tally,
     /// Satisfaction of residents aged 60+.
-    pub elderly: Tally,
+    pub(crate) elderly: Tally,
     /// Satisfaction of residents aged 60+ living alone.
-    pub elderly_alone: Tally,
+    pub(crate) elderly_alone: Tally,
     /// Devices by kind.
-    pub devices: Vec<(DeviceKind, DeviceTally)>,
+    pub(crate) devices: Vec<(DeviceKind, DeviceTally)>,
 }
 
 /// The result of one window of one actor.
 #[derive(Debug, Default)]
-pub struct StepOutput {
+pub(crate) struct StepOutput {
     /// Messages sent, each arriving in a later window.
-    pub out: Vec<Envelope>,
+    pub(crate) out: Vec<Envelope>,
     /// Incidents closed, payments, reports.
-    pub journal: Journal,
+    pub(crate) journal: Journal,
     /// Events handled (timers + messages).
-    pub events: u64,
+    pub(crate) events: u64,
     /// Next own timer, if any.
-    pub next_due: Option<SimTime>,
+    pub(crate) next_due: Option<SimTime>,
 }
 
 /// Runs one window `[start, end)` of a behaviour over its sorted inbox.
-pub fn step<B: Behaviour>(
+pub(crate) fn step<B: Behaviour>(
     b: &mut B,
     me: ActorId,
     seq: &mut u64,
@@ -197,9 +199,9 @@ pub fn step<B: Behaviour>(
 }
 
 /// Any behaviour, so one actor type can host them all.
-pub enum Agent {
+pub(crate) enum Agent {
     /// A building with its residents, households and devices.
-    Shard(Box<shard::Shard>),
+    Building(Box<building::BuildingHost>),
     /// A community platform and its market.
     Platform(Box<platform::Platform>),
     /// District finance.
@@ -210,7 +212,7 @@ pub enum Agent {
 
 impl Agent {
     /// Runs one window.
-    pub fn step(
+    pub(crate) fn step(
         &mut self,
         me: ActorId,
         seq: &mut u64,
@@ -218,7 +220,7 @@ impl Agent {
         inbox: Vec<Envelope>,
     ) -> StepOutput {
         match self {
-            Agent::Shard(s) => step(s.as_mut(), me, seq, end, inbox),
+            Agent::Building(s) => step(s.as_mut(), me, seq, end, inbox),
             Agent::Platform(p) => step(p.as_mut(), me, seq, end, inbox),
             Agent::Finance(f) => step(f.as_mut(), me, seq, end, inbox),
             Agent::Responder(r) => step(r.as_mut(), me, seq, end, inbox),
@@ -226,9 +228,9 @@ impl Agent {
     }
 
     /// First timer, before any window has run.
-    pub fn next_due(&mut self) -> Option<SimTime> {
+    pub(crate) fn next_due(&mut self) -> Option<SimTime> {
         match self {
-            Agent::Shard(s) => s.timers().next_at(),
+            Agent::Building(s) => s.timers().next_at(),
             Agent::Platform(p) => p.timers().next_at(),
             Agent::Finance(f) => f.timers().next_at(),
             Agent::Responder(r) => r.timers().next_at(),
@@ -236,9 +238,9 @@ impl Agent {
     }
 
     /// Ends the run.
-    pub fn finish(&mut self, now: SimTime) -> Final {
+    pub(crate) fn finish(&mut self, now: SimTime) -> Final {
         match self {
-            Agent::Shard(s) => s.finish(now),
+            Agent::Building(s) => s.finish(now),
             Agent::Platform(p) => p.finish(now),
             Agent::Finance(f) => f.finish(now),
             Agent::Responder(r) => r.finish(now),

@@ -10,10 +10,10 @@
 //! cases wait until a crew reports.
 
 use super::{Behaviour, Ctx, Final};
+use crate::assembly::Addresses;
 use crate::incident::{Escalation, EscalationReason, IncidentRecord};
 use crate::message::{ActorId, Payload};
 use crate::timers::Timers;
-use crate::world::Addresses;
 use civitas_twin::kinds::{Level, Severity};
 use civitas_twin::params::Parameters;
 use civitas_twin::rng::{self, EntityRng, Stream};
@@ -23,20 +23,20 @@ use std::sync::Arc;
 
 /// Staff on duty by time of day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Staffing {
+pub(crate) struct Staffing {
     /// On duty from `day_start` to `day_end`.
-    pub day: u32,
+    pub(crate) day: u32,
     /// On duty otherwise.
-    pub night: u32,
+    pub(crate) night: u32,
     /// Hour the day shift starts.
-    pub day_start: u32,
+    pub(crate) day_start: u32,
     /// Hour the day shift ends.
-    pub day_end: u32,
+    pub(crate) day_end: u32,
 }
 
 impl Staffing {
     /// Day and night shifts at the parameters' hours.
-    pub fn shifts(day: u32, night: u32, p: &Parameters) -> Self {
+    pub(crate) fn shifts(day: u32, night: u32, p: &Parameters) -> Self {
         Staffing {
             day,
             night,
@@ -46,7 +46,7 @@ impl Staffing {
     }
 
     /// The same staff around the clock.
-    pub fn constant(n: u32) -> Self {
+    pub(crate) fn constant(n: u32) -> Self {
         Staffing {
             day: n,
             night: n,
@@ -56,7 +56,7 @@ impl Staffing {
     }
 
     /// Staff on duty at `t`.
-    pub fn at(&self, t: SimTime) -> u32 {
+    pub(crate) fn at(&self, t: SimTime) -> u32 {
         let h = hour_of_day(t);
         if h >= self.day_start && h < self.day_end {
             self.day
@@ -66,7 +66,7 @@ impl Staffing {
     }
 
     /// The next time after `t` at which the number on duty may change.
-    pub fn next_change(&self, t: SimTime) -> Option<SimTime> {
+    pub(crate) fn next_change(&self, t: SimTime) -> Option<SimTime> {
         if self.day == self.night {
             return None;
         }
@@ -86,7 +86,7 @@ impl Staffing {
 
 /// Timer events of a responder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Timer {
+pub(crate) enum Timer {
     /// Handling of this incident ends.
     Done(u64),
     /// This incident's time limit at this level passes.
@@ -103,7 +103,7 @@ struct Case {
 type QueueKey = (std::cmp::Reverse<Severity>, u64);
 
 /// One incident-handling organization.
-pub struct Responder {
+pub(crate) struct Responder {
     level: Level,
     staffing: Staffing,
     capacity: Option<usize>,
@@ -120,7 +120,7 @@ pub struct Responder {
 
 impl Responder {
     /// A responder at `level`, acting as actor `me`.
-    pub fn new(
+    pub(crate) fn new(
         level: Level,
         me: ActorId,
         staffing: Staffing,
@@ -147,12 +147,14 @@ impl Responder {
     }
 
     /// Cases waiting.
-    pub fn waiting(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn waiting(&self) -> usize {
         self.queue.len()
     }
 
     /// Cases being handled.
-    pub fn in_service(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn in_service(&self) -> usize {
         self.busy.len()
     }
 
@@ -270,10 +272,10 @@ impl Responder {
             } else {
                 (target / took) as f32
             };
-            let shard =
-                self.addresses.communities[rec.community as usize].shards[rec.building as usize];
+            let host =
+                self.addresses.communities[rec.community as usize].buildings[rec.building as usize];
             ctx.send(
-                shard,
+                host,
                 0,
                 Payload::Outcome {
                     household: rec.household,
@@ -356,6 +358,212 @@ impl Behaviour for Responder {
         Final {
             open,
             ..Final::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agents::testing::{addresses, envelope, incident, run};
+    use crate::incident::Escalation;
+    use civitas_twin::kinds::IncidentKind;
+
+    /// A low-severity committee case (a neighbour dispute), and parameters under which
+    /// nobody finishes handling one within a test: only arrivals, queues, shifts and
+    /// deadlines happen.
+    const KIND: IncidentKind = IncidentKind::NeighbourDispute;
+
+    fn params() -> Parameters {
+        let mut p = Parameters::default();
+        let i = p.incidents.get_mut(&KIND).unwrap();
+        i.micro_service_hours = 1e6;
+        i.street_service_hours = 1e6;
+        i.district_service_hours = 1e6;
+        p
+    }
+
+    fn responder(
+        level: Level,
+        me: ActorId,
+        staffing: Staffing,
+        capacity: Option<usize>,
+        p: &Parameters,
+    ) -> Responder {
+        Responder::new(
+            level,
+            me,
+            staffing,
+            capacity,
+            Arc::new(p.clone()),
+            addresses(),
+            1,
+        )
+    }
+
+    fn assign(
+        at: SimTime,
+        seq: u64,
+        to: ActorId,
+        rec: Box<IncidentRecord>,
+    ) -> crate::message::Envelope {
+        envelope(at, ActorId(10), seq, to, Payload::Assign(rec))
+    }
+
+    #[test]
+    fn a_full_queue_escalates_to_the_street_office_with_reason_queue_full() {
+        let p = params();
+        let committee = ActorId(11);
+        let mut r = responder(Level::Micro, committee, Staffing::constant(1), Some(1), &p);
+        let t = 10 * HOUR;
+        let inbox = (1..=3)
+            .map(|id| assign(t, id, committee, incident(id, KIND, &p, t - 60)))
+            .collect();
+        let out = run(&mut r, committee, inbox, t, t + 60);
+        // One in hand, one waiting, the third finds the queue full.
+        assert_eq!((r.in_service(), r.waiting()), (1, 1));
+        assert_eq!(out.out.len(), 1);
+        let e = &out.out[0];
+        assert_eq!(e.dst, ActorId(13), "the community's street office");
+        assert_eq!(e.at, t + p.engine.dispatch_latency_secs);
+        let Payload::Assign(rec) = &e.payload else {
+            panic!("expected an assignment, got {:?}", e.payload)
+        };
+        assert_eq!(rec.id, 3);
+        assert_eq!(
+            rec.to_street,
+            Some(Escalation {
+                at: t,
+                reason: EscalationReason::QueueFull
+            })
+        );
+        assert_eq!(rec.acknowledged, None);
+    }
+
+    #[test]
+    fn staff_on_duty_changes_at_the_shift_boundary_and_waiting_cases_are_taken_then() {
+        let p = params();
+        let committee = ActorId(11);
+        let shifts = Staffing::shifts(2, 1, &p);
+        let day_start = p.staffing.day_start_hour as SimTime * HOUR;
+        assert_eq!(shifts.at(day_start - 1), 1);
+        assert_eq!(shifts.at(day_start), 2);
+        assert_eq!(shifts.next_change(day_start - 2 * HOUR), Some(day_start));
+
+        let mut r = responder(Level::Micro, committee, shifts, None, &p);
+        let t = day_start - 2 * HOUR;
+        let inbox = (1..=3)
+            .map(|id| assign(t, id, committee, incident(id, KIND, &p, t)))
+            .collect();
+        run(&mut r, committee, inbox, t, day_start);
+        assert_eq!(
+            (r.in_service(), r.waiting()),
+            (1, 2),
+            "one on the night shift"
+        );
+        run(&mut r, committee, Vec::new(), day_start, day_start + HOUR);
+        assert_eq!(
+            (r.in_service(), r.waiting()),
+            (2, 1),
+            "two on the day shift"
+        );
+        assert_eq!(r.busy[&1].rec.acknowledged, Some(t));
+        assert_eq!(r.busy[&2].rec.acknowledged, Some(day_start));
+    }
+
+    #[test]
+    fn a_street_office_past_its_time_limit_whistles_to_the_kinds_department() {
+        let mut p = params();
+        p.severity
+            .get_mut(&Severity::Low)
+            .unwrap()
+            .street_limit_hours = 2.0;
+        let street = ActorId(13);
+        let mut r = responder(Level::Street, street, Staffing::constant(1), None, &p);
+        let t = 10 * HOUR;
+        let inbox = vec![assign(t, 1, street, incident(1, KIND, &p, t))];
+        let out = run(&mut r, street, inbox, t, t + 3 * HOUR);
+        assert_eq!(out.out.len(), 1);
+        let e = &out.out[0];
+        let department = p.incident(KIND).department;
+        assert_eq!(e.dst, ActorId(20 + department.index() as u32));
+        assert_eq!(e.at, t + 2 * HOUR + p.engine.dispatch_latency_secs);
+        let Payload::Assign(rec) = &e.payload else {
+            panic!("expected an assignment, got {:?}", e.payload)
+        };
+        assert_eq!(rec.department, Some(department));
+        assert_eq!(
+            rec.to_district,
+            Some(Escalation {
+                at: t + 2 * HOUR,
+                reason: EscalationReason::TimeLimit
+            })
+        );
+    }
+
+    /// A case whistled at `whistled` to a department on duty by `staffing`, which must
+    /// report within `report_hours`; the department after a day.
+    fn whistle(
+        whistled: SimTime,
+        staffing: Staffing,
+        report_hours: f64,
+    ) -> (Responder, Parameters) {
+        let mut p = params();
+        p.severity
+            .get_mut(&Severity::Low)
+            .unwrap()
+            .department_report_hours = report_hours;
+        let department = p.incident(KIND).department;
+        let me = ActorId(20 + department.index() as u32);
+        let mut r = responder(Level::District, me, staffing, None, &p);
+        let mut rec = incident(1, KIND, &p, whistled - HOUR);
+        rec.to_district = Some(Escalation {
+            at: whistled,
+            reason: EscalationReason::BeyondCapacity,
+        });
+        rec.department = Some(department);
+        let arrives = whistled + p.engine.dispatch_latency_secs;
+        run(
+            &mut r,
+            me,
+            vec![assign(arrives, 1, me, rec)],
+            arrives,
+            whistled + DAY,
+        );
+        (r, p)
+    }
+
+    #[test]
+    fn a_department_with_a_crew_free_reports_on_arrival_within_its_deadline() {
+        let t = 10 * HOUR;
+        let (r, p) = whistle(t, Staffing::constant(1), 0.5);
+        let rec = &r.busy[&1].rec;
+        assert_eq!(
+            rec.department_reported,
+            Some(t + p.engine.dispatch_latency_secs)
+        );
+        assert_eq!(rec.department_on_time, Some(true));
+        assert_eq!(rec.closed, None);
+    }
+
+    #[test]
+    fn a_department_whose_crew_comes_on_duty_after_the_deadline_reports_late() {
+        // Whistled at 02:00; the only crew starts at 08:00.
+        let day_only = Staffing {
+            day: 1,
+            night: 0,
+            day_start: 8,
+            day_end: 20,
+        };
+        for (report_hours, on_time) in [(4.0, false), (6.0, true)] {
+            let (r, _) = whistle(2 * HOUR, day_only, report_hours);
+            let rec = &r.busy[&1].rec;
+            assert_eq!(rec.department_reported, Some(8 * HOUR));
+            assert_eq!(
+                rec.department_on_time,
+                Some(on_time),
+                "reported 6 h after the whistle, due within {report_hours} h"
+            );
         }
     }
 }

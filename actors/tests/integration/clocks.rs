@@ -1,12 +1,12 @@
-use crate::world;
+use crate::assembly;
 use civitas_actors::{Engine, SimClock, WallClock};
 use civitas_twin::time::DAY;
 
 #[tokio::test(start_paused = true)]
 #[allow(clippy::disallowed_methods)] // reads paused tokio time to check the pacing
 async fn the_wall_clock_runs_the_same_actors_to_the_same_result() {
-    let (w1, p) = world(1500, 4);
-    let (w2, _) = world(1500, 4);
+    let (w1, p) = assembly(1500, 4);
+    let (w2, _) = assembly(1500, 4);
     let sim = Engine::spawn(w1, p.engine.window_secs, SimClock)
         .await
         .unwrap();
@@ -30,7 +30,7 @@ async fn the_wall_clock_runs_the_same_actors_to_the_same_result() {
 #[tokio::test(start_paused = true)]
 #[allow(clippy::disallowed_methods)] // reads paused tokio time to check the pacing
 async fn the_wall_clock_waits_for_each_window() {
-    let (w, p) = world(800, 2);
+    let (w, p) = assembly(800, 2);
     let mut e = Engine::spawn(w, p.engine.window_secs, WallClock::new(1.0))
         .await
         .unwrap();

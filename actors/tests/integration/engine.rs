@@ -1,11 +1,11 @@
-use crate::world;
+use crate::assembly;
 use civitas_actors::{Engine, SimClock};
 use civitas_twin::time::{DAY, HOUR};
 
 #[tokio::test]
 async fn empty_windows_are_skipped_and_idle_actors_are_not_woken() {
-    let (w, p) = world(2000, 1);
-    let actors = w.agents.len() as u64;
+    let (w, p) = assembly(2000, 1);
+    let actors = w.actors() as u64;
     let e = Engine::spawn(w, p.engine.window_secs, SimClock)
         .await
         .unwrap();
@@ -27,7 +27,7 @@ async fn empty_windows_are_skipped_and_idle_actors_are_not_woken() {
 
 #[tokio::test]
 async fn step_until_stops_before_the_given_time_and_run_continues_from_there() {
-    let (w, p) = world(1500, 3);
+    let (w, p) = assembly(1500, 3);
     let mut e = Engine::spawn(w, p.engine.window_secs, SimClock)
         .await
         .unwrap();
@@ -40,7 +40,7 @@ async fn step_until_stops_before_the_given_time_and_run_continues_from_there() {
     let r = e.run(10 * DAY, |_| {}).await.unwrap();
     assert_eq!(r.horizon, 10 * DAY);
     // Same as one uninterrupted run.
-    let (w2, _) = world(1500, 3);
+    let (w2, _) = assembly(1500, 3);
     let e2 = Engine::spawn(w2, p.engine.window_secs, SimClock)
         .await
         .unwrap();
@@ -50,7 +50,7 @@ async fn step_until_stops_before_the_given_time_and_run_continues_from_there() {
 
 #[tokio::test]
 async fn nothing_is_lost_when_a_run_stops_mid_flight() {
-    let (w, p) = world(3000, 9);
+    let (w, p) = assembly(3000, 9);
     let e = Engine::spawn(w, p.engine.window_secs, SimClock)
         .await
         .unwrap();
@@ -75,7 +75,7 @@ async fn nothing_is_lost_when_a_run_stops_mid_flight() {
 
 #[tokio::test]
 async fn progress_is_reported_in_increasing_simulated_time() {
-    let (w, p) = world(1000, 5);
+    let (w, p) = assembly(1000, 5);
     let e = Engine::spawn(w, p.engine.window_secs, SimClock)
         .await
         .unwrap();

@@ -1,9 +1,9 @@
-//! Integration tests of civitas-actors: the engine over a generated world.
+//! Integration tests of civitas-actors: the engine over generated communities.
 
 mod clocks;
 mod engine;
 
-use civitas_actors::World;
+use civitas_actors::Assembly;
 use civitas_twin::generate::single_community_district;
 use civitas_twin::kinds::{DeviceKind, EstateAge, Region};
 use civitas_twin::model::District;
@@ -33,10 +33,10 @@ pub(crate) fn district(residents: u32, seed: u64) -> (District, Parameters) {
     (single_community_district(&spec, &p, seed), p)
 }
 
-pub(crate) fn world(residents: u32, seed: u64) -> (World, Parameters) {
+pub(crate) fn assembly(residents: u32, seed: u64) -> (Assembly, Parameters) {
     let (d, p) = district(residents, seed);
     (
-        World::build(&d, &p, seed, civitas_twin::kinds::InvestmentModel::Hybrid),
+        Assembly::build(&d, &p, seed, civitas_twin::kinds::InvestmentModel::Hybrid),
         p,
     )
 }

@@ -1,12 +1,12 @@
 //! Assembly: from a district of communities and the parameters, the set of behaviours and
-//! who talks to whom. One shard per building, one platform, committee and property firm
+//! who talks to whom. One building host per building, one platform, committee and property firm
 //! per community, one actor per street office and per district department.
 
 use crate::agents::Agent;
+use crate::agents::building::BuildingHost;
 use crate::agents::finance::{Finance, Funded};
 use crate::agents::platform::Platform;
 use crate::agents::responder::{Responder, Staffing};
-use crate::agents::shard::Shard;
 use crate::message::ActorId;
 use civitas_twin::kinds::{Department, Handler, InvestmentModel, Level};
 use civitas_twin::model::District;
@@ -15,22 +15,22 @@ use std::sync::Arc;
 
 /// The actors that serve one community.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CommunityAddresses {
+pub(crate) struct CommunityAddresses {
     /// Its platform.
-    pub platform: ActorId,
+    pub(crate) platform: ActorId,
     /// Its residents committee (with grid staff).
-    pub committee: ActorId,
+    pub(crate) committee: ActorId,
     /// Its property firm.
-    pub property: ActorId,
+    pub(crate) property: ActorId,
     /// Its street office.
-    pub street_office: ActorId,
-    /// One shard per building, by building id.
-    pub shards: Vec<ActorId>,
+    pub(crate) street_office: ActorId,
+    /// One building host per building, by building id.
+    pub(crate) buildings: Vec<ActorId>,
 }
 
 impl CommunityAddresses {
     /// The micro-loop organization for a handler.
-    pub fn handler(&self, h: Handler) -> ActorId {
+    pub(crate) fn handler(&self, h: Handler) -> ActorId {
         match h {
             Handler::Committee => self.committee,
             Handler::PropertyFirm => self.property,
@@ -40,35 +40,40 @@ impl CommunityAddresses {
 
 /// Who is who: read-only after assembly, shared by every behaviour.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Addresses {
+pub(crate) struct Addresses {
     /// Per community.
-    pub communities: Vec<CommunityAddresses>,
+    pub(crate) communities: Vec<CommunityAddresses>,
     /// Street offices, by index.
-    pub street_offices: Vec<ActorId>,
+    pub(crate) street_offices: Vec<ActorId>,
     /// Departments, by [`Department::index`].
-    pub departments: Vec<ActorId>,
+    pub(crate) departments: Vec<ActorId>,
     /// District finance.
-    pub finance: ActorId,
+    pub(crate) finance: ActorId,
 }
 
 impl Addresses {
     /// A department's actor.
-    pub fn department(&self, d: Department) -> ActorId {
+    pub(crate) fn department(&self, d: Department) -> ActorId {
         self.departments[d.index()]
     }
 }
 
-/// A fully assembled world, ready for the engine.
-pub struct World {
+/// The assembled actors of a district, ready for the engine.
+pub struct Assembly {
     /// Behaviours, indexed by [`ActorId`].
-    pub agents: Vec<Agent>,
+    pub(crate) agents: Vec<Agent>,
     /// Display name per actor (for logs and errors).
-    pub names: Vec<String>,
-    /// Addresses.
-    pub addresses: Arc<Addresses>,
+    pub(crate) names: Vec<String>,
 }
 
-impl World {
+impl Assembly {
+    /// Number of actors (one ractor actor each).
+    pub fn actors(&self) -> usize {
+        self.agents.len()
+    }
+}
+
+impl Assembly {
     /// Assembles the actors of `district` under `params` and investment `model`, seeded
     /// with `seed`. Devices are expected to have their investors set by the model
     /// ([`civitas_twin::economy::apply_model`]).
@@ -77,9 +82,9 @@ impl World {
         params: &Parameters,
         seed: u64,
         model: InvestmentModel,
-    ) -> World {
+    ) -> Assembly {
         let params = Arc::new(params.clone());
-        // Assign ids first: communities (shards, platform, committee, property),
+        // Assign ids first: communities (building hosts, platform, committee, property),
         // then street offices, then departments.
         let mut next = 0u32;
         let mut take = || {
@@ -88,8 +93,8 @@ impl World {
         };
         let mut comm_ids = Vec::new();
         for c in &district.communities {
-            let shards: Vec<ActorId> = c.buildings.iter().map(|_| take()).collect();
-            comm_ids.push((shards, take(), take(), take()));
+            let buildings: Vec<ActorId> = c.buildings.iter().map(|_| take()).collect();
+            comm_ids.push((buildings, take(), take(), take()));
         }
         let street_offices: Vec<ActorId> = district.street_offices.iter().map(|_| take()).collect();
         let departments: Vec<ActorId> = Department::ALL.iter().map(|_| take()).collect();
@@ -98,12 +103,12 @@ impl World {
             .iter()
             .zip(comm_ids)
             .map(
-                |(c, (shards, platform, committee, property))| CommunityAddresses {
+                |(c, (buildings, platform, committee, property))| CommunityAddresses {
                     platform,
                     committee,
                     property,
                     street_office: street_offices[c.street_office as usize],
-                    shards,
+                    buildings,
                 },
             )
             .collect();
@@ -122,7 +127,7 @@ impl World {
             let a = &addresses.communities[c.index as usize];
             let by_building = c.devices_by_building();
             for b in &c.buildings {
-                agents.push(Agent::Shard(Box::new(Shard::new(
+                agents.push(Agent::Building(Box::new(BuildingHost::new(
                     c,
                     b.id,
                     a.platform,
@@ -214,10 +219,6 @@ impl World {
         ))));
         names.push("district finance".to_string());
         debug_assert_eq!(agents.len(), next as usize);
-        World {
-            agents,
-            names,
-            addresses,
-        }
+        Assembly { agents, names }
     }
 }

@@ -1,0 +1,64 @@
+//! The building's year: at the end of each year (once December's service outcome is
+//! in) residents take up the app — with outreach if the model does it, else at the
+//! background rate — and the host writes the year's [`BuildingYear`] report.
+
+use super::BuildingHost;
+use crate::agents::Ctx;
+use crate::ledger::{BuildingYear, DeviceYear, YearReport};
+use civitas_twin::kinds::DeviceKind;
+use civitas_twin::rng;
+use std::collections::BTreeMap;
+
+impl BuildingHost {
+    /// Year `y` (1-based) ends: adoption, then the year's report.
+    pub(super) fn year_end(&mut self, ctx: &mut Ctx<'_>, y: u32) {
+        let a = &self.params.economy.adoption;
+        let (young, old) = if self.outreach {
+            (a.outreach_under60, a.outreach_60plus)
+        } else {
+            (a.background, a.background)
+        };
+        for r in &mut self.residents {
+            if !r.uses_app && r.age >= 10 {
+                let p = if r.age >= 60 { old } else { young };
+                r.uses_app = rng::chance(&mut r.rng, p);
+            }
+        }
+        self.settle_devices(ctx.now);
+        let mut report = std::mem::replace(
+            &mut self.year,
+            BuildingYear {
+                community: self.community,
+                building: self.building,
+                ..BuildingYear::default()
+            },
+        );
+        report.year = y - 1;
+        for r in &self.residents {
+            report.residents += 1;
+            report.satisfaction_sum += r.satisfaction as f64;
+            if r.uses_app {
+                report.app_users += 1;
+            }
+            if r.age >= 60 {
+                report.elderly += 1;
+                report.satisfaction_elderly_sum += r.satisfaction as f64;
+                if r.uses_app {
+                    report.app_users_elderly += 1;
+                }
+            }
+        }
+        let mut by_kind: BTreeMap<DeviceKind, DeviceYear> = BTreeMap::new();
+        for d in &mut self.devices {
+            let e = by_kind.entry(d.kind).or_default();
+            e.count += 1;
+            e.marketable = d.marketable;
+            e.working_secs += std::mem::take(&mut d.working_secs);
+            e.used_secs += std::mem::take(&mut d.used_secs);
+        }
+        report.devices = by_kind.into_iter().collect();
+        ctx.journal
+            .reports
+            .push(YearReport::Building(Box::new(report)));
+    }
+}

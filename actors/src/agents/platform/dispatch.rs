@@ -1,0 +1,91 @@
+//! Incidents and repairs: the platform dispatches every detection to the micro-loop
+//! organization that handles its kind, sends a repair crew to a device that stopped
+//! reporting if its investor maintains it this year (else keeps it waiting), and under a
+//! regulator removes devices that stood broken a whole year.
+
+use super::Platform;
+use crate::agents::Ctx;
+use crate::incident::IncidentRecord;
+use crate::message::{ActorId, Payload};
+use civitas_twin::kinds::DeviceKind;
+use civitas_twin::rng;
+use civitas_twin::time::{SimTime, YEAR, hours};
+
+impl Platform {
+    /// Sends a detection to the micro-loop organization that handles its kind.
+    pub(super) fn dispatch(&mut self, ctx: &mut Ctx<'_>, rec: Box<IncidentRecord>) {
+        let handler = self.params.incident(rec.kind).handler;
+        let dst = self.addresses.communities[self.community as usize].handler(handler);
+        ctx.send(
+            dst,
+            self.params.engine.dispatch_latency_secs,
+            Payload::Assign(rec),
+        );
+    }
+
+    /// A device of building host `host` missed its heartbeat.
+    pub(super) fn on_offline(&mut self, ctx: &mut Ctx<'_>, device: u32, host: ActorId) {
+        if self.is_maintained(device) {
+            self.send_repair(ctx, device, host);
+        } else {
+            self.unrepaired.insert(device, (host, ctx.now));
+        }
+    }
+
+    /// Whether device `id` is among the maintained share of its investor's devices.
+    pub(super) fn is_maintained(&self, id: u32) -> bool {
+        let Some(d) = self.devices.get(&id) else {
+            return false;
+        };
+        let share = self.maintained.get(&d.investor).copied().unwrap_or(1.0);
+        // A fixed, seed-independent ranking decides which devices keep their O&M.
+        (rng::mix64(id as u64 ^ 0x5eed) % 10_000) < (share * 10_000.0).round() as u64
+    }
+
+    pub(super) fn repair_backlog(&mut self, ctx: &mut Ctx<'_>) {
+        let ready: Vec<u32> = self
+            .unrepaired
+            .keys()
+            .copied()
+            .filter(|&d| self.is_maintained(d))
+            .collect();
+        for d in ready {
+            if let Some((host, _)) = self.unrepaired.remove(&d) {
+                self.send_repair(ctx, d, host);
+            }
+        }
+    }
+
+    pub(super) fn send_repair(&mut self, ctx: &mut Ctx<'_>, device: u32, host: ActorId) {
+        let kind = self
+            .devices
+            .get(&device)
+            .map_or(DeviceKind::SmokeDetector, |d| d.kind);
+        let delay = hours(rng::exp(
+            &mut self.rng,
+            self.params.device(kind).repair_hours,
+        ));
+        ctx.send(host, delay, Payload::DeviceRepaired { device });
+    }
+
+    /// Survival of the fittest (source 003): where a regulator evaluates, facilities
+    /// that stood broken and unused for a whole year are removed, and nobody owes their
+    /// O&M any more.
+    pub(super) fn decommission_stale(&mut self, now: SimTime) {
+        let stale: Vec<u32> = self
+            .unrepaired
+            .iter()
+            .filter(|(_, (_, since))| now.saturating_sub(*since) >= YEAR)
+            .map(|(d, _)| *d)
+            .collect();
+        for d in stale {
+            self.unrepaired.remove(&d);
+            if let Some(info) = self.devices.remove(&d) {
+                if let Some(n) = self.device_counts.get_mut(&info.kind) {
+                    *n = n.saturating_sub(1);
+                }
+                self.decommissioned += 1;
+            }
+        }
+    }
+}

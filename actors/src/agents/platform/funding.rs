@@ -1,0 +1,282 @@
+//! Who pays for the platform and its devices: construction booked to each investor at
+//! the start; every year device user fees, data sales, the lease and O&M; and the
+//! government's obligations ([`Obligation`]), asked of district finance, with what a
+//! shortfall means (unmaintained devices, a stopped government platform).
+
+use super::{Platform, Timer, YEAR_END};
+use crate::agents::Ctx;
+use crate::ledger::{Account, Obligations, Purpose};
+use crate::message::Payload;
+use civitas_twin::economy::{capital_recovery, cents};
+use civitas_twin::kinds::{DeviceKind, Obligation, Party};
+use civitas_twin::time::YEAR;
+use std::collections::BTreeMap;
+
+impl Platform {
+    pub(super) fn platform_capex(&self) -> i64 {
+        if self.shared {
+            0
+        } else {
+            cents(self.params.economy.platform.capex)
+        }
+    }
+
+    pub(super) fn platform_om(&self) -> i64 {
+        let p = &self.params.economy.platform;
+        if self.shared {
+            cents(p.cloud_rent_per_resident * self.residents as f64)
+        } else {
+            cents(p.capex * p.om_share)
+        }
+    }
+
+    pub(super) fn device_om(&self, investor: Party) -> BTreeMap<DeviceKind, i64> {
+        let mut m = BTreeMap::new();
+        for d in self.devices.values().filter(|d| d.investor == investor) {
+            *m.entry(d.kind).or_insert(0) += cents(self.params.economy.device_costs[&d.kind].om);
+        }
+        m
+    }
+
+    pub(super) fn capex_of(&self, investor: Party) -> i64 {
+        let mut total = 0;
+        for d in self.devices.values().filter(|d| d.investor == investor) {
+            total += cents(self.params.economy.device_costs[&d.kind].capex);
+        }
+        if self.model.platform == investor {
+            total += self.platform_capex();
+        }
+        total
+    }
+
+    /// Construction, booked to each investor at the start.
+    pub(super) fn open(&mut self, ctx: &mut Ctx<'_>) {
+        let now = ctx.now;
+        for party in Party::ALL {
+            let capex = self.capex_of(*party);
+            if capex == 0 {
+                continue;
+            }
+            let acct = self.acct(*party);
+            let source = if *party == Party::Government {
+                Purpose::CapitalBudget
+            } else {
+                Purpose::Equity
+            };
+            ctx.journal.pay(now, Account::Outside, acct, capex, source);
+            if self.model.platform == *party {
+                ctx.journal.pay(
+                    now,
+                    acct,
+                    Account::Suppliers,
+                    self.platform_capex(),
+                    Purpose::PlatformCapex,
+                );
+            }
+            let mut by_kind: BTreeMap<DeviceKind, i64> = BTreeMap::new();
+            for d in self.devices.values().filter(|d| d.investor == *party) {
+                *by_kind.entry(d.kind).or_insert(0) +=
+                    cents(self.params.economy.device_costs[&d.kind].capex);
+            }
+            for (k, v) in by_kind {
+                ctx.journal
+                    .pay(now, acct, Account::Suppliers, v, Purpose::DeviceCapex(k));
+            }
+        }
+        self.request_funding(ctx);
+        self.broadcast_status(ctx);
+        self.timers.push(YEAR + YEAR_END, Timer::YearEnd(1));
+    }
+
+    /// What the government owes this community for the coming year.
+    pub(super) fn request_funding(&mut self, ctx: &mut Ctx<'_>) {
+        let e = &self.params.economy;
+        let mut owed = Obligations::default();
+        if self.model.platform == Party::Government {
+            owed[Obligation::PlatformOm] = self.platform_om();
+        }
+        owed[Obligation::DeviceOm] = self.device_om(Party::Government).values().sum();
+        if self.model.purchase_of_service {
+            let crf = capital_recovery(e.discount_rate, e.platform.device_life_years);
+            for d in self.devices.values() {
+                if d.investor != Party::Government && !self.params.device(d.kind).marketable {
+                    let c = &e.device_costs[&d.kind];
+                    owed[Obligation::PurchaseOfService] += cents(c.om + c.capex * crf);
+                }
+            }
+        }
+        if let Some(ppp) = &self.model.ppp {
+            let year = ctx.now / YEAR;
+            if year < ppp.term_years as u64 {
+                let crf = capital_recovery(ppp.target_return, ppp.term_years);
+                let capex = self.capex_of(Party::Operator) as f64;
+                let om: i64 =
+                    self.device_om(Party::Operator).values().sum::<i64>() + self.platform_om();
+                let offset = ppp.revenue_share * self.platform_revenue_year as f64;
+                let mut payment = capex * crf + om as f64 - offset;
+                if ppp.performance_based && !self.devices.is_empty() {
+                    let available = 1.0 - self.unrepaired.len() as f64 / self.devices.len() as f64;
+                    payment *= available;
+                }
+                owed[Obligation::AvailabilityPayment] = payment.max(0.0).round() as i64;
+            }
+        }
+        self.owed = owed;
+        ctx.send(
+            self.finance,
+            0,
+            Payload::FundingRequest {
+                community: self.community,
+                owed,
+            },
+        );
+    }
+
+    pub(super) fn on_funding(&mut self, ctx: &mut Ctx<'_>, paid: Obligations) {
+        let share = |o: Obligation| {
+            if self.owed[o] > 0 {
+                paid[o] as f64 / self.owed[o] as f64
+            } else {
+                1.0
+            }
+        };
+        let total_owed = self.owed.total();
+        self.funded_share = if total_owed > 0 {
+            paid.total() as f64 / total_owed as f64
+        } else {
+            1.0
+        };
+        self.maintained
+            .insert(Party::Government, share(Obligation::DeviceOm));
+        if self.model.platform == Party::Government {
+            // A government platform whose O&M is not fully paid stops.
+            self.set_operating(ctx, share(Obligation::PlatformOm) >= 1.0 - 1e-9);
+        }
+        // Purchase of service and availability payments fund the partner's upkeep.
+        self.device_business_cash += paid[Obligation::PurchaseOfService];
+        self.operator_cash += paid[Obligation::AvailabilityPayment];
+        self.repair_backlog(ctx);
+    }
+
+    /// Books the year's device user fees, data sales, lease and O&M; an operator that
+    /// cannot pay its O&M becomes insolvent and, if it runs the platform, stops it.
+    pub(super) fn settle_books(&mut self, ctx: &mut Ctx<'_>, operating_share: f64) {
+        let now = ctx.now;
+        let c = self.community;
+        let e = self.params.economy.clone();
+        // Device user fees to investors of marketable devices still working.
+        let mut fees: BTreeMap<(Party, DeviceKind), i64> = BTreeMap::new();
+        for (id, d) in &self.devices {
+            if self.unrepaired.contains_key(id) {
+                continue;
+            }
+            let f = cents(e.device_costs[&d.kind].revenue * self.income_factor * operating_share);
+            *fees.entry((d.investor, d.kind)).or_insert(0) += f;
+        }
+        for ((party, kind), v) in fees {
+            let to = self.acct(party);
+            ctx.journal
+                .pay(now, Account::Residents(c), to, v, Purpose::DeviceFees(kind));
+            match party {
+                Party::Operator => {
+                    self.operator_cash += v;
+                    self.platform_revenue_year += v;
+                }
+                Party::Enterprise => self.device_business_cash += v,
+                _ => {}
+            }
+        }
+        // Data operations.
+        if self.model.data_operations && self.operator_solvent {
+            let v = cents(
+                e.platform.data_revenue_per_resident
+                    * self.income_factor.powf(e.residents.income_elasticity)
+                    * self.residents as f64
+                    * operating_share,
+            );
+            self.earn(ctx, Account::Outside, v, Purpose::DataSale);
+        }
+        // Leasing: the operator rents public facilities; the government reinvests it.
+        if self.model.leasing {
+            let v = (self.platform_revenue_year as f64 * e.platform.lease_share).round() as i64;
+            ctx.journal.pay(
+                now,
+                Account::Operator(c),
+                Account::Government,
+                v,
+                Purpose::Lease,
+            );
+            self.operator_cash -= v;
+        }
+        // The operator pays for what it runs; if it cannot, it stops.
+        if self.operator_solvent {
+            let mut om = self.device_om(Party::Operator);
+            if self.model.platform == Party::Operator {
+                ctx.journal.pay(
+                    now,
+                    Account::Operator(c),
+                    Account::Suppliers,
+                    self.platform_om(),
+                    Purpose::PlatformOm,
+                );
+                self.operator_cash -= self.platform_om();
+            }
+            for (k, v) in std::mem::take(&mut om) {
+                ctx.journal.pay(
+                    now,
+                    Account::Operator(c),
+                    Account::Suppliers,
+                    v,
+                    Purpose::DeviceOm(k),
+                );
+                self.operator_cash -= v;
+            }
+            if self.operator_cash < 0 {
+                self.operator_solvent = false;
+                self.maintained.insert(Party::Operator, 0.0);
+                if self.model.platform == Party::Operator {
+                    self.set_operating(ctx, false);
+                }
+            }
+        }
+        // Enterprises that invested in devices pay their O&M from fees and purchases.
+        let ent_om = self.device_om(Party::Enterprise);
+        let ent_total: i64 = ent_om.values().sum();
+        if ent_total > 0 {
+            let affordable = if self.device_business_cash >= ent_total {
+                1.0
+            } else {
+                (self.device_business_cash.max(0) as f64 / ent_total as f64).clamp(0.0, 1.0)
+            };
+            for (k, v) in ent_om {
+                let paid = (v as f64 * affordable).round() as i64;
+                ctx.journal.pay(
+                    now,
+                    Account::Enterprises(c),
+                    Account::Suppliers,
+                    paid,
+                    Purpose::DeviceOm(k),
+                );
+                self.device_business_cash -= paid;
+            }
+            self.maintained.insert(Party::Enterprise, affordable);
+        }
+        // The property firm pays for its devices out of property fees.
+        for (k, v) in self.device_om(Party::PropertyFirm) {
+            ctx.journal.pay(
+                now,
+                Account::Outside,
+                Account::PropertyFirm(c),
+                v,
+                Purpose::PropertyFees,
+            );
+            ctx.journal.pay(
+                now,
+                Account::PropertyFirm(c),
+                Account::Suppliers,
+                v,
+                Purpose::DeviceOm(k),
+            );
+        }
+    }
+}

@@ -1,0 +1,442 @@
+//! The community platform, run by the platform operator: one actor per community that
+//! dispatches incidents ([`dispatch`]), keeps the books of the platform and its devices
+//! and asks district finance for what the government owes ([`funding`]), and runs the
+//! service market ([`market`]).
+//!
+//! Incidents: it receives every detection (device alarm or resident report) and
+//! dispatches it to the micro-loop organization that handles that kind; it sends repair
+//! crews to devices that stopped reporting — if whoever invested in the device pays for
+//! its O&M this year. A device nobody maintains stays broken: the "image project".
+//!
+//! Economy (DOMAIN §4): at the start it books the construction of the platform and the
+//! devices to their investors; every year it books O&M, device user fees, data
+//! operations and leasing, asks district finance for what the government owes, and lets
+//! the platform stop if its payer cannot pay. Every month its [`market::Market`] matches
+//! residents' service requests to providers, and the platform tells the buildings what
+//! share was served; every year the market closes its year (entry, exit, market power,
+//! regulation).
+
+mod dispatch;
+mod funding;
+mod market;
+
+use super::{Behaviour, Ctx, Final};
+use crate::assembly::Addresses;
+use crate::ledger::{Account, Obligations, PlatformYear, Purpose, YearReport};
+use crate::message::{ActorId, Payload, SERVICES};
+use crate::timers::Timers;
+use civitas_twin::economy::ModelParams;
+use civitas_twin::kinds::{DeviceKind, InvestmentModel, Party, ServiceKind};
+use civitas_twin::model::Community;
+use civitas_twin::params::Parameters;
+use civitas_twin::rng::{self, EntityRng, Stream};
+use civitas_twin::time::{HOUR, MONTH, SimTime, YEAR};
+use market::{Market, Payee, Payment, Served};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// When, after a month boundary, the platform closes the month's market (the buildings'
+/// requests, sent at the boundary, have arrived by then).
+pub(crate) const MARKET_CLOSE: SimTime = HOUR;
+/// When, after a year boundary, the platform settles the year and asks for funding.
+pub(crate) const YEAR_END: SimTime = 2 * HOUR;
+
+/// Timer events of a platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Timer {
+    /// Book construction and ask for the first year's funding.
+    Open,
+    /// Close month `m` (1-based count of months since the start).
+    MarketClose(u32),
+    /// Settle year `y - 1` and ask for year `y`'s funding.
+    YearEnd(u32),
+}
+
+/// A device as the platform knows it.
+#[derive(Debug, Clone, Copy)]
+struct DeviceInfo {
+    kind: DeviceKind,
+    investor: Party,
+}
+
+/// One community's platform.
+pub(crate) struct Platform {
+    community: u32,
+    params: Arc<Parameters>,
+    addresses: Arc<Addresses>,
+    model: ModelParams,
+    finance: ActorId,
+    rng: EntityRng,
+    timers: Timers<Timer>,
+    residents: u64,
+    shared: bool,
+    income_factor: f64,
+    devices: BTreeMap<u32, DeviceInfo>,
+    device_counts: BTreeMap<DeviceKind, u32>,
+    /// Broken devices waiting for someone to pay for their repair: device → its building
+    /// host and when it went offline.
+    unrepaired: BTreeMap<u32, (ActorId, SimTime)>,
+    decommissioned: u64,
+    /// Share of each investor's devices maintained this year.
+    maintained: BTreeMap<Party, f64>,
+    operating: bool,
+    operating_since: SimTime,
+    operating_secs: SimTime,
+    market: Market,
+    owed: Obligations,
+    funded_share: f64,
+    operator_cash: i64,
+    operator_solvent: bool,
+    device_business_cash: i64,
+    platform_revenue_year: i64,
+}
+
+impl Platform {
+    /// The platform of community `c` under `model`.
+    pub(crate) fn new(
+        c: &Community,
+        model: InvestmentModel,
+        finance: ActorId,
+        params: Arc<Parameters>,
+        addresses: Arc<Addresses>,
+        seed: u64,
+    ) -> Self {
+        let mp = params.economy.models[&model].clone();
+        let devices: BTreeMap<u32, DeviceInfo> = c
+            .devices
+            .iter()
+            .map(|d| {
+                (
+                    d.id,
+                    DeviceInfo {
+                        kind: d.kind,
+                        investor: d.investor,
+                    },
+                )
+            })
+            .collect();
+        let mut device_counts = BTreeMap::new();
+        for d in devices.values() {
+            *device_counts.entry(d.kind).or_insert(0) += 1;
+        }
+        let income_factor = civitas_twin::economy::income_factor(&params, c.region);
+        let mut timers = Timers::default();
+        timers.push(YEAR_END, Timer::Open);
+        timers.push(MONTH + MARKET_CLOSE, Timer::MarketClose(1));
+        let mut platform = Platform {
+            community: c.index,
+            market: Market::new(c.index, &params.economy, &mp, &[false; SERVICES]),
+            params,
+            addresses,
+            model: mp,
+            finance,
+            rng: rng::stream(seed, c.index, Stream::Organization, 0),
+            timers,
+            residents: c.residents.len() as u64,
+            shared: c.shared_platform,
+            income_factor,
+            devices,
+            device_counts,
+            unrepaired: BTreeMap::new(),
+            decommissioned: 0,
+            maintained: Party::ALL.iter().map(|p| (*p, 1.0)).collect(),
+            operating: true,
+            operating_since: 0,
+            operating_secs: 0,
+            owed: Obligations::default(),
+            funded_share: 1.0,
+            operator_cash: 0,
+            operator_solvent: true,
+            device_business_cash: 0,
+            platform_revenue_year: 0,
+        };
+        platform.market = Market::new(
+            c.index,
+            &platform.params.economy,
+            &platform.model,
+            &platform.offered_services(),
+        );
+        platform
+    }
+
+    fn acct(&self, p: Party) -> Account {
+        match p {
+            Party::Government => Account::Government,
+            Party::Operator => Account::Operator(self.community),
+            Party::PropertyFirm => Account::PropertyFirm(self.community),
+            Party::Enterprise => Account::Enterprises(self.community),
+        }
+    }
+
+    fn set_operating(&mut self, ctx: &mut Ctx<'_>, on: bool) {
+        if on == self.operating {
+            return;
+        }
+        if self.operating {
+            self.operating_secs += ctx.now - self.operating_since;
+        } else {
+            self.operating_since = ctx.now;
+        }
+        self.operating = on;
+        self.broadcast_status(ctx);
+    }
+
+    fn broadcast_status(&self, ctx: &mut Ctx<'_>) {
+        let mut prices = [1.0f32; SERVICES];
+        let mut offered = [false; SERVICES];
+        for (i, k) in ServiceKind::ALL.iter().enumerate() {
+            prices[i] = self.market.price_factor(&self.params.economy, *k) as f32;
+            offered[i] = self.offered(*k);
+        }
+        for &s in &self.addresses.communities[self.community as usize].buildings {
+            ctx.send(
+                s,
+                0,
+                Payload::PlatformStatus {
+                    operating: self.operating,
+                    prices,
+                    offered,
+                },
+            );
+        }
+    }
+
+    /// Whether a service can be offered here at all (EV charging needs chargers, parking
+    /// sharing needs ground locks).
+    fn offered(&self, k: ServiceKind) -> bool {
+        self.params.economy.services[&k]
+            .needs_device
+            .is_none_or(|d| self.device_counts.get(&d).copied().unwrap_or(0) > 0)
+    }
+
+    /// [`Self::offered`] for every service kind, in [`ServiceKind::ALL`] order.
+    fn offered_services(&self) -> [bool; SERVICES] {
+        let mut offered = [false; SERVICES];
+        for (i, k) in ServiceKind::ALL.iter().enumerate() {
+            offered[i] = self.offered(*k);
+        }
+        offered
+    }
+
+    /// Who earns the platform's commission and data revenue: its owner, or under leasing
+    /// the operator that rents it (and pays rent to the government).
+    fn revenue_account(&self) -> Account {
+        if self.model.platform == Party::Government && !self.model.leasing {
+            Account::Government
+        } else {
+            Account::Operator(self.community)
+        }
+    }
+
+    /// Books platform revenue to its earner.
+    fn earn(&mut self, ctx: &mut Ctx<'_>, from: Account, cents: i64, purpose: Purpose) {
+        let to = self.revenue_account();
+        ctx.journal.pay(ctx.now, from, to, cents, purpose);
+        if to == Account::Operator(self.community) {
+            self.operator_cash += cents;
+        }
+        self.platform_revenue_year += cents;
+    }
+
+    /// Books what the market asked for, in order; the platform's share goes to its
+    /// earner.
+    fn book(&mut self, ctx: &mut Ctx<'_>, payments: Vec<Payment>) {
+        for p in payments {
+            match p.to {
+                Payee::Platform => self.earn(ctx, p.from, p.cents, p.purpose),
+                Payee::Account(to) => ctx.journal.pay(ctx.now, p.from, to, p.cents, p.purpose),
+            }
+        }
+    }
+
+    /// Closes the month's market and tells the buildings what share was served.
+    fn close_month(&mut self, ctx: &mut Ctx<'_>) {
+        let offered = self.offered_services();
+        let close = self
+            .market
+            .close_month(&self.params.economy, &offered, self.operating);
+        self.book(ctx, close.payments);
+        let Served {
+            app,
+            traditional,
+            app_quality,
+            traditional_quality,
+        } = close.served;
+        for &s in &self.addresses.communities[self.community as usize].buildings {
+            ctx.send(
+                s,
+                0,
+                Payload::ServiceOutcome {
+                    app,
+                    traditional,
+                    app_quality,
+                    traditional_quality,
+                },
+            );
+        }
+    }
+
+    /// Settles the year that just ended and asks for the next year's funding.
+    fn year_end(&mut self, ctx: &mut Ctx<'_>, year: u32) {
+        let now = ctx.now;
+        if self.operating {
+            self.operating_secs += now - self.operating_since;
+            self.operating_since = now;
+        }
+        let operating_share = (self.operating_secs as f64 / YEAR as f64).min(1.0);
+        self.operating_secs = 0;
+        self.settle_books(ctx, operating_share);
+        if self.model.regulator {
+            self.decommission_stale(now);
+        }
+        let offered = self.offered_services();
+        let market = self.market.close_year(&self.params.economy, &offered);
+        self.book(ctx, market.payments);
+        let report = PlatformYear {
+            year: year - 1,
+            community: self.community,
+            operating: operating_share,
+            commission: market.commission,
+            price_index: market.price_index,
+            hhi: market.hhi,
+            providers: market.providers,
+            quality: market.quality,
+            funded_share: self.funded_share,
+            unrepaired: self.unrepaired.len() as u64,
+            decommissioned: self.decommissioned,
+            penalties: market.penalties,
+            operator_solvent: self.operator_solvent,
+            operator_cash: self.operator_cash,
+        };
+        ctx.journal
+            .reports
+            .push(YearReport::Platform(Box::new(report)));
+        // The request uses the year's revenue (PPP offset) before it is reset.
+        self.request_funding(ctx);
+        self.platform_revenue_year = 0;
+        self.broadcast_status(ctx);
+        self.timers.push(
+            (year as SimTime + 1) * YEAR + YEAR_END,
+            Timer::YearEnd(year + 1),
+        );
+    }
+}
+
+impl Behaviour for Platform {
+    type Timer = Timer;
+
+    fn timers(&mut self) -> &mut Timers<Timer> {
+        &mut self.timers
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_>, src: ActorId, payload: Payload) {
+        match payload {
+            Payload::Detected(rec) => self.dispatch(ctx, rec),
+            Payload::DeviceOffline { device, .. } => self.on_offline(ctx, device, src),
+            Payload::Funding { paid } => self.on_funding(ctx, paid),
+            Payload::ServiceDemand(d) => self.market.add_demand(&d),
+            Payload::Assign(_)
+            | Payload::Outcome { .. }
+            | Payload::DeviceRepaired { .. }
+            | Payload::FundingRequest { .. }
+            | Payload::PlatformStatus { .. }
+            | Payload::ServiceOutcome { .. } => {}
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_>, timer: Timer) {
+        match timer {
+            Timer::Open => self.open(ctx),
+            Timer::MarketClose(m) => {
+                self.close_month(ctx);
+                self.timers.push(
+                    (m as SimTime + 1) * MONTH + MARKET_CLOSE,
+                    Timer::MarketClose(m + 1),
+                );
+            }
+            Timer::YearEnd(y) => self.year_end(ctx, y),
+        }
+    }
+
+    fn finish(&mut self, _now: SimTime) -> Final {
+        Final::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agents::Agent;
+    use crate::agents::testing::{WINDOW, assembly, envelope, run};
+    use crate::message::Demand;
+    use civitas_twin::kinds::EstateAge;
+
+    #[test]
+    fn the_monthly_close_books_the_sales_and_tells_every_building_the_shares_served() {
+        let p = Parameters::default();
+        let agents = assembly(400, EstateAge::New, &p).agents;
+        let (me, mut platform) = agents
+            .into_iter()
+            .enumerate()
+            .find_map(|(i, a)| match a {
+                Agent::Platform(pl) => Some((ActorId(i as u32), pl)),
+                _ => None,
+            })
+            .expect("a platform");
+        let buildings = platform.addresses.communities[0].buildings.clone();
+        // Only month 1's close; the requests arrive at the month's end.
+        platform.timers = Timers::default();
+        platform
+            .timers
+            .push(MONTH + MARKET_CLOSE, Timer::MarketClose(1));
+        let mut d = Demand::default();
+        d.app[ServiceKind::Food.index()] = 30;
+        d.traditional[ServiceKind::Food.index()] = 10;
+        let inbox = vec![envelope(
+            MONTH,
+            buildings[0],
+            1,
+            me,
+            Payload::ServiceDemand(Box::new(d)),
+        )];
+        let cash = platform.operator_cash;
+        let out = run(
+            platform.as_mut(),
+            me,
+            inbox,
+            MONTH,
+            MONTH + MARKET_CLOSE + WINDOW,
+        );
+
+        let end = MONTH + MARKET_CLOSE + WINDOW;
+        let told: Vec<ActorId> = out.out.iter().map(|e| e.dst).collect();
+        assert_eq!(told, buildings);
+        for e in &out.out {
+            assert_eq!(e.at, end);
+            let Payload::ServiceOutcome {
+                app, traditional, ..
+            } = e.payload
+            else {
+                panic!("expected a service outcome, got {:?}", e.payload)
+            };
+            assert!(app > 0.0 && app <= 1.0 && traditional > 0.0 && traditional <= 1.0);
+            assert_eq!(
+                e.payload, out.out[0].payload,
+                "the same shares for every building"
+            );
+        }
+        // The platform's commission goes to the operator leasing the government's platform.
+        let commission: i64 = out
+            .journal
+            .transfers
+            .iter()
+            .filter(|t| matches!(t.purpose, Purpose::Commission(ServiceKind::Food)))
+            .inspect(|t| assert_eq!(t.to, Account::Operator(0)))
+            .map(|t| t.cents)
+            .sum();
+        assert!(commission > 0);
+        assert_eq!(platform.operator_cash - cash, commission);
+        assert_eq!(platform.platform_revenue_year, commission);
+        assert_eq!(platform.timers.next_at(), Some(2 * MONTH + MARKET_CLOSE));
+    }
+}
