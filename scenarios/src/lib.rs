@@ -17,7 +17,6 @@
 //!   [`sensitivity`]: designs and sensitivity indices; [`parquet_table`]: the Parquet
 //!   writer of batch tables.
 
-pub mod assumptions;
 pub mod batch;
 pub mod compare;
 pub mod file;

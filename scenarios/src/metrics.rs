@@ -11,7 +11,7 @@
 //!   the comparison over each year; for a one-year run the two agree (tested in
 //!   `scenarios/tests/integration/metrics.rs`).
 
-use civitas_actors::agents::Tally;
+use civitas_actors::Tally;
 use civitas_actors::incident::IncidentRecord;
 use civitas_twin::time::{HOUR, SimTime, YEAR};
 use serde::Serialize;

@@ -120,7 +120,7 @@ pub struct DeviceSummary {
 /// Engine counters (deterministic; wall time is reported elsewhere).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct EngineCounts {
-    /// ractor actors (building shards and organizations).
+    /// ractor actors (building hosts and organizations).
     pub actors: u64,
     /// Events handled (timers + messages).
     pub events: u64,

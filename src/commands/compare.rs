@@ -1,12 +1,12 @@
 //! `civitas compare`: every model on the same seeds, written as `compare.json`,
 //! `compare.csv`, charts and the report (with the assumptions in force, from
-//! [`civitas_scenarios::assumptions`]); the comparison table goes to stdout.
+//! [`civitas_scenarios::report::assumptions`]); the comparison table goes to stdout.
 
 use super::{Progress, create_dir, write_file};
 use crate::plan::ComparePlan;
 use anyhow::Result;
-use civitas_scenarios::assumptions::assumptions;
 use civitas_scenarios::report;
+use civitas_scenarios::report::assumptions;
 use std::time::Instant;
 
 /// Runs the comparison and writes its files.

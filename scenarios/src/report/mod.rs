@@ -13,13 +13,17 @@
 //!
 //! - [`chart`]: the toolkit (font, backends, axes, legends, bars);
 //! - [`comparison`]: the comparison's charts; [`document`]: its report;
+//! - [`assumptions()`]: the inputs of the scenario a comparison's ranking rests on, as
+//!   sentences generated from the parameters in force (for the report);
 //! - [`batch`]: the batch summary's charts ([`write_scatter`], [`write_index_bars`]).
 
+mod assumptions;
 mod batch;
 mod chart;
 mod comparison;
 mod document;
 
+pub use assumptions::assumptions;
 pub use batch::{IndexBars, Scatter, write_index_bars, write_scatter};
 pub use comparison::{TRAJECTORY_KPIS, write_charts};
 pub use document::write_report;
