@@ -9,6 +9,7 @@
 use crate::metrics::{K, KPIS, N_KPIS, Period, Span, percentile_hours, real_in, spans};
 use crate::stats::{Stat, stat};
 use civitas_actors::engine::RunResult;
+use civitas_actors::incident::IncidentRecord;
 use civitas_actors::ledger::{Account, MoneyClass, YearReport};
 use civitas_twin::kinds::Level;
 use civitas_twin::model::District;
@@ -200,22 +201,26 @@ pub fn run_kpis(
             _ => (y + 1) as f64,
         };
     }
-    // Incidents by the year they happened.
-    let median = |y: usize, span: Span| {
-        let v = spans(real_in(&r.incidents, Period::year(y as u32)), span);
-        percentile_hours(&v, 0.5).unwrap_or(f64::NAN)
-    };
-    let mut micro = vec![(0u64, 0u64); y_n];
-    for (y, m) in micro.iter_mut().enumerate() {
-        for i in real_in(&r.incidents, Period::year(y as u32)) {
-            if i.closed.is_some() {
-                m.1 += 1;
-                if i.closed_level == Some(Level::Micro) {
-                    m.0 += 1;
-                }
-            }
+    // Real incidents by the year they happened (`Period::year`), bucketed in one pass.
+    let mut by_year: Vec<Vec<&IncidentRecord>> = vec![Vec::new(); y_n];
+    for i in real_in(&r.incidents, Period::whole_run()) {
+        if let Some(year) = by_year.get_mut((i.created / YEAR) as usize) {
+            year.push(i);
         }
     }
+    let median = |y: usize, span: Span| {
+        percentile_hours(&spans(by_year[y].iter().copied(), span), 0.5).unwrap_or(f64::NAN)
+    };
+    let micro: Vec<(u64, u64)> = by_year
+        .iter()
+        .map(|year| {
+            let closed = year.iter().filter(|i| i.closed.is_some());
+            let micro = closed
+                .clone()
+                .filter(|i| i.closed_level == Some(Level::Micro));
+            (micro.count() as u64, closed.count() as u64)
+        })
+        .collect();
     let ev = &params.evaluation;
     for y in 0..y_n {
         let row = &mut v[y];

@@ -5,22 +5,35 @@ use super::outputs::cell;
 use super::run::{RunFile, finite};
 use super::{Batch, BatchError, DesignKind, io_err};
 use crate::metrics::KPIS;
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-/// Per point: mean and 95% interval over replications of each recorded KPI, as CSV.
-pub fn point_summary(b: &Batch, out: &Path) -> Result<String, BatchError> {
+/// Each recorded KPI's final values per point, in run order, read once from the run
+/// files: `None` for a point none of whose runs has a file yet.
+type PointValues = Vec<Option<Vec<Vec<f64>>>>;
+
+fn point_values(b: &Batch, out: &Path) -> Result<PointValues, BatchError> {
     let runs_dir = out.join("runs");
-    let mut by_point: BTreeMap<usize, Vec<Vec<Option<f64>>>> = BTreeMap::new();
+    let mut points: PointValues = vec![None; b.points.len()];
     for spec in b.runs() {
         let path = runs_dir.join(format!("{}.json", spec.id));
         let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };
         let f: RunFile = serde_json::from_str(&text).map_err(|e| io_err(&path, e))?;
-        by_point.entry(f.point).or_default().push(f.finals);
+        let point = points[f.point].get_or_insert_with(|| vec![Vec::new(); b.kpis.len()]);
+        for (j, v) in f.finals.iter().enumerate() {
+            if let Some(v) = v {
+                point[j].push(*v);
+            }
+        }
     }
+    Ok(points)
+}
+
+/// Per point: mean and 95% interval over replications of each recorded KPI, as CSV.
+pub fn point_summary(b: &Batch, out: &Path) -> Result<String, BatchError> {
+    let values = point_values(b, out)?;
     let mut o = String::from("point");
     for p in &b.paths {
         let _ = write!(o, ",{p}");
@@ -30,14 +43,14 @@ pub fn point_summary(b: &Batch, out: &Path) -> Result<String, BatchError> {
         let _ = write!(o, ",{n}_mean,{n}_lo,{n}_hi");
     }
     o.push('\n');
-    for (p, rows) in by_point {
+    for (p, kpis) in values.iter().enumerate() {
+        let Some(kpis) = kpis else { continue };
         let _ = write!(o, "{p}");
         for v in &b.points[p] {
             let _ = write!(o, ",{v}");
         }
-        for j in 0..b.kpis.len() {
-            let xs: Vec<f64> = rows.iter().filter_map(|r| r[j]).collect();
-            let s = crate::stats::stat(&xs);
+        for xs in kpis {
+            let s = crate::stats::stat(xs);
             let _ = write!(
                 o,
                 ",{},{},{}",
@@ -54,27 +67,17 @@ pub fn point_summary(b: &Batch, out: &Path) -> Result<String, BatchError> {
 /// Mean over replications of each recorded KPI's final value, per point (None when a
 /// point has no run yet or no value).
 fn point_means(b: &Batch, out: &Path) -> Result<Vec<Vec<Option<f64>>>, BatchError> {
-    let runs_dir = out.join("runs");
-    let mut sums = vec![vec![(0.0f64, 0u32); b.kpis.len()]; b.points.len()];
-    for spec in b.runs() {
-        let path = runs_dir.join(format!("{}.json", spec.id));
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            continue;
-        };
-        let f: RunFile = serde_json::from_str(&text).map_err(|e| io_err(&path, e))?;
-        for (j, v) in f.finals.iter().enumerate() {
-            if let Some(v) = v {
-                sums[f.point][j].0 += v;
-                sums[f.point][j].1 += 1;
-            }
-        }
-    }
-    Ok(sums
+    Ok(point_values(b, out)?
         .into_iter()
-        .map(|row| {
-            row.into_iter()
-                .map(|(s, n)| (n > 0).then(|| s / n as f64))
-                .collect()
+        .map(|kpis| match kpis {
+            Some(kpis) => kpis
+                .iter()
+                .map(|xs| {
+                    let sum = xs.iter().fold(0.0, |s, x| s + x);
+                    (!xs.is_empty()).then(|| sum / xs.len() as f64)
+                })
+                .collect(),
+            None => vec![None; b.kpis.len()],
         })
         .collect())
 }
@@ -157,23 +160,12 @@ pub fn sensitivity_summary(
 
 /// Per point: each recorded KPI's mean and 95% interval over replications.
 fn point_stats(b: &Batch, out: &Path) -> Result<Vec<Vec<crate::stats::Stat>>, BatchError> {
-    let runs_dir = out.join("runs");
-    let mut vals: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); b.kpis.len()]; b.points.len()];
-    for spec in b.runs() {
-        let path = runs_dir.join(format!("{}.json", spec.id));
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            continue;
-        };
-        let f: RunFile = serde_json::from_str(&text).map_err(|e| io_err(&path, e))?;
-        for (j, v) in f.finals.iter().enumerate() {
-            if let Some(v) = v {
-                vals[f.point][j].push(*v);
-            }
-        }
-    }
-    Ok(vals
+    Ok(point_values(b, out)?
         .into_iter()
-        .map(|row| row.iter().map(|xs| crate::stats::stat(xs)).collect())
+        .map(|kpis| match kpis {
+            Some(kpis) => kpis.iter().map(|xs| crate::stats::stat(xs)).collect(),
+            None => vec![crate::stats::stat(&[]); b.kpis.len()],
+        })
         .collect())
 }
 
