@@ -2,7 +2,7 @@
 //! service market, regulation and digital adoption (DOMAIN §4). Amounts are written in
 //! yuan in files and held in integer cents ([`cents`]) in the model.
 
-use crate::kinds::{DeviceKind, InvestmentModel, Party, ServiceKind};
+use crate::kinds::{DeviceKind, InvestmentModel, Party, Region, ServiceKind};
 use crate::model::Community;
 use crate::params::Checker;
 use crate::params::Parameters;
@@ -57,6 +57,16 @@ pub struct FiscalParams {
     pub competing_demand_mean: f64,
     /// Competing demands vary uniformly by ± this share from year to year.
     pub competing_demand_spread: f64,
+}
+
+impl FiscalParams {
+    /// The yearly capacity per resident (yuan) in a region.
+    pub fn capacity_per_resident(&self, region: Region) -> f64 {
+        match region {
+            Region::Developed => self.capacity_per_resident_developed,
+            Region::LessDeveloped => self.capacity_per_resident_less_developed,
+        }
+    }
 }
 
 /// The community platform's costs and revenues.

@@ -60,13 +60,7 @@ impl Finance {
         let capacity: f64 = self
             .communities
             .iter()
-            .map(|c| {
-                let per = match c.region {
-                    Region::Developed => f.capacity_per_resident_developed,
-                    Region::LessDeveloped => f.capacity_per_resident_less_developed,
-                };
-                per * c.residents as f64
-            })
+            .map(|c| f.capacity_per_resident(c.region) * c.residents as f64)
             .sum();
         let u: f64 = self.rng.random::<f64>() * 2.0 - 1.0;
         let competing = (f.competing_demand_mean + u * f.competing_demand_spread).clamp(0.0, 1.0);

@@ -11,7 +11,7 @@
 
 use crate::file::{Scenario, World};
 use civitas_twin::economy::{EconomyParams, ModelParams};
-use civitas_twin::kinds::{InvestmentModel, Party, Region};
+use civitas_twin::kinds::{InvestmentModel, Party};
 
 /// The inputs the ranking depends on, one line each: every compared model's definition
 /// (in the order given), the platform's cost, the fiscal capacity of the scenario's region
@@ -31,10 +31,7 @@ pub fn assumptions(s: &Scenario, models: &[InvestmentModel]) -> Vec<String> {
         World::District(d) => d.region,
     };
     let f = &e.fiscal;
-    let capacity = match region {
-        Region::Developed => f.capacity_per_resident_developed,
-        Region::LessDeveloped => f.capacity_per_resident_less_developed,
-    };
+    let capacity = f.capacity_per_resident(region);
     lines.push(format!(
         "fiscal capacity: {capacity} yuan per resident per year ({} region), less competing \
          demands drawn each year between {} and {} of it (mean {} ± {})",
@@ -260,6 +257,7 @@ fn points(x: f64) -> String {
 mod tests {
     use super::*;
     use crate::library;
+    use civitas_twin::kinds::Region;
 
     fn default() -> Scenario {
         library::load("default").expect("the default preset loads")
