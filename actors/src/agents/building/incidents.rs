@@ -101,6 +101,11 @@ impl BuildingHost {
     pub(super) fn schedule_arrival(&mut self, src: Source, now: SimTime) {
         let (rates, n) = self.rates(src);
         let total: f64 = rates[..n].iter().map(|r| r.1).sum();
+        self.schedule_arrival_at(src, now, total);
+    }
+
+    /// Schedules the source's next arrival given its total rate per year.
+    fn schedule_arrival_at(&mut self, src: Source, now: SimTime, total: f64) {
         if total <= 0.0 {
             return;
         }
@@ -127,7 +132,8 @@ impl BuildingHost {
             pick -= r;
         }
         self.raise(ctx, src, kind);
-        self.schedule_arrival(src, ctx.now);
+        // Raising an incident changes nothing the rates read (age, living alone).
+        self.schedule_arrival_at(src, ctx.now, total);
     }
 
     /// Creates an incident and works out when and how it becomes known.

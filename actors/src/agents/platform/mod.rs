@@ -183,11 +183,10 @@ impl Platform {
 
     fn broadcast_status(&self, ctx: &mut Ctx<'_>) {
         let mut prices = [1.0f32; SERVICES];
-        let mut offered = [false; SERVICES];
         for (i, k) in ServiceKind::ALL.iter().enumerate() {
             prices[i] = self.market.price_factor(&self.params.economy, *k) as f32;
-            offered[i] = self.offered(*k);
         }
+        let offered = self.offered_services();
         for &s in &self.addresses.communities[self.community as usize].buildings {
             ctx.send(
                 s,
