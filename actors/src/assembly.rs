@@ -39,7 +39,7 @@ impl CommunityAddresses {
 }
 
 /// Who is who: read-only after assembly, shared by every behaviour.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Addresses {
     /// Per community.
     pub(crate) communities: Vec<CommunityAddresses>,
@@ -64,6 +64,77 @@ pub struct Assembly {
     pub(crate) agents: Vec<Agent>,
     /// Display name per actor (for logs and errors).
     pub(crate) names: Vec<String>,
+    /// Where outside injects go.
+    pub(crate) directory: Directory,
+}
+
+/// What the engine needs to route outside injects: each community's buildings (host
+/// actor and the households they hold) and which building hosts each device.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Directory {
+    pub(crate) communities: Vec<CommunityDirectory>,
+}
+
+/// One community's part of the [`Directory`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct CommunityDirectory {
+    /// Per building: its host and its households' ids.
+    pub(crate) buildings: Vec<(ActorId, std::ops::Range<u32>)>,
+    /// Per device id: the building hosting it.
+    pub(crate) device_building: Vec<u32>,
+}
+
+impl Directory {
+    /// The actor an inject to `to` goes to, checking that the inject names something
+    /// hosted there.
+    pub(crate) fn resolve(
+        &self,
+        to: crate::inject::Address,
+        what: &crate::inject::Inject,
+    ) -> Result<ActorId, String> {
+        use crate::inject::{Address, Inject};
+        let n = self.communities.len();
+        let community_of = |community: u32| {
+            self.communities
+                .get(community as usize)
+                .ok_or_else(|| format!("community {community} (there are {n})"))
+        };
+        let (community, building) = match to {
+            Address::Building {
+                community,
+                building,
+            } => (community, building),
+            Address::Device { community, device } => {
+                let c = community_of(community)?;
+                let b = c.device_building.get(device as usize).ok_or_else(|| {
+                    let m = c.device_building.len();
+                    format!("device {device} in community {community} (it has {m})")
+                })?;
+                (community, *b)
+            }
+        };
+        let c = community_of(community)?;
+        let (host, households) = c.buildings.get(building as usize).ok_or_else(|| {
+            let m = c.buildings.len();
+            format!("building {building} in community {community} (it has {m})")
+        })?;
+        match *what {
+            Inject::Incident {
+                household: Some(h), ..
+            } if !households.contains(&h) => Err(format!(
+                "household {h} in building {building} of community {community} (it holds {}..{})",
+                households.start, households.end
+            )),
+            Inject::Device { device, .. }
+                if c.device_building.get(device as usize) != Some(&building) =>
+            {
+                Err(format!(
+                    "device {device} in building {building} of community {community}"
+                ))
+            }
+            _ => Ok(*host),
+        }
+    }
 }
 
 impl Assembly {
@@ -219,6 +290,35 @@ impl Assembly {
         ))));
         names.push("district finance".to_string());
         debug_assert_eq!(agents.len(), next as usize);
-        Assembly { agents, names }
+        let directory = Directory {
+            communities: district
+                .communities
+                .iter()
+                .map(|c| {
+                    let a = &addresses.communities[c.index as usize];
+                    let mut device_building = vec![u32::MAX; c.devices.len()];
+                    for (b, devs) in c.devices_by_building().iter().enumerate() {
+                        for &d in devs {
+                            if let Some(slot) = device_building.get_mut(d as usize) {
+                                *slot = b as u32;
+                            }
+                        }
+                    }
+                    CommunityDirectory {
+                        buildings: c
+                            .buildings
+                            .iter()
+                            .map(|b| (a.buildings[b.id as usize], b.households.clone()))
+                            .collect(),
+                        device_building,
+                    }
+                })
+                .collect(),
+        };
+        Assembly {
+            agents,
+            names,
+            directory,
+        }
     }
 }

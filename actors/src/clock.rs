@@ -9,6 +9,18 @@ use std::time::Duration;
 pub trait Clock: Send {
     /// Waits until the window starting at `t` may be processed.
     fn wait_until(&mut self, t: SimTime) -> impl Future<Output = ()> + Send;
+
+    /// Whether [`Self::wait_until`] ever waits (the engine then listens for injects
+    /// while it waits).
+    fn waits(&self) -> bool {
+        true
+    }
+
+    /// How far real time is past the instant the window at `t` was due (zero for a
+    /// clock that does not follow real time).
+    fn lag(&self, _t: SimTime) -> Duration {
+        Duration::ZERO
+    }
 }
 
 /// As fast as possible: never waits. Deterministic.
@@ -17,6 +29,10 @@ pub struct SimClock;
 
 impl Clock for SimClock {
     async fn wait_until(&mut self, _t: SimTime) {}
+
+    fn waits(&self) -> bool {
+        false
+    }
 }
 
 /// Wall time: simulated second `t` happens `t / speed` real seconds after the clock was
@@ -46,5 +62,11 @@ impl Clock for WallClock {
     async fn wait_until(&mut self, t: SimTime) {
         let at = self.start + Duration::from_secs_f64(t as f64 / self.speed);
         tokio::time::sleep_until(at).await;
+    }
+
+    #[allow(clippy::disallowed_methods)] // lag is measured against the wall clock
+    fn lag(&self, t: SimTime) -> Duration {
+        let at = self.start + Duration::from_secs_f64(t as f64 / self.speed);
+        tokio::time::Instant::now().saturating_duration_since(at)
     }
 }

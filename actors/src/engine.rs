@@ -1,27 +1,39 @@
 //! The engine: hosts every behaviour in a ractor actor and advances them together in
-//! conservative time windows.
+//! conservative time windows, open to the outside world.
 //!
 //! In each window `[t, t + w)` the engine hands every actor that has a timer due or a
-//! message to read its inbox, sorted by (time, priority, source, sequence), as one ractor
-//! message; the actors run in parallel on the tokio runtime, and each replies once with
-//! the messages it sent (all due in later windows), the incidents it closed, and its next
-//! timer. Actors with nothing due are not woken; windows with nothing in them are skipped.
-//! Because an actor's window depends only on its own state and its sorted inbox, the
-//! result is the same on one worker thread or many.
+//! message to read a [`StepRequest`](crate::protocol) with its inbox, sorted by (time,
+//! priority, source, sequence); the actors run in parallel on the tokio runtime, and each
+//! replies once with the messages it sent (all due in later windows), the events it
+//! recorded, and its next timer. Actors with nothing due are not woken; windows with
+//! nothing in them are skipped. Because an actor's window depends only on its own state
+//! and its sorted inbox, the result is the same on one worker thread or many.
+//!
+//! The outside world reaches a run only here: [`Engine::inject`] (or an [`Injector`]
+//! from another task) adds deliveries from the next window on, each recorded in the
+//! inject log; every processed window becomes one [`Window`] of the observe stream,
+//! folded by the engine's [`Collector`] into the [`RunResult`] and handed to
+//! [`Observer`]s and [`Subscription`]s; [`Engine::checkpoint`] captures the complete
+//! state at a window barrier and [`Engine::restore`] carries on from it.
 
-use crate::agents::{Agent, DeviceTally, Final, StepOutput, Tally};
-use crate::assembly::Assembly;
+use crate::agents::{Agent, DeviceTally, Final, Tally};
+use crate::assembly::{Assembly, Directory};
 use crate::clock::Clock;
 use crate::incident::IncidentRecord;
-use crate::ledger::{Journal, Transfer, YearReport};
-use crate::message::{ActorId, Envelope};
+use crate::inject::{Address, Inject, InjectError, InjectRecord, Injector, Request, SourceId};
+use crate::ledger::{Transfer, YearReport};
+use crate::message::{ActorId, Envelope, Payload};
+use crate::observe::{Collector, Counters, Event, Observer, Subscription, Window};
+use crate::protocol::{ReplySink, StepFailure, StepReply, StepRequest};
 use civitas_twin::kinds::DeviceKind;
 use civitas_twin::time::SimTime;
-use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
+use serde::{Deserialize, Serialize};
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::panic::AssertUnwindSafe;
-use tokio::sync::mpsc;
+use std::sync::Arc;
+use tokio::sync::{broadcast, mpsc};
 
 /// What can stop a run.
 #[derive(Debug, thiserror::Error)]
@@ -35,7 +47,8 @@ pub enum EngineError {
         /// ractor's explanation.
         message: String,
     },
-    /// An actor's behaviour panicked (fatal: a bug; the run stops and reports which).
+    /// An actor's behaviour panicked (fatal in a simulation: a bug; the run stops and
+    /// reports which).
     #[error("actor {name} failed at simulated second {at}: {message}")]
     ActorFailed {
         /// The actor's name.
@@ -51,10 +64,25 @@ pub enum EngineError {
         /// The actor's name.
         name: String,
     },
+    /// A checkpoint could not be taken or does not fit this run.
+    #[error("checkpoint: {0}")]
+    Checkpoint(String),
+}
+
+/// What the engine does when a behaviour fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FailurePolicy {
+    /// Stop the run with [`EngineError::ActorFailed`] (simulations: a failure is a bug
+    /// and results without that actor would be wrong).
+    #[default]
+    Stop,
+    /// Isolate the actor (never step it again; messages to it are counted as dropped),
+    /// record [`Event::ComponentFailed`] and keep the rest running (the live twin).
+    Isolate,
 }
 
 /// Counters of what the engine did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EngineStats {
     /// ractor actors hosting the behaviours.
     pub actors: u64,
@@ -64,8 +92,12 @@ pub struct EngineStats {
     pub activations: u64,
     /// Events handled by behaviours: timers fired plus messages read.
     pub events: u64,
-    /// Messages delivered between behaviours.
+    /// Messages delivered between behaviours (injects included).
     pub messages: u64,
+    /// Outside injects delivered.
+    pub injects: u64,
+    /// Messages not delivered because their receiver had failed.
+    pub dropped: u64,
 }
 
 /// Everything a finished run produced.
@@ -83,31 +115,29 @@ pub struct RunResult {
     pub satisfaction_elderly_alone: Tally,
     /// Devices by kind.
     pub devices: BTreeMap<DeviceKind, DeviceTally>,
-    /// Every payment, in the order the engine collected them, sorted by (time, accounts).
+    /// Every payment, sorted by (time, accounts, purpose, amount).
     pub transfers: Vec<Transfer>,
     /// Yearly reports, sorted by (year, community, kind).
     pub reports: Vec<YearReport>,
+    /// Every inject accepted, in order of acceptance.
+    pub injects: Vec<InjectRecord>,
     /// Engine counters.
     pub stats: EngineStats,
 }
 
-enum HostMsg {
-    Step {
-        start: SimTime,
-        end: SimTime,
-        inbox: Vec<Envelope>,
-    },
+pub(crate) enum HostMsg {
+    Step(StepRequest),
     Finish {
         now: SimTime,
         reply: RpcReplyPort<Final>,
     },
+    Snapshot {
+        reply: RpcReplyPort<Result<Vec<u8>, String>>,
+    },
 }
 
-struct Reply {
-    id: ActorId,
-    start: SimTime,
-    result: Result<StepOutput, String>,
-}
+#[cfg(feature = "cluster")]
+impl ractor::Message for HostMsg {}
 
 struct Host;
 
@@ -115,7 +145,7 @@ struct HostState {
     id: ActorId,
     agent: Agent,
     seq: u64,
-    replies: mpsc::UnboundedSender<Reply>,
+    replies: Arc<dyn ReplySink>,
 }
 
 fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
@@ -145,21 +175,124 @@ impl Actor for Host {
         st: &mut HostState,
     ) -> Result<(), ActorProcessingErr> {
         match msg {
-            HostMsg::Step { start, end, inbox } => {
+            HostMsg::Step(req) => {
                 let (id, agent, seq) = (st.id, &mut st.agent, &mut st.seq);
+                let StepRequest { start, end, inbox } = req;
                 // A panic in a behaviour is a bug; report it instead of hanging the run.
                 let result =
                     std::panic::catch_unwind(AssertUnwindSafe(|| agent.step(id, seq, end, inbox)))
-                        .map_err(panic_message);
+                        .map_err(|p| StepFailure::Panicked(panic_message(p)));
                 // The engine may have gone (run aborted); nothing to do then.
-                let _ = st.replies.send(Reply { id, start, result });
+                st.replies.send(StepReply {
+                    actor: id,
+                    start,
+                    result,
+                });
             }
             HostMsg::Finish { now, reply } => {
                 let _ = reply.send(st.agent.finish(now));
             }
+            HostMsg::Snapshot { reply } => {
+                let bytes = postcard::to_stdvec(&(st.seq, &st.agent)).map_err(|e| e.to_string());
+                let _ = reply.send(bytes);
+            }
         }
         Ok(())
     }
+}
+
+/// Watches the hosts: a host that stops outside a window's handling (or dies in a way
+/// the host itself could not catch) is reported to the engine as a failed reply, so the
+/// engine never waits for an answer that will not come.
+struct Supervisor;
+
+struct SupervisorState {
+    ids: HashMap<ractor::ActorId, ActorId>,
+    replies: Arc<dyn ReplySink>,
+}
+
+enum SupervisorMsg {
+    Watch(ractor::ActorId, ActorId),
+}
+
+#[cfg(feature = "cluster")]
+impl ractor::Message for SupervisorMsg {}
+
+impl Actor for Supervisor {
+    type Msg = SupervisorMsg;
+    type State = SupervisorState;
+    type Arguments = Arc<dyn ReplySink>;
+
+    async fn pre_start(
+        &self,
+        _me: ActorRef<SupervisorMsg>,
+        replies: Arc<dyn ReplySink>,
+    ) -> Result<SupervisorState, ActorProcessingErr> {
+        Ok(SupervisorState {
+            ids: HashMap::new(),
+            replies,
+        })
+    }
+
+    async fn handle(
+        &self,
+        _me: ActorRef<SupervisorMsg>,
+        msg: SupervisorMsg,
+        st: &mut SupervisorState,
+    ) -> Result<(), ActorProcessingErr> {
+        let SupervisorMsg::Watch(cell, id) = msg;
+        st.ids.insert(cell, id);
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        _me: ActorRef<SupervisorMsg>,
+        evt: SupervisionEvent,
+        st: &mut SupervisorState,
+    ) -> Result<(), ActorProcessingErr> {
+        let (cell, why) = match evt {
+            SupervisionEvent::ActorFailed(cell, e) => (cell, e.to_string()),
+            SupervisionEvent::ActorTerminated(cell, _, reason) => {
+                (cell, reason.unwrap_or_else(|| "stopped".into()))
+            }
+            _ => return Ok(()),
+        };
+        if let Some(id) = st.ids.remove(&cell.get_id()) {
+            st.replies.send(StepReply {
+                actor: id,
+                start: SimTime::MAX,
+                result: Err(StepFailure::Gone(why)),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The engine's complete state at a window barrier, apart from the behaviours' own
+/// (which each host encodes): what [`Engine::checkpoint`] returns with them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EngineState {
+    /// Window length (s).
+    pub window: SimTime,
+    /// Simulated time reached (a window boundary).
+    pub now: SimTime,
+    /// Each actor's next timer.
+    pub actor_due: Vec<Option<SimTime>>,
+    /// Messages in flight.
+    pending: Vec<Envelope>,
+    /// What the stream has folded so far.
+    pub collector: Collector,
+    /// Counters.
+    pub stats: EngineStats,
+    /// Outside sources: name and last sequence number.
+    pub sources: Vec<(String, u64)>,
+    /// Every inject accepted so far.
+    pub injects: Vec<InjectRecord>,
+    /// Actors isolated after a failure.
+    pub failed: Vec<bool>,
+    /// Each behaviour's encoded state.
+    pub agents: Vec<Vec<u8>>,
 }
 
 /// The engine over one assembly and one clock.
@@ -169,13 +302,28 @@ pub struct Engine<C: Clock> {
     now: SimTime,
     hosts: Vec<ActorRef<HostMsg>>,
     joins: Vec<tokio::task::JoinHandle<()>>,
+    supervisor: ActorRef<SupervisorMsg>,
+    supervisor_join: tokio::task::JoinHandle<()>,
     names: Vec<String>,
+    directory: Directory,
     due: BinaryHeap<Reverse<(SimTime, u32)>>,
     actor_due: Vec<Option<SimTime>>,
     pending: BTreeMap<SimTime, Vec<Envelope>>,
-    replies: mpsc::UnboundedReceiver<Reply>,
-    journal: Journal,
+    replies: mpsc::UnboundedReceiver<StepReply>,
+    collector: Collector,
     stats: EngineStats,
+    policy: FailurePolicy,
+    failed: Vec<bool>,
+    /// Events the engine itself records for the next window (isolated failures).
+    own_events: Vec<Event>,
+    sources: Vec<(String, u64)>,
+    injects: Vec<InjectRecord>,
+    inject_tx: mpsc::UnboundedSender<Request>,
+    inject_rx: mpsc::UnboundedReceiver<Request>,
+    stream: Option<broadcast::Sender<Arc<Window>>>,
+    // Reused buffers.
+    active: Vec<u32>,
+    got: Vec<StepReply>,
 }
 
 impl<C: Clock> Engine<C> {
@@ -185,13 +333,77 @@ impl<C: Clock> Engine<C> {
         window_secs: SimTime,
         clock: C,
     ) -> Result<Self, EngineError> {
-        let (tx, rx) = mpsc::unbounded_channel();
         let n = assembly.agents.len();
+        Self::start(assembly, vec![0; n], window_secs, clock).await
+    }
+
+    /// Spawns the actors of `assembly` and carries on from `state` (a checkpoint of a
+    /// run of the same assembly): behaviour states, timers, messages in flight, the
+    /// stream folded so far and the inject log. The assembly supplies what is not state
+    /// — parameters and addresses — so a fork may change parameters.
+    pub async fn restore(
+        mut assembly: Assembly,
+        state: EngineState,
+        clock: C,
+    ) -> Result<Self, EngineError> {
+        let n = assembly.agents.len();
+        let bad = |m: String| EngineError::Checkpoint(m);
+        if state.agents.len() != n || state.actor_due.len() != n || state.failed.len() != n {
+            return Err(bad(format!(
+                "it holds {} actors, this scenario has {n}: it is from another community",
+                state.agents.len()
+            )));
+        }
+        let mut seqs = Vec::with_capacity(n);
+        for (i, bytes) in state.agents.iter().enumerate() {
+            let (seq, restored): (u64, Agent) = postcard::from_bytes(bytes)
+                .map_err(|e| bad(format!("actor {}: {e}", assembly.names[i])))?;
+            assembly.agents[i]
+                .adopt(restored)
+                .map_err(|m| bad(format!("actor {}: {m}", assembly.names[i])))?;
+            seqs.push(seq);
+        }
+        let mut engine = Self::start(assembly, seqs, state.window, clock).await?;
+        engine.now = state.now;
+        engine.due.clear();
+        for (i, d) in state.actor_due.iter().enumerate() {
+            if let Some(t) = *d {
+                engine.due.push(Reverse((t, i as u32)));
+            }
+        }
+        engine.actor_due = state.actor_due;
+        for e in state.pending {
+            let w = e.at - e.at % engine.window;
+            engine.pending.entry(w).or_default().push(e);
+        }
+        engine.collector = state.collector;
+        engine.stats = state.stats;
+        engine.sources = state.sources;
+        engine.injects = state.injects;
+        engine.failed = state.failed;
+        Ok(engine)
+    }
+
+    async fn start(
+        assembly: Assembly,
+        seqs: Vec<u64>,
+        window_secs: SimTime,
+        clock: C,
+    ) -> Result<Self, EngineError> {
+        let (tx, rx) = mpsc::unbounded_channel::<StepReply>();
+        let sink: Arc<dyn ReplySink> = Arc::new(tx);
+        let n = assembly.agents.len();
+        let (supervisor, supervisor_join) = Actor::spawn(None, Supervisor, sink.clone())
+            .await
+            .map_err(|e| EngineError::Spawn {
+                name: "supervisor".into(),
+                message: e.to_string(),
+            })?;
         let mut hosts = Vec::with_capacity(n);
         let mut joins = Vec::with_capacity(n);
         let mut due = BinaryHeap::new();
         let mut actor_due = Vec::with_capacity(n);
-        for (i, mut agent) in assembly.agents.into_iter().enumerate() {
+        for (i, (mut agent, seq)) in assembly.agents.into_iter().zip(seqs).enumerate() {
             let first = agent.next_due();
             actor_due.push(first);
             if let Some(t) = first {
@@ -200,35 +412,158 @@ impl<C: Clock> Engine<C> {
             let state = HostState {
                 id: ActorId(i as u32),
                 agent,
-                seq: 0,
-                replies: tx.clone(),
+                seq,
+                replies: sink.clone(),
             };
-            let (r, j) = Actor::spawn(None, Host, state)
+            let (r, j) = Actor::spawn_linked(None, Host, state, supervisor.get_cell())
                 .await
                 .map_err(|e| EngineError::Spawn {
                     name: assembly.names[i].clone(),
                     message: e.to_string(),
                 })?;
+            let _ = supervisor.cast(SupervisorMsg::Watch(r.get_id(), ActorId(i as u32)));
             hosts.push(r);
             joins.push(j);
         }
+        let (inject_tx, inject_rx) = mpsc::unbounded_channel();
         Ok(Engine {
             clock,
             window: window_secs.max(1),
             now: 0,
             hosts,
             joins,
+            supervisor,
+            supervisor_join,
             names: assembly.names,
+            directory: assembly.directory,
             due,
             actor_due,
             pending: BTreeMap::new(),
             replies: rx,
-            journal: Journal::default(),
+            collector: Collector::default(),
             stats: EngineStats {
                 actors: n as u64,
                 ..EngineStats::default()
             },
+            policy: FailurePolicy::Stop,
+            failed: vec![false; n],
+            own_events: Vec::new(),
+            sources: Vec::new(),
+            injects: Vec::new(),
+            inject_tx,
+            inject_rx,
+            stream: None,
+            active: Vec::new(),
+            got: Vec::new(),
         })
+    }
+
+    /// Sets what happens when a behaviour fails (default: stop the run).
+    pub fn on_failure(&mut self, policy: FailurePolicy) {
+        self.policy = policy;
+    }
+
+    /// Window length (s).
+    pub fn window(&self) -> SimTime {
+        self.window
+    }
+
+    /// Registers an outside source; its injects are ordered after every actor's at the
+    /// same time and priority, and among sources by order of registration. A name
+    /// registered before (also in the run a checkpoint came from) is the same source.
+    pub fn source(&mut self, name: &str) -> SourceId {
+        if let Some(i) = self.sources.iter().position(|(n, _)| n == name) {
+            return SourceId(i as u32);
+        }
+        self.sources.push((name.to_string(), 0));
+        SourceId(self.sources.len() as u32 - 1)
+    }
+
+    /// A handle through which another task injects as source `name`.
+    pub fn injector(&mut self, name: &str) -> Injector {
+        Injector {
+            source: self.source(name),
+            tx: self.inject_tx.clone(),
+        }
+    }
+
+    /// Injects `what` for `to` at simulated second `at`, from `source`. Accepted only
+    /// from the next window on ([`InjectError::InvalidDeadline`] names both times).
+    pub fn inject(
+        &mut self,
+        source: SourceId,
+        at: SimTime,
+        to: Address,
+        what: Inject,
+    ) -> Result<(), InjectError> {
+        if at < self.now {
+            return Err(InjectError::InvalidDeadline { at, next: self.now });
+        }
+        let dst = self
+            .directory
+            .resolve(to, &what)
+            .map_err(InjectError::UnknownAddress)?;
+        let (name, seq) = self
+            .sources
+            .get_mut(source.0 as usize)
+            .ok_or_else(|| InjectError::Log(format!("unknown source {}", source.0)))?;
+        *seq += 1;
+        let record = InjectRecord {
+            at,
+            source: source.0,
+            source_name: name.clone(),
+            seq: *seq,
+            to,
+            inject: what,
+        };
+        let env = Envelope {
+            at,
+            src: ActorId(self.hosts.len() as u32 + source.0),
+            seq: *seq,
+            dst,
+            payload: Payload::Inject(what),
+        };
+        self.injects.push(record);
+        self.pending
+            .entry(at - at % self.window)
+            .or_default()
+            .push(env);
+        Ok(())
+    }
+
+    /// Replays an inject log: registers its sources under the same ids and injects
+    /// every record again.
+    pub fn replay(&mut self, log: &[InjectRecord]) -> Result<(), InjectError> {
+        for r in log {
+            let id = self.source(&r.source_name);
+            if id.0 != r.source {
+                return Err(InjectError::Log(format!(
+                    "source {:?} has id {} in the log but {} here: sources must be registered in the same order",
+                    r.source_name, r.source, id.0
+                )));
+            }
+            self.inject(id, r.at, r.to, r.inject)?;
+        }
+        Ok(())
+    }
+
+    /// Every inject accepted so far.
+    pub fn inject_log(&self) -> &[InjectRecord] {
+        &self.injects
+    }
+
+    /// A bounded subscription to the stream of windows (see [`crate::observe`] for
+    /// what happens when it falls behind).
+    pub fn subscribe(&mut self, capacity: usize) -> Subscription {
+        let rx = match &self.stream {
+            Some(tx) => tx.subscribe(),
+            None => {
+                let (tx, rx) = broadcast::channel(capacity.max(1));
+                self.stream = Some(tx);
+                rx
+            }
+        };
+        Subscription::new(rx)
     }
 
     /// Start of the next window that has anything in it.
@@ -258,53 +593,114 @@ impl<C: Clock> Engine<C> {
         self.stats
     }
 
+    fn accept(&mut self, r: Request) {
+        let answer = self.inject(r.source, r.at, r.to, r.inject);
+        let _ = r.reply.send(answer);
+    }
+
+    /// Takes the injects other tasks have sent so far.
+    fn drain_injects(&mut self) {
+        while let Ok(r) = self.inject_rx.try_recv() {
+            self.accept(r);
+        }
+    }
+
+    /// Waits until the window at `t` may run; `false` if an inject arrived first (it
+    /// may have added an earlier window).
+    async fn wait_for(&mut self, t: SimTime) -> bool {
+        if !self.clock.waits() {
+            return true;
+        }
+        let got = tokio::select! {
+            biased;
+            r = self.inject_rx.recv() => r,
+            _ = self.clock.wait_until(t) => None,
+        };
+        match got {
+            Some(r) => {
+                self.accept(r);
+                false
+            }
+            None => true,
+        }
+    }
+
+    /// Processes the next window with anything in it before `limit`, if any; returns
+    /// its start. On the wall clock, waits for it (accepting injects meanwhile) and, if
+    /// nothing is due before `limit`, waits for `limit` or an inject.
+    async fn step_before(
+        &mut self,
+        limit: SimTime,
+        observer: &mut (dyn Observer + Send),
+    ) -> Result<Option<SimTime>, EngineError> {
+        loop {
+            self.drain_injects();
+            match self.next_window().filter(|&w| w < limit) {
+                Some(start) => {
+                    if self.wait_for(start).await {
+                        self.process(start, observer).await?;
+                        self.now = start + self.window;
+                        return Ok(Some(start));
+                    }
+                }
+                None => {
+                    if self.wait_for(limit).await {
+                        return Ok(None);
+                    }
+                }
+            }
+        }
+    }
+
     /// Processes the next non-empty window; returns its start, or `None` if nothing
     /// will ever happen again.
-    pub async fn step(&mut self) -> Result<Option<SimTime>, EngineError> {
+    pub async fn step(
+        &mut self,
+        observer: &mut (dyn Observer + Send),
+    ) -> Result<Option<SimTime>, EngineError> {
+        self.drain_injects();
         let Some(start) = self.next_window() else {
             return Ok(None);
         };
-        self.clock.wait_until(start).await;
-        self.process(start).await?;
-        self.now = start + self.window;
-        Ok(Some(start))
+        self.step_before(start + 1, observer).await
     }
 
     /// Processes every window that starts before `t`; simulated time then stands at the
     /// first window boundary at or after `t`.
-    pub async fn step_until(&mut self, t: SimTime) -> Result<(), EngineError> {
-        while self.next_window().is_some_and(|w| w < t) {
-            self.step().await?;
-        }
-        self.now = self.now.max(t.div_ceil(self.window) * self.window);
+    pub async fn step_until(
+        &mut self,
+        t: SimTime,
+        observer: &mut (dyn Observer + Send),
+    ) -> Result<(), EngineError> {
+        let t = t.div_ceil(self.window) * self.window;
+        while self.step_before(t, observer).await?.is_some() {}
+        self.now = self.now.max(t);
         Ok(())
     }
 
-    /// Runs to `horizon` (rounded up to a whole window), calling `progress` with the
-    /// simulated time after each window, then stops every actor and returns the results.
+    /// Runs to `horizon` (rounded up to a whole window), handing each window to
+    /// `observer`, then stops every actor and returns the results.
     pub async fn run(
         mut self,
         horizon: SimTime,
-        mut progress: impl FnMut(SimTime),
+        observer: &mut (dyn Observer + Send),
     ) -> Result<RunResult, EngineError> {
-        let horizon = horizon.div_ceil(self.window) * self.window;
-        while self.next_window().is_some_and(|w| w < horizon) {
-            self.step().await?;
-            progress(self.now);
-        }
-        self.now = horizon;
+        self.step_until(horizon, observer).await?;
         self.finish().await
     }
 
-    async fn process(&mut self, start: SimTime) -> Result<(), EngineError> {
+    async fn process(
+        &mut self,
+        start: SimTime,
+        observer: &mut (dyn Observer + Send),
+    ) -> Result<(), EngineError> {
         let end = start + self.window;
         let mut msgs = self.pending.remove(&start).unwrap_or_default();
-        self.stats.messages += msgs.len() as u64;
-        msgs.sort_by_key(|m| (m.dst, m.key()));
-        let mut inboxes: BTreeMap<u32, Vec<Envelope>> = BTreeMap::new();
-        for m in msgs {
-            inboxes.entry(m.dst.0).or_default().push(m);
-        }
+        let n_msgs = msgs.len() as u64;
+        let n_actors = self.hosts.len() as u32;
+        let injects = msgs.iter().filter(|m| m.src.0 >= n_actors).count() as u64;
+        msgs.sort_unstable_by_key(|m| (m.dst, m.key()));
+        self.active.clear();
         while let Some(&Reverse((t, i))) = self.due.peek() {
             if t >= end {
                 break;
@@ -312,31 +708,67 @@ impl<C: Clock> Engine<C> {
             self.due.pop();
             if self.actor_due[i as usize] == Some(t) {
                 self.actor_due[i as usize] = None;
-                inboxes.entry(i).or_default();
+                self.active.push(i);
             }
         }
-        let k = inboxes.len();
-        for (i, inbox) in inboxes {
-            let msg = HostMsg::Step { start, end, inbox };
+        self.active.extend(msgs.iter().map(|m| m.dst.0));
+        self.active.sort_unstable();
+        self.active.dedup();
+        let mut msgs = msgs.into_iter().peekable();
+        let mut sent = 0usize;
+        let mut dropped = 0u64;
+        for &i in &self.active {
+            let mut inbox = Vec::new();
+            while let Some(m) = msgs.next_if(|m| m.dst.0 == i) {
+                inbox.push(m);
+            }
+            if self.failed[i as usize] {
+                dropped += inbox.len() as u64;
+                continue;
+            }
+            let msg = HostMsg::Step(StepRequest { start, end, inbox });
             if self.hosts[i as usize].send_message(msg).is_err() {
                 return Err(EngineError::ActorGone {
                     name: self.names[i as usize].clone(),
                 });
             }
+            sent += 1;
         }
-        for _ in 0..k {
+        // Collect one reply per actor stepped; a supervisor's report of a host that
+        // stopped counts as that host's reply if it was still owed one.
+        self.got.clear();
+        let mut owed = sent;
+        while owed > 0 {
             let Some(reply) = self.replies.recv().await else {
                 return Err(EngineError::ActorGone {
                     name: "all actors".into(),
                 });
             };
-            let i = reply.id.0 as usize;
-            let out = reply.result.map_err(|message| EngineError::ActorFailed {
-                name: self.names[i].clone(),
-                at: reply.start,
-                message,
-            })?;
-            self.stats.events += out.events;
+            let i = reply.actor.0;
+            let was_owed = self.active.binary_search(&i).is_ok()
+                && !self.failed[i as usize]
+                && !self.got.iter().any(|r| r.actor.0 == i);
+            if was_owed {
+                owed -= 1;
+                self.got.push(reply);
+            } else if let Err(StepFailure::Gone(why)) = reply.result {
+                self.fail(i, start, why)?;
+            }
+        }
+        self.got.sort_unstable_by_key(|r| r.actor);
+        let mut events = std::mem::take(&mut self.own_events);
+        let mut n_events = 0;
+        for reply in std::mem::take(&mut self.got) {
+            let i = reply.actor.0 as usize;
+            let out = match reply.result {
+                Ok(out) => out,
+                Err(StepFailure::Panicked(m) | StepFailure::Gone(m)) => {
+                    self.fail(i as u32, start, m)?;
+                    events.append(&mut self.own_events);
+                    continue;
+                }
+            };
+            n_events += out.events;
             self.actor_due[i] = out.next_due;
             if let Some(t) = out.next_due {
                 self.due.push(Reverse((t, i as u32)));
@@ -348,18 +780,90 @@ impl<C: Clock> Engine<C> {
                     .or_default()
                     .push(e);
             }
-            self.journal.append(out.journal);
+            events.extend(out.journal.events);
         }
+        // Actors in id order, each in the order it recorded: order by time alone.
+        events.sort_by_key(|e| e.at());
         self.stats.windows += 1;
-        self.stats.activations += k as u64;
+        self.stats.activations += sent as u64;
+        self.stats.events += n_events;
+        self.stats.messages += n_msgs;
+        self.stats.injects += injects;
+        self.stats.dropped += dropped;
+        let window = Window {
+            start,
+            end,
+            events,
+            counters: Counters {
+                window: self.stats.windows,
+                activations: sent as u64,
+                events: n_events,
+                messages: n_msgs,
+                injects,
+                lag_ms: self.clock.lag(start).as_millis() as u64,
+            },
+        };
+        self.collector.window(&window);
+        observer.window(&window);
+        if let Some(tx) = &self.stream {
+            // No receiver left is not an error: the run goes on.
+            let _ = tx.send(Arc::new(window));
+        }
         Ok(())
+    }
+
+    /// A behaviour failed in the window at `at`: stop, or isolate it (by policy).
+    fn fail(&mut self, i: u32, at: SimTime, message: String) -> Result<(), EngineError> {
+        let name = self.names[i as usize].clone();
+        match self.policy {
+            FailurePolicy::Stop => Err(EngineError::ActorFailed { name, at, message }),
+            FailurePolicy::Isolate => {
+                if !self.failed[i as usize] {
+                    self.failed[i as usize] = true;
+                    self.actor_due[i as usize] = None;
+                    self.own_events.push(Event::ComponentFailed {
+                        at,
+                        actor: name,
+                        message,
+                    });
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The complete state at the current window barrier: every behaviour's state (with
+    /// its random streams and timers), messages in flight, the stream folded so far and
+    /// the inject log. [`Engine::restore`] carries on from it byte-identically.
+    pub async fn checkpoint(&mut self) -> Result<EngineState, EngineError> {
+        self.drain_injects();
+        let mut agents = Vec::with_capacity(self.hosts.len());
+        for (i, h) in self.hosts.iter().enumerate() {
+            let name = &self.names[i];
+            let bytes = ractor::call!(h, |reply| HostMsg::Snapshot { reply })
+                .map_err(|_| EngineError::ActorGone { name: name.clone() })?
+                .map_err(|m| EngineError::Checkpoint(format!("actor {name}: {m}")))?;
+            agents.push(bytes);
+        }
+        Ok(EngineState {
+            window: self.window,
+            now: self.now,
+            actor_due: self.actor_due.clone(),
+            pending: self.pending.values().flatten().cloned().collect(),
+            collector: self.collector.clone(),
+            stats: self.stats,
+            sources: self.sources.clone(),
+            injects: self.injects.clone(),
+            failed: self.failed.clone(),
+            agents,
+        })
     }
 
     /// Stops the run now: collects what every actor still holds, and what is in flight,
     /// then stops the actors.
     pub async fn finish(mut self) -> Result<RunResult, EngineError> {
-        let journal = std::mem::take(&mut self.journal);
-        let mut incidents = journal.closed;
+        let collector = std::mem::take(&mut self.collector);
+        let mut incidents = collector.closed;
         for (_, msgs) in std::mem::take(&mut self.pending) {
             incidents.extend(msgs.into_iter().filter_map(|e| e.payload.into_record()));
         }
@@ -370,12 +874,16 @@ impl<C: Clock> Engine<C> {
             satisfaction_elderly: Tally::default(),
             satisfaction_elderly_alone: Tally::default(),
             devices: BTreeMap::new(),
-            transfers: journal.transfers,
-            reports: journal.reports,
+            transfers: collector.transfers,
+            reports: collector.reports,
+            injects: std::mem::take(&mut self.injects),
             stats: self.stats,
         };
         let now = self.now;
         for (i, h) in self.hosts.iter().enumerate() {
+            if self.failed[i] {
+                continue;
+            }
             let f = ractor::call!(h, |reply| HostMsg::Finish { now, reply }).map_err(|_| {
                 EngineError::ActorGone {
                     name: self.names[i].clone(),
@@ -389,12 +897,7 @@ impl<C: Clock> Engine<C> {
                 result.devices.entry(k).or_default().merge(&t);
             }
         }
-        for h in &self.hosts {
-            h.stop(None);
-        }
-        for j in self.joins.drain(..) {
-            let _ = j.await;
-        }
+        self.stop().await;
         incidents.sort_by_key(|r| r.id);
         result.incidents = incidents;
         // Replies arrive in any order: sort what they wrote into a total order.
@@ -406,5 +909,18 @@ impl<C: Clock> Engine<C> {
             YearReport::Platform(p) => (p.year, p.community, 1u8, 0),
         });
         Ok(result)
+    }
+
+    /// Stops every actor, the supervisor last (its reports of the hosts stopping go to a
+    /// channel nobody reads any more).
+    async fn stop(&mut self) {
+        for h in &self.hosts {
+            h.stop(None);
+        }
+        for j in self.joins.drain(..) {
+            let _ = j.await;
+        }
+        self.supervisor.stop(None);
+        let _ = (&mut self.supervisor_join).await;
     }
 }

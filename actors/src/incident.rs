@@ -1,12 +1,13 @@
 //! What happened to one incident. The record travels with the incident from the building host
 //! that raised it, through the platform and each loop that handled it, to the one that
 //! closed it; nobody else holds a copy, so nothing is counted twice or lost.
+use serde::{Deserialize, Serialize};
 
 use civitas_twin::kinds::{Department, DetectedBy, DeviceKind, IncidentKind, Level, Severity};
 use civitas_twin::time::SimTime;
 
 /// Why an incident left a loop for the next one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum EscalationReason {
     /// Its severity sends it up at once (critical incidents).
     Severity,
@@ -34,7 +35,7 @@ impl EscalationReason {
 }
 
 /// An escalation from one loop to the next.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Escalation {
     /// When it was sent up.
     pub at: SimTime,
@@ -43,7 +44,7 @@ pub struct Escalation {
 }
 
 /// The life of one incident (or one false alarm).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IncidentRecord {
     /// Unique and deterministic: the raising actor's id in the high bits, its own
     /// sequence in the low bits.

@@ -6,13 +6,14 @@
 //! income) comes from [`Account::Outside`]. So every cent paid by one account is received
 //! by another, and the ledger sums to zero by construction; what a test checks is that
 //! each behaviour's own idea of its cash agrees with the ledger.
+use serde::{Deserialize, Serialize};
 
 use civitas_twin::kinds::{DeviceKind, Obligation, ServiceKind};
 use civitas_twin::time::SimTime;
 use std::ops::{Index, IndexMut};
 
 /// Who holds money.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Account {
     /// District government (finance).
     Government,
@@ -46,7 +47,7 @@ impl Account {
 }
 
 /// What a payment is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Purpose {
     /// Building the community platform.
     PlatformCapex,
@@ -143,7 +144,7 @@ impl Purpose {
 }
 
 /// The kind of money a [`Purpose`] is ([`Purpose::class`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum MoneyClass {
     /// Capital spending: building the platform, buying devices, a provider's entry.
     Capital,
@@ -163,7 +164,7 @@ pub enum MoneyClass {
 }
 
 /// One payment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transfer {
     /// When.
     pub at: SimTime,
@@ -178,7 +179,7 @@ pub struct Transfer {
 }
 
 /// Device time by kind over one year in one community.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceYear {
     /// Devices deployed.
     pub count: u64,
@@ -191,7 +192,7 @@ pub struct DeviceYear {
 }
 
 /// Residents' side of one year in one building.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BuildingYear {
     /// Year (0-based).
     pub year: u32,
@@ -224,7 +225,7 @@ pub struct BuildingYear {
 }
 
 /// The platform's side of one year in one community.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PlatformYear {
     /// Year (0-based).
     pub year: u32,
@@ -257,7 +258,7 @@ pub struct PlatformYear {
 }
 
 /// Something a behaviour reports once a year.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum YearReport {
     /// A building host.
     Building(Box<BuildingYear>),
@@ -265,49 +266,9 @@ pub enum YearReport {
     Platform(Box<PlatformYear>),
 }
 
-/// What behaviours write besides messages.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct Journal {
-    /// Incidents closed.
-    pub(crate) closed: Vec<crate::incident::IncidentRecord>,
-    /// Payments.
-    pub(crate) transfers: Vec<Transfer>,
-    /// Yearly reports.
-    pub(crate) reports: Vec<YearReport>,
-}
-
-impl Journal {
-    /// Appends another journal.
-    pub(crate) fn append(&mut self, other: Journal) {
-        self.closed.extend(other.closed);
-        self.transfers.extend(other.transfers);
-        self.reports.extend(other.reports);
-    }
-
-    /// Records a payment (zero amounts are dropped).
-    pub(crate) fn pay(
-        &mut self,
-        at: SimTime,
-        from: Account,
-        to: Account,
-        cents: i64,
-        purpose: Purpose,
-    ) {
-        if cents > 0 {
-            self.transfers.push(Transfer {
-                at,
-                from,
-                to,
-                cents,
-                purpose,
-            });
-        }
-    }
-}
-
 /// An amount of money (cents) for each of the government's [`Obligation`]s: what a
 /// platform asks district finance for, and what finance pays.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Obligations([i64; Obligation::ALL.len()]);
 
 impl Obligations {

@@ -33,12 +33,17 @@ pub mod assembly;
 pub mod clock;
 pub mod engine;
 pub mod incident;
+pub mod inject;
 pub mod ledger;
 pub(crate) mod message;
+pub mod observe;
+pub mod protocol;
 pub(crate) mod timers;
 
 pub use agents::{DeviceTally, Tally};
 pub use assembly::Assembly;
 pub use clock::{Clock, SimClock, WallClock};
-pub use engine::{Engine, EngineError, EngineStats, RunResult};
+pub use engine::{Engine, EngineError, EngineState, EngineStats, FailurePolicy, RunResult};
 pub use incident::{EscalationReason, IncidentRecord};
+pub use inject::{Address, Inject, InjectError, InjectRecord, Injector};
+pub use observe::{Collector, Event, Observer, Stage, Subscription, Window};

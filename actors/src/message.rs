@@ -4,13 +4,16 @@ use crate::incident::IncidentRecord;
 use crate::ledger::Obligations;
 use civitas_twin::kinds::DeviceKind;
 use civitas_twin::time::SimTime;
+use serde::{Deserialize, Serialize};
 
 /// Index of an actor in the engine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 pub(crate) struct ActorId(pub u32);
 
 /// What one actor tells another.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) enum Payload {
     /// Platform → building host: a device is repaired.
     DeviceRepaired {
@@ -59,6 +62,8 @@ pub(crate) enum Payload {
     },
     /// Building host → platform: a month's service requests.
     ServiceDemand(Box<Demand>),
+    /// The outside world → an actor: an accepted inject.
+    Inject(crate::inject::Inject),
     /// Platform → building host: what share of the month's requests were served, and how well.
     ServiceOutcome {
         /// Share of app requests served.
@@ -76,7 +81,7 @@ pub(crate) enum Payload {
 pub(crate) const SERVICES: usize = civitas_twin::kinds::ServiceKind::ALL.len();
 
 /// One month's service requests from one building, by service kind.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Demand {
     /// Through the app.
     pub(crate) app: [u32; SERVICES],
@@ -103,6 +108,7 @@ impl Payload {
             Payload::PlatformStatus { .. } => 7,
             Payload::ServiceDemand(_) => 8,
             Payload::ServiceOutcome { .. } => 9,
+            Payload::Inject(_) => 10,
         }
     }
 
@@ -117,7 +123,7 @@ impl Payload {
 
 /// A message in flight. The engine delivers envelopes sorted by
 /// `(at, priority, src, seq)`; `seq` counts the sender's messages, so the order is total.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Envelope {
     /// Delivery time.
     pub(crate) at: SimTime,

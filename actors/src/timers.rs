@@ -2,9 +2,11 @@
 //! ties resolve the same way every run.
 
 use civitas_twin::time::SimTime;
+use serde::{Deserialize, Serialize};
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
+#[derive(Serialize, Deserialize)]
 struct Entry<E> {
     at: SimTime,
     seq: u64,
@@ -29,6 +31,7 @@ impl<E> Ord for Entry<E> {
 }
 
 /// A min-queue of timed events.
+#[derive(Serialize, Deserialize)]
 pub(crate) struct Timers<E> {
     heap: BinaryHeap<Reverse<Entry<E>>>,
     seq: u64,

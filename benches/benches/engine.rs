@@ -2,6 +2,7 @@
 //! Criterion benches for the engine: the window loop over a whole community and the
 //! delivery of messages between actors. `cargo bench -p civitas-benches`.
 
+use civitas_actors::observe::NoObserver;
 use civitas_actors::{Engine, SimClock};
 use civitas_benches::{assembly, message_heavy, preset};
 use civitas_twin::time::DAY;
@@ -22,7 +23,11 @@ fn events_of(s: &civitas_scenarios::Scenario, days: u64) -> u64 {
     rt.block_on(async move {
         tokio::spawn(async move {
             let e = Engine::spawn(w, window, SimClock).await.unwrap();
-            e.run(days * DAY, |_| {}).await.unwrap().stats.events
+            e.run(days * DAY, &mut NoObserver)
+                .await
+                .unwrap()
+                .stats
+                .events
         })
         .await
         .unwrap()
@@ -43,7 +48,7 @@ fn bench_run(c: &mut Criterion, group: &str, s: civitas_scenarios::Scenario, day
                     rt.block_on(async move {
                         tokio::spawn(async move {
                             let e = Engine::spawn(w, window, SimClock).await.unwrap();
-                            e.run(days * DAY, |_| {}).await.unwrap()
+                            e.run(days * DAY, &mut NoObserver).await.unwrap()
                         })
                         .await
                         .unwrap()

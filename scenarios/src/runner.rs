@@ -3,7 +3,7 @@
 
 use crate::file::{Scenario, World};
 use civitas_actors::engine::{Engine, EngineError, RunResult};
-use civitas_actors::{Assembly, SimClock};
+use civitas_actors::{Assembly, SimClock, Window};
 use civitas_twin::economy::apply_model;
 use civitas_twin::generate::{generate_district, single_community_district};
 use civitas_twin::kinds::InvestmentModel;
@@ -102,7 +102,9 @@ pub fn run_district(
     let result = rt.block_on(async move {
         let task = tokio::spawn(async move {
             let engine = Engine::spawn(assembly, window, SimClock).await?;
-            engine.run(opts.horizon, progress).await
+            let mut progress = progress;
+            let mut observer = |w: &Window| progress(w.end);
+            engine.run(opts.horizon, &mut observer).await
         });
         task.await
             .map_err(|e| RunError::Join(e.to_string()))?

@@ -88,7 +88,9 @@ pub enum Place {
 }
 
 /// Operating state of a device.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum DeviceStatus {
     /// Works and detects.
     Working,

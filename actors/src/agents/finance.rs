@@ -14,11 +14,12 @@ use civitas_twin::params::Parameters;
 use civitas_twin::rng::{self, EntityRng, Stream};
 use civitas_twin::time::{HOUR, SimTime, YEAR};
 use rand::Rng;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// A community as finance sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Funded {
     /// Its platform.
     pub(crate) platform: ActorId,
@@ -32,8 +33,10 @@ pub(crate) struct Funded {
 pub(crate) const DECIDE_AT: SimTime = 3 * HOUR;
 
 /// The district's finance office.
+#[derive(Serialize, Deserialize)]
 pub(crate) struct Finance {
-    params: Arc<Parameters>,
+    #[serde(skip, default = "crate::agents::no_params")]
+    pub(crate) params: Arc<Parameters>,
     communities: Vec<Funded>,
     requests: BTreeMap<u32, Obligations>,
     rng: EntityRng,
@@ -231,8 +234,7 @@ mod tests {
         );
         let booked: Vec<(Account, i64, Purpose)> = out
             .journal
-            .transfers
-            .iter()
+            .transfers()
             .map(|t| (t.to, t.cents, t.purpose))
             .collect();
         assert_eq!(

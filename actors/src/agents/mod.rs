@@ -12,11 +12,15 @@ pub(crate) mod responder;
 #[cfg(test)]
 mod testing;
 
+use crate::assembly::Addresses;
 use crate::incident::IncidentRecord;
-use crate::ledger::Journal;
 use crate::message::{ActorId, Envelope, Payload};
+use crate::observe::Journal;
 use civitas_twin::kinds::DeviceKind;
+use civitas_twin::params::Parameters;
 use civitas_twin::time::SimTime;
+use serde::{Deserialize, Serialize};
+use std::sync::{Arc, LazyLock};
 
 /// What a behaviour can do while handling one event.
 pub(crate) struct Ctx<'a> {
@@ -66,7 +70,7 @@ pub(crate) trait Behaviour {
 }
 
 /// Satisfaction sums over a group of residents.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Tally {
     /// Sum of satisfaction.
     pub sum: f64,
@@ -94,7 +98,7 @@ impl Tally {
 }
 
 /// Device counts and downtime for one kind.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceTally {
     /// Devices.
     pub count: u64,
@@ -123,7 +127,7 @@ impl DeviceTally {
 }
 
 /// What a behaviour hands back at the end of a run.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Final {
     /// Incidents still open (including never detected).
     pub(crate) open: Vec<IncidentRecord>,
@@ -138,7 +142,7 @@ pub(crate) struct Final {
 }
 
 /// The result of one window of one actor.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct StepOutput {
     /// Messages sent, each arriving in a later window.
     pub(crate) out: Vec<Envelope>,
@@ -198,7 +202,21 @@ pub(crate) fn step<B: Behaviour>(
     out
 }
 
+/// What a behaviour's parameters are while it is being decoded from a checkpoint, until
+/// [`Agent::adopt`] gives it the run's own.
+pub(crate) fn no_params() -> Arc<Parameters> {
+    static NONE: LazyLock<Arc<Parameters>> = LazyLock::new(|| Arc::new(Parameters::default()));
+    NONE.clone()
+}
+
+/// What a behaviour's addresses are while it is being decoded from a checkpoint.
+pub(crate) fn no_addresses() -> Arc<Addresses> {
+    static NONE: LazyLock<Arc<Addresses>> = LazyLock::new(|| Arc::new(Addresses::default()));
+    NONE.clone()
+}
+
 /// Any behaviour, so one actor type can host them all.
+#[derive(Serialize, Deserialize)]
 pub(crate) enum Agent {
     /// A building with its residents, households and devices.
     Building(Box<building::BuildingHost>),
@@ -235,6 +253,34 @@ impl Agent {
             Agent::Finance(f) => f.timers().next_at(),
             Agent::Responder(r) => r.timers().next_at(),
         }
+    }
+
+    /// Takes the state of `restored` (decoded from a checkpoint) and keeps what is not
+    /// state — parameters and addresses — from `self` (built for this run). Fails if
+    /// `restored` is another kind of behaviour.
+    pub(crate) fn adopt(&mut self, restored: Agent) -> Result<(), String> {
+        match (self, restored) {
+            (Agent::Building(a), Agent::Building(mut b)) => {
+                b.params = a.params.clone();
+                *a = b;
+            }
+            (Agent::Platform(a), Agent::Platform(mut b)) => {
+                b.params = a.params.clone();
+                b.addresses = a.addresses.clone();
+                *a = b;
+            }
+            (Agent::Finance(a), Agent::Finance(mut b)) => {
+                b.params = a.params.clone();
+                *a = b;
+            }
+            (Agent::Responder(a), Agent::Responder(mut b)) => {
+                b.params = a.params.clone();
+                b.addresses = a.addresses.clone();
+                *a = b;
+            }
+            _ => return Err("it is another kind of actor in the checkpoint".into()),
+        }
+        Ok(())
     }
 
     /// Ends the run.

@@ -13,16 +13,18 @@ use super::{Behaviour, Ctx, Final};
 use crate::assembly::Addresses;
 use crate::incident::{Escalation, EscalationReason, IncidentRecord};
 use crate::message::{ActorId, Payload};
+use crate::observe::Stage;
 use crate::timers::Timers;
 use civitas_twin::kinds::{Level, Severity};
 use civitas_twin::params::Parameters;
 use civitas_twin::rng::{self, EntityRng, Stream};
 use civitas_twin::time::{DAY, HOUR, SimTime, hour_of_day, hours};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Staff on duty by time of day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Staffing {
     /// On duty from `day_start` to `day_end`.
     pub(crate) day: u32,
@@ -85,7 +87,7 @@ impl Staffing {
 }
 
 /// Timer events of a responder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum Timer {
     /// Handling of this incident ends.
     Done(u64),
@@ -95,6 +97,7 @@ pub(crate) enum Timer {
     Shift,
 }
 
+#[derive(Serialize, Deserialize)]
 struct Case {
     rec: Box<IncidentRecord>,
 }
@@ -103,12 +106,15 @@ struct Case {
 type QueueKey = (std::cmp::Reverse<Severity>, u64);
 
 /// One incident-handling organization.
+#[derive(Serialize, Deserialize)]
 pub(crate) struct Responder {
     level: Level,
     staffing: Staffing,
     capacity: Option<usize>,
-    params: Arc<Parameters>,
-    addresses: Arc<Addresses>,
+    #[serde(skip, default = "crate::agents::no_params")]
+    pub(crate) params: Arc<Parameters>,
+    #[serde(skip, default = "crate::agents::no_addresses")]
+    pub(crate) addresses: Arc<Addresses>,
     rng: EntityRng,
     timers: Timers<Timer>,
     queue: BTreeMap<QueueKey, Case>,
@@ -201,6 +207,9 @@ impl Responder {
             self.queued.remove(&case.rec.id);
             let rec = &mut case.rec;
             rec.acknowledged.get_or_insert(ctx.now);
+            let level = self.level;
+            ctx.journal
+                .incident(ctx.now, rec, Stage::Acknowledged { level });
             let p = self.params.incident(rec.kind);
             let mean = if rec.false_alarm {
                 self.params.staffing.false_alarm_check_hours
@@ -216,6 +225,9 @@ impl Responder {
                 let deadline = rec.to_district.map(|e| e.at).unwrap_or(ctx.now)
                     + hours(self.params.severity(rec.severity).department_report_hours);
                 rec.department_on_time = Some(ctx.now <= deadline);
+                let on_time = ctx.now <= deadline;
+                ctx.journal
+                    .incident(ctx.now, rec, Stage::DepartmentReported { on_time });
             }
             let done = ctx.now + hours(rng::exp(&mut self.rng, mean)).max(1);
             self.timers.push(done, Timer::Done(rec.id));
@@ -243,12 +255,19 @@ impl Responder {
         let dst = match self.level {
             Level::Micro => {
                 rec.to_street = esc;
+                ctx.journal
+                    .incident(ctx.now, &rec, Stage::Escalated { reason });
                 self.addresses.communities[rec.community as usize].street_office
             }
             Level::Street => {
                 rec.to_district = esc;
                 let d = self.params.incident(rec.kind).department;
                 rec.department = Some(d);
+                let stage = Stage::Whistled {
+                    department: d,
+                    reason,
+                };
+                ctx.journal.incident(ctx.now, &rec, stage);
                 self.addresses.department(d)
             }
             Level::District => unreachable!("the district level never escalates"),
@@ -283,7 +302,7 @@ impl Responder {
                 },
             );
         }
-        ctx.journal.closed.push(*rec);
+        ctx.journal.closed(ctx.now, *rec);
     }
 
     /// Removes a case wherever it is; says whether it was still waiting.

@@ -1,5 +1,6 @@
 use crate::assembly;
-use civitas_actors::{Engine, SimClock};
+use civitas_actors::observe::NoObserver;
+use civitas_actors::{Engine, SimClock, Window};
 use civitas_twin::time::{DAY, HOUR};
 
 #[tokio::test]
@@ -9,7 +10,7 @@ async fn empty_windows_are_skipped_and_idle_actors_are_not_woken() {
     let e = Engine::spawn(w, p.engine.window_secs, SimClock)
         .await
         .unwrap();
-    let r = e.run(30 * DAY, |_| {}).await.unwrap();
+    let r = e.run(30 * DAY, &mut NoObserver).await.unwrap();
     let all_windows = 30 * DAY / p.engine.window_secs;
     assert!(r.stats.windows > 0);
     assert!(
@@ -31,20 +32,20 @@ async fn step_until_stops_before_the_given_time_and_run_continues_from_there() {
     let mut e = Engine::spawn(w, p.engine.window_secs, SimClock)
         .await
         .unwrap();
-    e.step_until(5 * DAY).await.unwrap();
+    e.step_until(5 * DAY, &mut NoObserver).await.unwrap();
     assert_eq!(e.now(), 5 * DAY);
     let next = e.next_window().expect("more to come");
     assert!(next >= 5 * DAY);
-    let stepped = e.step().await.unwrap().unwrap();
+    let stepped = e.step(&mut NoObserver).await.unwrap().unwrap();
     assert_eq!(stepped, next);
-    let r = e.run(10 * DAY, |_| {}).await.unwrap();
+    let r = e.run(10 * DAY, &mut NoObserver).await.unwrap();
     assert_eq!(r.horizon, 10 * DAY);
     // Same as one uninterrupted run.
     let (w2, _) = assembly(1500, 3);
     let e2 = Engine::spawn(w2, p.engine.window_secs, SimClock)
         .await
         .unwrap();
-    let r2 = e2.run(10 * DAY, |_| {}).await.unwrap();
+    let r2 = e2.run(10 * DAY, &mut NoObserver).await.unwrap();
     assert_eq!(r, r2);
 }
 
@@ -55,7 +56,7 @@ async fn nothing_is_lost_when_a_run_stops_mid_flight() {
         .await
         .unwrap();
     // Stop at an odd time so incidents are pending, queued, in service and in flight.
-    let r = e.run(7 * DAY + 13 * HOUR, |_| {}).await.unwrap();
+    let r = e.run(7 * DAY + 13 * HOUR, &mut NoObserver).await.unwrap();
     let open = r.incidents.iter().filter(|i| i.closed.is_none()).count();
     assert!(open > 0, "the horizon should cut some incidents short");
     for i in &r.incidents {
@@ -74,13 +75,14 @@ async fn nothing_is_lost_when_a_run_stops_mid_flight() {
 }
 
 #[tokio::test]
-async fn progress_is_reported_in_increasing_simulated_time() {
+async fn windows_are_observed_in_increasing_simulated_time() {
     let (w, p) = assembly(1000, 5);
     let e = Engine::spawn(w, p.engine.window_secs, SimClock)
         .await
         .unwrap();
     let mut seen = Vec::new();
-    e.run(3 * DAY, |t| seen.push(t)).await.unwrap();
+    let mut observer = |w: &Window| seen.push(w.end);
+    e.run(3 * DAY, &mut observer).await.unwrap();
     assert!(!seen.is_empty());
     assert!(seen.windows(2).all(|w| w[0] < w[1]));
     assert!(*seen.last().unwrap() <= 3 * DAY);

@@ -7,12 +7,15 @@ use super::{BuildingHost, Timer};
 use crate::agents::{Ctx, DeviceTally};
 use crate::incident::IncidentRecord;
 use crate::message::Payload;
+use crate::observe::{DeviceState as Seen, Stage};
 use civitas_twin::kinds::{DetectedBy, DeviceKind};
 use civitas_twin::model::DeviceStatus;
 use civitas_twin::rng::{self, EntityRng};
 use civitas_twin::time::{SimTime, YEAR, hours, secs};
+use serde::{Deserialize, Serialize};
 
 /// A hosted device.
+#[derive(Serialize, Deserialize)]
 pub(super) struct DeviceState {
     pub(super) id: u32,
     pub(super) kind: DeviceKind,
@@ -68,6 +71,8 @@ impl BuildingHost {
             d.status = DeviceStatus::Failed;
             d.failed_at = ctx.now;
             d.tally.failures += 1;
+            let (id, kind) = (d.id, d.kind);
+            self.device_event(ctx, id, kind, Seen::Failed);
             let at = self.next_heartbeat(dev, ctx.now);
             self.timers.push(at, Timer::Offline(dev));
         }
@@ -78,11 +83,9 @@ impl BuildingHost {
         let d = &mut self.devices[dev as usize];
         if d.status == DeviceStatus::Failed {
             d.status = DeviceStatus::Offline;
-            let payload = Payload::DeviceOffline {
-                device: d.id,
-                kind: d.kind,
-            };
-            ctx.send(self.platform, 0, payload);
+            let (device, kind) = (d.id, d.kind);
+            self.device_event(ctx, device, kind, Seen::Offline);
+            ctx.send(self.platform, 0, Payload::DeviceOffline { device, kind });
         }
     }
 
@@ -95,6 +98,8 @@ impl BuildingHost {
                 d.status = DeviceStatus::Working;
                 d.tally.repairs += 1;
                 d.tally.downtime_secs += ctx.now - d.failed_at;
+                let kind = d.kind;
+                self.device_event(ctx, device, kind, Seen::Working);
                 self.schedule_failure(local, ctx.now);
             }
         }
@@ -118,10 +123,26 @@ impl BuildingHost {
                 rec.detected_by = Some(DetectedBy::Device);
                 rec.device = Some(kind);
                 self.devices[dev as usize].tally.false_alarms += 1;
+                let device = self.devices[dev as usize].id;
+                self.device_event(ctx, device, kind, Seen::Alarm);
+                ctx.journal.incident(ctx.now, &rec, Stage::Created);
+                ctx.journal.incident(
+                    ctx.now,
+                    &rec,
+                    Stage::Detected {
+                        by: DetectedBy::Device,
+                    },
+                );
                 ctx.send(self.platform, 0, Payload::Detected(Box::new(rec)));
             }
         }
         self.schedule_false_alarm(dev, ctx.now);
+    }
+
+    /// Records a device's new state in the window's events.
+    fn device_event(&self, ctx: &mut Ctx<'_>, device: u32, kind: DeviceKind, state: Seen) {
+        let (c, b) = (self.community, self.building);
+        ctx.journal.device(ctx.now, c, b, device, kind, state);
     }
 
     /// Adds the time since a device's mark to its tallies.

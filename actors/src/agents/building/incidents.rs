@@ -11,6 +11,7 @@ use super::{BuildingHost, ResidentState, Source, Timer};
 use crate::agents::Ctx;
 use crate::incident::IncidentRecord;
 use crate::message::{ActorId, Payload};
+use crate::observe::Stage;
 use civitas_twin::kinds::{DetectedBy, DeviceKind, IncidentKind, RateBasis, Scope};
 use civitas_twin::model::DeviceStatus;
 use civitas_twin::rng::{self, EntityRng};
@@ -137,7 +138,7 @@ impl BuildingHost {
     }
 
     /// Creates an incident and works out when and how it becomes known.
-    fn raise(&mut self, ctx: &mut Ctx<'_>, src: Source, kind: IncidentKind) {
+    pub(super) fn raise(&mut self, ctx: &mut Ctx<'_>, src: Source, kind: IncidentKind) {
         let now = ctx.now;
         let p = self.params.incident(kind).clone();
         let id = self.new_id(ctx.me());
@@ -266,6 +267,7 @@ impl BuildingHost {
             rec.device = dev;
             self.timers.push(t, Timer::Detect(id));
         }
+        ctx.journal.incident(now, &rec, Stage::Created);
         self.pending.insert(id, rec);
     }
 
@@ -319,6 +321,9 @@ impl BuildingHost {
 
     pub(super) fn detect(&mut self, ctx: &mut Ctx<'_>, id: u64) {
         if let Some(rec) = self.pending.remove(&id) {
+            if let Some(by) = rec.detected_by {
+                ctx.journal.incident(ctx.now, &rec, Stage::Detected { by });
+            }
             ctx.send(self.platform, 0, Payload::Detected(Box::new(rec)));
         }
     }

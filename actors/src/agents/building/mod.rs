@@ -12,6 +12,7 @@
 
 mod devices;
 mod incidents;
+mod outside;
 mod services;
 mod year;
 
@@ -27,11 +28,12 @@ use civitas_twin::rng::{self, EntityRng, Stream};
 use civitas_twin::time::{HOUR, MONTH, SimTime, hours};
 use devices::DeviceState;
 use rand::Rng;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// An incident source hosted here (indices are local to the building host).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum Source {
     /// A resident.
     Resident(u32),
@@ -44,7 +46,7 @@ pub(crate) enum Source {
 }
 
 /// Timer events of a building host.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum Timer {
     /// The next incident of a source happens.
     Arrival(Source),
@@ -62,6 +64,7 @@ pub(crate) enum Timer {
 }
 
 /// A hosted resident.
+#[derive(Serialize, Deserialize)]
 struct ResidentState {
     id: u32,
     household: u32,
@@ -74,6 +77,7 @@ struct ResidentState {
 }
 
 /// A hosted household.
+#[derive(Serialize, Deserialize)]
 struct HouseholdState {
     id: u32,
     residents: std::ops::Range<u32>,
@@ -82,17 +86,20 @@ struct HouseholdState {
 }
 
 /// A hosted site point.
+#[derive(Serialize, Deserialize)]
 struct SiteState {
     id: u32,
     rng: EntityRng,
 }
 
 /// One building and everything in it.
+#[derive(Serialize, Deserialize)]
 pub(crate) struct BuildingHost {
     community: u32,
     building: u32,
     platform: ActorId,
-    params: Arc<Parameters>,
+    #[serde(skip, default = "crate::agents::no_params")]
+    pub(crate) params: Arc<Parameters>,
     old: bool,
     lifts: u32,
     basement: bool,
@@ -315,6 +322,7 @@ impl Behaviour for BuildingHost {
             | Payload::FundingRequest { .. }
             | Payload::Funding { .. }
             | Payload::ServiceDemand(_) => {}
+            Payload::Inject(i) => self.injected(ctx, i),
         }
     }
 

@@ -58,7 +58,6 @@ impl BuildingHost {
         }
         report.devices = by_kind.into_iter().collect();
         ctx.journal
-            .reports
-            .push(YearReport::Building(Box::new(report)));
+            .report(ctx.now, YearReport::Building(Box::new(report)));
     }
 }

@@ -7,6 +7,7 @@ use super::Platform;
 use crate::agents::Ctx;
 use crate::incident::IncidentRecord;
 use crate::message::{ActorId, Payload};
+use crate::observe::Stage;
 use civitas_twin::kinds::DeviceKind;
 use civitas_twin::rng;
 use civitas_twin::time::{SimTime, YEAR, hours};
@@ -16,6 +17,8 @@ impl Platform {
     pub(super) fn dispatch(&mut self, ctx: &mut Ctx<'_>, rec: Box<IncidentRecord>) {
         let handler = self.params.incident(rec.kind).handler;
         let dst = self.addresses.communities[self.community as usize].handler(handler);
+        ctx.journal
+            .incident(ctx.now, &rec, Stage::Dispatched { to: handler });
         ctx.send(
             dst,
             self.params.engine.dispatch_latency_secs,

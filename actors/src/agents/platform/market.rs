@@ -10,6 +10,7 @@ use crate::ledger::{Account, Purpose};
 use crate::message::{Demand, SERVICES};
 use civitas_twin::economy::{EconomyParams, ModelParams, cents};
 use civitas_twin::kinds::{Party, ServiceKind};
+use serde::{Deserialize, Serialize};
 
 /// A rate that is not a number counts as zero.
 fn rate(p: f64) -> f64 {
@@ -17,7 +18,7 @@ fn rate(p: f64) -> f64 {
 }
 
 /// One service provider on the platform.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub(super) struct Provider {
     pub(super) price: f64,
     pub(super) quality: f64,
@@ -43,7 +44,7 @@ impl Provider {
 }
 
 /// Who receives a payment the market asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) enum Payee {
     /// An account.
     Account(Account),
@@ -52,7 +53,7 @@ pub(super) enum Payee {
 }
 
 /// A payment the market asks the platform to book.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Payment {
     pub(super) from: Account,
     pub(super) to: Payee,
@@ -62,7 +63,7 @@ pub(super) struct Payment {
 
 /// What share of a month's requests was served, and how well (each 1 when nothing was
 /// asked or served).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub(super) struct Served {
     /// Share of app requests served.
     pub(super) app: f32,
@@ -75,14 +76,14 @@ pub(super) struct Served {
 }
 
 /// A month's close: the payments, in booking order, and the shares served.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(super) struct MonthClose {
     pub(super) payments: Vec<Payment>,
     pub(super) served: Served,
 }
 
 /// A year's close: the payments, in booking order, and the year's market figures.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(super) struct YearClose {
     pub(super) payments: Vec<Payment>,
     /// Demand-weighted HHI of providers' shares of the year's sales.
@@ -100,7 +101,7 @@ pub(super) struct YearClose {
 }
 
 /// One community's service market.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(super) struct Market {
     community: u32,
     /// Share of app requests the platform opens to providers.

@@ -32,6 +32,7 @@ use civitas_twin::params::Parameters;
 use civitas_twin::rng::{self, EntityRng, Stream};
 use civitas_twin::time::{HOUR, MONTH, SimTime, YEAR};
 use market::{Market, Payee, Payment, Served};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -42,7 +43,7 @@ pub(crate) const MARKET_CLOSE: SimTime = HOUR;
 pub(crate) const YEAR_END: SimTime = 2 * HOUR;
 
 /// Timer events of a platform.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum Timer {
     /// Book construction and ask for the first year's funding.
     Open,
@@ -53,17 +54,20 @@ pub(crate) enum Timer {
 }
 
 /// A device as the platform knows it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 struct DeviceInfo {
     kind: DeviceKind,
     investor: Party,
 }
 
 /// One community's platform.
+#[derive(Serialize, Deserialize)]
 pub(crate) struct Platform {
     community: u32,
-    params: Arc<Parameters>,
-    addresses: Arc<Addresses>,
+    #[serde(skip, default = "crate::agents::no_params")]
+    pub(crate) params: Arc<Parameters>,
+    #[serde(skip, default = "crate::agents::no_addresses")]
+    pub(crate) addresses: Arc<Addresses>,
     model: ModelParams,
     finance: ActorId,
     rng: EntityRng,
@@ -308,8 +312,7 @@ impl Platform {
             operator_cash: self.operator_cash,
         };
         ctx.journal
-            .reports
-            .push(YearReport::Platform(Box::new(report)));
+            .report(ctx.now, YearReport::Platform(Box::new(report)));
         // The request uses the year's revenue (PPP offset) before it is reset.
         self.request_funding(ctx);
         self.platform_revenue_year = 0;
@@ -339,7 +342,8 @@ impl Behaviour for Platform {
             | Payload::DeviceRepaired { .. }
             | Payload::FundingRequest { .. }
             | Payload::PlatformStatus { .. }
-            | Payload::ServiceOutcome { .. } => {}
+            | Payload::ServiceOutcome { .. }
+            | Payload::Inject(_) => {}
         }
     }
 
@@ -427,8 +431,7 @@ mod tests {
         // The platform's commission goes to the operator leasing the government's platform.
         let commission: i64 = out
             .journal
-            .transfers
-            .iter()
+            .transfers()
             .filter(|t| matches!(t.purpose, Purpose::Commission(ServiceKind::Food)))
             .inspect(|t| assert_eq!(t.to, Account::Operator(0)))
             .map(|t| t.cents)

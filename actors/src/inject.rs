@@ -1,0 +1,177 @@
+//! The outside world's way into a run: injects.
+//!
+//! A sensor reading, an operator's action or a drill's situation reaches the actors as an
+//! [`Inject`] sent to an [`Address`] at a simulated time, from a named outside source.
+//! The engine accepts it only from the next unprocessed window on (so nothing already
+//! computed changes), gives it the source's own id and sequence number, orders it with
+//! every other delivery by (time, priority, source, sequence), and writes it to the
+//! run's [`InjectRecord`] log. Replaying a run with its log reproduces it byte for byte.
+
+use crate::observe::DeviceState;
+use civitas_twin::kinds::IncidentKind;
+use civitas_twin::time::SimTime;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot};
+
+/// Where an inject goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Address {
+    /// A building (its host actor: residents, households, devices).
+    Building {
+        /// Community index.
+        community: u32,
+        /// Building index within the community.
+        building: u32,
+    },
+    /// A device, by its id within its community (delivered to the building hosting it).
+    Device {
+        /// Community index.
+        community: u32,
+        /// Device id within the community.
+        device: u32,
+    },
+}
+
+/// What the outside world can tell a run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Inject {
+    /// An incident happens at a building (a drill's fire, a resident's report): it is
+    /// raised as if it had arisen there, and becomes known the way such incidents do.
+    Incident {
+        /// Its kind.
+        kind: IncidentKind,
+        /// The household concerned (its id within the community), if any.
+        household: Option<u32>,
+    },
+    /// A device reports a state (telemetry): `failed` breaks it (missed at its next
+    /// heartbeat), `offline` makes the platform hear it stopped reporting, `working`
+    /// clears a failure, `alarm` raises an incident of the first kind it detects,
+    /// known at once through the device.
+    Device {
+        /// Device id within the community.
+        device: u32,
+        /// The reported state.
+        state: DeviceState,
+    },
+}
+
+/// One accepted inject, as the log keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InjectRecord {
+    /// Delivery time.
+    pub at: SimTime,
+    /// The outside source's index (in order of registration) and name.
+    pub source: u32,
+    /// The source's name.
+    pub source_name: String,
+    /// The source's sequence number (from 1).
+    pub seq: u64,
+    /// Destination.
+    pub to: Address,
+    /// Content.
+    pub inject: Inject,
+}
+
+/// Why an inject was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InjectError {
+    /// Its time is in a window already processed (or being processed).
+    #[error(
+        "an inject at simulated second {at} comes too late: the next window starts at simulated second {next}"
+    )]
+    InvalidDeadline {
+        /// The time asked for.
+        at: SimTime,
+        /// The earliest time accepted.
+        next: SimTime,
+    },
+    /// No such community, building or device.
+    #[error("no such destination: {0}")]
+    UnknownAddress(String),
+    /// A replayed record names a source that does not match this run's sources.
+    #[error("inject log: {0}")]
+    Log(String),
+    /// The engine has finished or stopped.
+    #[error("the engine is not running")]
+    EngineGone,
+}
+
+/// An outside source's id: index among outside sources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SourceId(pub(crate) u32);
+
+pub(crate) struct Request {
+    pub(crate) source: SourceId,
+    pub(crate) at: SimTime,
+    pub(crate) to: Address,
+    pub(crate) inject: Inject,
+    pub(crate) reply: oneshot::Sender<Result<(), InjectError>>,
+}
+
+/// A handle for one outside source, usable from any task: the live twin's telemetry,
+/// an operator API, a drill controller. Its injects are accepted by the engine between
+/// windows (on the wall clock, while the engine waits for the next one).
+#[derive(Debug, Clone)]
+pub struct Injector {
+    pub(crate) source: SourceId,
+    pub(crate) tx: mpsc::UnboundedSender<Request>,
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("at", &self.at)
+            .field("to", &self.to)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Injector {
+    /// Sends `inject` to `to`, due at simulated second `at`; resolves once the engine
+    /// has accepted or refused it.
+    pub async fn inject(
+        &self,
+        at: SimTime,
+        to: Address,
+        inject: Inject,
+    ) -> Result<(), InjectError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Request {
+                source: self.source,
+                at,
+                to,
+                inject,
+                reply,
+            })
+            .map_err(|_| InjectError::EngineGone)?;
+        answer.await.map_err(|_| InjectError::EngineGone)?
+    }
+
+    /// This source's id.
+    pub fn source(&self) -> SourceId {
+        self.source
+    }
+}
+
+/// Reads an inject log (JSON lines, as written by [`write_log`]).
+pub fn read_log(text: &str) -> Result<Vec<InjectRecord>, String> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| serde_json::from_str(l).map_err(|e| format!("line {}: {e}", i + 1)))
+        .collect()
+}
+
+/// Writes an inject log as JSON lines.
+pub fn write_log(records: &[InjectRecord]) -> String {
+    let mut s = String::new();
+    for r in records {
+        s.push_str(&serde_json::to_string(r).expect("inject records serialize"));
+        s.push('\n');
+    }
+    s
+}

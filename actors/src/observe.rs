@@ -1,0 +1,367 @@
+//! What happened, window by window: the one way to look inside a run.
+//!
+//! Behaviours record [`Event`]s while they handle a window (incident lifecycle, device
+//! states, payments, yearly reports); the engine gathers them into one [`Window`] per
+//! processed window, in a deterministic order, with its own [`Counters`]. Everything
+//! that reads a run reads these windows: the engine's [`Collector`] folds them into the
+//! [`RunResult`](crate::RunResult) (so the summary and KPIs come from the stream), and
+//! [`Subscription`]s hand them to the live twin's operator API, the viewer and drill
+//! scoring.
+//!
+//! **A slow subscriber never blocks the engine.** Each subscription is a bounded ring of
+//! the last `capacity` windows; when a subscriber falls further behind, its oldest
+//! windows are dropped for it alone and counted in [`Subscription::missed`]. The run, its
+//! results and every other subscriber are unaffected.
+
+use crate::incident::{EscalationReason, IncidentRecord};
+use crate::ledger::{Account, Purpose, Transfer, YearReport};
+use civitas_twin::kinds::{Department, DetectedBy, DeviceKind, Handler, IncidentKind, Level};
+use civitas_twin::time::SimTime;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use tokio::sync::broadcast;
+
+/// A stage in an incident's life.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// It happened (not yet known to anyone).
+    Created,
+    /// The platform learned of it.
+    Detected {
+        /// How.
+        by: DetectedBy,
+    },
+    /// The platform assigned it to a first handler.
+    Dispatched {
+        /// Who handles its kind first.
+        to: Handler,
+    },
+    /// Someone started handling it.
+    Acknowledged {
+        /// The loop handling it.
+        level: Level,
+    },
+    /// The micro-loop sent it up to the street office.
+    Escalated {
+        /// Why.
+        reason: EscalationReason,
+    },
+    /// The street office whistled a district department.
+    Whistled {
+        /// The department.
+        department: Department,
+        /// Why.
+        reason: EscalationReason,
+    },
+    /// The department reported (took the case).
+    DepartmentReported {
+        /// Within its deadline.
+        on_time: bool,
+    },
+    /// It closed; the full record.
+    Closed {
+        /// Everything that happened to it.
+        record: Box<IncidentRecord>,
+    },
+}
+
+/// A device's state as the twin sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceState {
+    /// Working.
+    Working,
+    /// Broken (still sending heartbeats, or not yet noticed).
+    Failed,
+    /// Missed its heartbeat.
+    Offline,
+    /// Raising an alarm.
+    Alarm,
+}
+
+/// One thing that happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Event {
+    /// An incident moved on.
+    Incident {
+        /// When.
+        at: SimTime,
+        /// The incident.
+        id: u64,
+        /// Its kind.
+        kind: IncidentKind,
+        /// Community.
+        community: u32,
+        /// Building (for site incidents, the building hosting the site point).
+        building: u32,
+        /// What happened.
+        stage: Stage,
+    },
+    /// A device changed state.
+    Device {
+        /// When.
+        at: SimTime,
+        /// Community.
+        community: u32,
+        /// Building hosting it.
+        building: u32,
+        /// Device id within the community.
+        device: u32,
+        /// Its kind.
+        kind: DeviceKind,
+        /// Its new state.
+        state: DeviceState,
+    },
+    /// A payment.
+    Payment(Transfer),
+    /// A yearly report.
+    Report {
+        /// When it was written.
+        at: SimTime,
+        /// The report.
+        report: YearReport,
+    },
+    /// A component of the twin failed and was isolated (wall clock only; in a
+    /// simulation a failing behaviour stops the run).
+    ComponentFailed {
+        /// Start of the window it failed in.
+        at: SimTime,
+        /// The actor's name.
+        actor: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+impl Event {
+    /// When it happened.
+    pub fn at(&self) -> SimTime {
+        match self {
+            Event::Incident { at, .. }
+            | Event::Device { at, .. }
+            | Event::Report { at, .. }
+            | Event::ComponentFailed { at, .. } => *at,
+            Event::Payment(t) => t.at,
+        }
+    }
+}
+
+/// The engine's own counters for one window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Counters {
+    /// Windows processed so far, this one included (empty windows are skipped).
+    pub window: u64,
+    /// Actors activated in this window.
+    pub activations: u64,
+    /// Timers fired plus messages read in this window.
+    pub events: u64,
+    /// Messages delivered in this window.
+    pub messages: u64,
+    /// Outside injects delivered in this window.
+    pub injects: u64,
+    /// How far behind the wall clock the window started (0 on the simulated clock), ms.
+    pub lag_ms: u64,
+}
+
+/// Everything that happened in one window `[start, end)`, sorted by (time, actor,
+/// order of recording).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Window {
+    /// Start.
+    pub start: SimTime,
+    /// End (exclusive).
+    pub end: SimTime,
+    /// What happened.
+    pub events: Vec<Event>,
+    /// The engine's counters.
+    pub counters: Counters,
+}
+
+/// A synchronous, lossless reader of the stream, called on the engine's task after each
+/// window. Keep it cheap: the engine waits for it.
+pub trait Observer {
+    /// One window.
+    fn window(&mut self, w: &Window);
+}
+
+impl<F: FnMut(&Window)> Observer for F {
+    fn window(&mut self, w: &Window) {
+        self(w)
+    }
+}
+
+/// Reads nothing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoObserver;
+
+impl Observer for NoObserver {
+    fn window(&mut self, _w: &Window) {}
+}
+
+/// An asynchronous reader of the stream (bounded; see the module docs for the policy).
+#[derive(Debug)]
+pub struct Subscription {
+    rx: broadcast::Receiver<Arc<Window>>,
+    missed: u64,
+}
+
+impl Subscription {
+    pub(crate) fn new(rx: broadcast::Receiver<Arc<Window>>) -> Self {
+        Subscription { rx, missed: 0 }
+    }
+
+    /// The next window, waiting for it; `None` once the run has finished and every
+    /// window still held has been read. Windows dropped because this subscriber fell
+    /// behind are skipped and counted in [`Self::missed`].
+    pub async fn recv(&mut self) -> Option<Arc<Window>> {
+        loop {
+            match self.rx.recv().await {
+                Ok(w) => return Some(w),
+                Err(broadcast::error::RecvError::Lagged(n)) => self.missed += n,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    /// The next window if one is ready, without waiting.
+    pub fn try_recv(&mut self) -> Option<Arc<Window>> {
+        loop {
+            match self.rx.try_recv() {
+                Ok(w) => return Some(w),
+                Err(broadcast::error::TryRecvError::Lagged(n)) => self.missed += n,
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// Windows this subscriber missed because it fell behind.
+    pub fn missed(&self) -> u64 {
+        self.missed
+    }
+}
+
+/// Folds the stream into what a run reports at its end: closed incidents, payments and
+/// yearly reports. The engine keeps one, so [`RunResult`](crate::RunResult) is built from
+/// the same windows every subscriber sees.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Collector {
+    /// Incidents closed so far.
+    pub closed: Vec<IncidentRecord>,
+    /// Payments so far.
+    pub transfers: Vec<Transfer>,
+    /// Yearly reports so far.
+    pub reports: Vec<YearReport>,
+}
+
+impl Observer for Collector {
+    fn window(&mut self, w: &Window) {
+        for e in &w.events {
+            match e {
+                Event::Incident {
+                    stage: Stage::Closed { record },
+                    ..
+                } => self.closed.push((**record).clone()),
+                Event::Payment(t) => self.transfers.push(*t),
+                Event::Report { report, .. } => self.reports.push(report.clone()),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// What one actor recorded while handling one window, in the order it happened.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Journal {
+    /// The events.
+    pub(crate) events: Vec<Event>,
+}
+
+impl Journal {
+    /// Records a payment (zero amounts are dropped).
+    pub(crate) fn pay(
+        &mut self,
+        at: SimTime,
+        from: Account,
+        to: Account,
+        cents: i64,
+        purpose: Purpose,
+    ) {
+        if cents > 0 {
+            self.events.push(Event::Payment(Transfer {
+                at,
+                from,
+                to,
+                cents,
+                purpose,
+            }));
+        }
+    }
+
+    /// Records a yearly report.
+    pub(crate) fn report(&mut self, at: SimTime, report: YearReport) {
+        self.events.push(Event::Report { at, report });
+    }
+
+    /// Records a stage of an incident's life.
+    pub(crate) fn incident(&mut self, at: SimTime, rec: &IncidentRecord, stage: Stage) {
+        self.events.push(Event::Incident {
+            at,
+            id: rec.id,
+            kind: rec.kind,
+            community: rec.community,
+            building: rec.building,
+            stage,
+        });
+    }
+
+    /// Records that an incident closed, with its whole record.
+    pub(crate) fn closed(&mut self, at: SimTime, rec: IncidentRecord) {
+        self.events.push(Event::Incident {
+            at,
+            id: rec.id,
+            kind: rec.kind,
+            community: rec.community,
+            building: rec.building,
+            stage: Stage::Closed {
+                record: Box::new(rec),
+            },
+        });
+    }
+
+    /// Records a device's new state.
+    pub(crate) fn device(
+        &mut self,
+        at: SimTime,
+        community: u32,
+        building: u32,
+        device: u32,
+        kind: DeviceKind,
+        state: DeviceState,
+    ) {
+        self.events.push(Event::Device {
+            at,
+            community,
+            building,
+            device,
+            kind,
+            state,
+        });
+    }
+
+    /// The payments recorded.
+    #[cfg(test)]
+    pub(crate) fn transfers(&self) -> impl Iterator<Item = &Transfer> {
+        self.events.iter().filter_map(|e| match e {
+            Event::Payment(t) => Some(t),
+            _ => None,
+        })
+    }
+
+    /// Appends another journal.
+    #[cfg(test)]
+    pub(crate) fn append(&mut self, other: Journal) {
+        self.events.extend(other.events);
+    }
+}
