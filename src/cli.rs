@@ -25,8 +25,12 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Compare investment and operation models on one community over years and seeds.
     Compare(CompareArgs),
-    /// Run one scenario and write summary.json and incidents.csv.
+    /// Run one scenario and write summary.json, incidents.csv and injects.jsonl.
     Run(RunArgs),
+    /// Carry on from a checkpoint (`run --checkpoint-every`), or fork it: with `--set` or
+    /// `--inject`, a what-if from that moment on.
+    #[command(visible_alias = "fork")]
+    Resume(ResumeArgs),
     /// Run a batch: a parameter design × replications, resumable and shardable.
     Batch(BatchArgs),
     /// Print, list or check scenario files.
@@ -84,7 +88,53 @@ pub(crate) struct RunArgs {
     /// Worker threads for the actors (results do not depend on it).
     #[arg(long, default_value_t = 2, value_parser = workers, allow_negative_numbers = true)]
     pub(crate) workers: usize,
+    /// Replay an inject log (the injects.jsonl of an earlier run, or one written in
+    /// that format): the run is then identical to the one that wrote it.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) injects: Option<PathBuf>,
+    /// Write the observe stream (every window's events and counters) as JSON lines.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) events: Option<PathBuf>,
+    /// Write a checkpoint every so long of simulated time: 30d, 12h, 1y (365 days).
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub(crate) checkpoint_every: Option<u64>,
+    /// Directory for the checkpoints (default: <out>/checkpoints).
+    #[arg(long, value_name = "DIR", requires = "checkpoint_every")]
+    pub(crate) checkpoint_dir: Option<PathBuf>,
     /// Directory for summary.json and incidents.csv (default: out/<scenario name>).
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub(crate) quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ResumeArgs {
+    /// A checkpoint file written by `civitas run --checkpoint-every`.
+    pub(crate) checkpoint: PathBuf,
+    /// Run until this many simulated days since the start (default: the horizon of the
+    /// run that wrote the checkpoint).
+    #[arg(long, conflicts_with = "years", value_parser = days, allow_negative_numbers = true)]
+    pub(crate) days: Option<u32>,
+    /// Run until this many years (of 365 days) since the start.
+    #[arg(long, value_parser = years, allow_negative_numbers = true)]
+    pub(crate) years: Option<f64>,
+    /// Fork: set a number in the scenario from now on, e.g.
+    /// `--set parameters.staffing.street_day=4` (repeatable).
+    #[arg(long = "set", value_name = "PATH=NUMBER", value_parser = setting)]
+    pub(crate) sets: Vec<(String, f64)>,
+    /// Fork: add the injects of this file (an inject log's format; their times must
+    /// not be before the checkpoint).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) inject: Option<PathBuf>,
+    /// Write the observe stream from the checkpoint on as JSON lines.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) events: Option<PathBuf>,
+    /// Worker threads for the actors (results do not depend on it).
+    #[arg(long, default_value_t = 2, value_parser = workers, allow_negative_numbers = true)]
+    pub(crate) workers: usize,
+    /// Output directory (default: out/<scenario name>-from-day-<d>).
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
     /// Print nothing but errors.
@@ -221,6 +271,41 @@ pub(crate) fn seeds(s: &str) -> Result<u32, String> {
     whole_in(s, 1, MAX_SEEDS as u64, "a number of seeds").map(|n| n as u32)
 }
 
+/// `--checkpoint-every`: a positive whole number with a unit, `d` (days), `h` (hours)
+/// or `y` (years of 365 days); in seconds.
+pub(crate) fn duration(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let expected = "expected a duration such as 30d, 12h or 1y";
+    let (n, unit) = t.split_at(t.len().saturating_sub(1));
+    let scale = match unit {
+        "d" => civitas_twin::time::DAY,
+        "h" => civitas_twin::time::HOUR,
+        "y" => civitas_twin::time::YEAR,
+        _ => return Err(format!("{expected}, found {t:?}")),
+    };
+    match n.parse::<u64>() {
+        Ok(n) if n > 0 && n <= MAX_YEARS as u64 * civitas_twin::time::YEAR / scale => Ok(n * scale),
+        _ => Err(format!(
+            "{expected} (at most {MAX_YEARS} years), found {t:?}"
+        )),
+    }
+}
+
+/// `--set PATH=NUMBER`.
+pub(crate) fn setting(s: &str) -> Result<(String, f64), String> {
+    let Some((path, value)) = s.split_once('=') else {
+        return Err(format!("expected PATH=NUMBER, found {s:?}"));
+    };
+    let (path, value) = (path.trim(), value.trim());
+    if path.is_empty() || path.split('.').any(str::is_empty) {
+        return Err(format!("expected a dotted path before '=', found {path:?}"));
+    }
+    match value.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok((path.to_string(), v)),
+        _ => Err(format!("expected a number after '=', found {value:?}")),
+    }
+}
+
 /// One name in `compare --models`.
 pub(crate) fn model(s: &str) -> Result<InvestmentModel, String> {
     let names: Vec<&str> = InvestmentModel::ALL.iter().map(|m| m.as_str()).collect();
@@ -354,6 +439,48 @@ mod tests {
                     "",
                     "found an empty model name; expected some of: gov, market, hybrid, caict, ppp",
                 ),
+            ],
+        );
+    }
+
+    #[test]
+    fn durations_and_settings_are_checked_with_what_was_found() {
+        check(
+            duration,
+            &[
+                ("30d", "2592000"),
+                ("12h", "43200"),
+                ("1y", "31536000"),
+                (
+                    "0d",
+                    "expected a duration such as 30d, 12h or 1y (at most 200 years), found \"0d\"",
+                ),
+                (
+                    "30",
+                    "expected a duration such as 30d, 12h or 1y, found \"30\"",
+                ),
+                (
+                    "-3d",
+                    "expected a duration such as 30d, 12h or 1y (at most 200 years), found \"-3d\"",
+                ),
+                ("", "expected a duration such as 30d, 12h or 1y, found \"\""),
+            ],
+        );
+        check(
+            setting,
+            &[
+                (
+                    "parameters.staffing.street_day=4",
+                    "(\"parameters.staffing.street_day\", 4.0)",
+                ),
+                ("a.b = 0.5", "(\"a.b\", 0.5)"),
+                ("a.b", "expected PATH=NUMBER, found \"a.b\""),
+                (
+                    "a..b=1",
+                    "expected a dotted path before '=', found \"a..b\"",
+                ),
+                ("a.b=x", "expected a number after '=', found \"x\""),
+                ("a.b=inf", "expected a number after '=', found \"inf\""),
             ],
         );
     }

@@ -33,6 +33,12 @@ pub(crate) struct RunPlan {
     pub(crate) options: RunOptions,
     /// Output directory: `--out`, else `out/<scenario name>`.
     pub(crate) out: PathBuf,
+    /// An inject log to replay.
+    pub(crate) injects: Option<PathBuf>,
+    /// Where to write the observe stream.
+    pub(crate) events: Option<PathBuf>,
+    /// Checkpoint interval (s) and directory (`--checkpoint-dir`, else `<out>/checkpoints`).
+    pub(crate) checkpoints: Option<(u64, PathBuf)>,
     /// Print nothing but errors.
     pub(crate) quiet: bool,
 }
@@ -58,11 +64,18 @@ impl RunPlan {
         let out = a
             .out
             .unwrap_or_else(|| PathBuf::from("out").join(safe_file_name(&scenario.name)));
+        let checkpoints = a.checkpoint_every.map(|every| {
+            let dir = a.checkpoint_dir.unwrap_or_else(|| out.join("checkpoints"));
+            (every, dir)
+        });
         RunPlan {
             scenario,
             days,
             options,
             out,
+            injects: a.injects,
+            events: a.events,
+            checkpoints,
             quiet: a.quiet,
         }
     }

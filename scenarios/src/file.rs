@@ -282,6 +282,48 @@ impl Scenario {
         }
     }
 
+    /// The scenario as one self-contained file (no `extends`, every parameter written
+    /// out): reading it back gives the same scenario. Checkpoints carry it.
+    pub fn to_toml(&self) -> String {
+        let (community, district) = match &self.world {
+            World::Community(c) => (Some(c.clone()), None),
+            World::District(d) => (None, Some(d.clone())),
+        };
+        let raw = RawScenario {
+            extends: None,
+            schema_version: SCENARIO_SCHEMA_VERSION,
+            name: self.name.clone(),
+            description: self.description.clone(),
+            seed: self.seed,
+            days: self.days,
+            model: self.model,
+            community,
+            district,
+            parameters: toml::Table::try_from(&self.parameters)
+                .expect("parameters serialize to a TOML table"),
+        };
+        toml::to_string(&raw).expect("a scenario serializes to TOML")
+    }
+
+    /// This scenario with numbers set at dotted paths (`parameters.staffing.street_day`,
+    /// `district.residents`…), validated again as a whole.
+    pub fn with_overrides(&self, sets: &[(String, f64)]) -> Result<Scenario, ScenarioErrors> {
+        let mut table: toml::Table =
+            toml::from_str(&self.to_toml()).expect("a written scenario reads back");
+        for (path, value) in sets {
+            crate::batch::file::set_path(&mut table, path, *value).map_err(|m| {
+                ScenarioErrors(vec![ScenarioError {
+                    file: "--set".into(),
+                    line: None,
+                    field: Some(path.clone()),
+                    message: m,
+                }])
+            })?;
+        }
+        let text = toml::to_string(&table).expect("a TOML table serializes");
+        Scenario::from_str(&text, "--set")
+    }
+
     /// Residents simulated.
     pub fn residents(&self) -> u64 {
         match &self.world {

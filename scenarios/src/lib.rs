@@ -18,6 +18,7 @@
 //!   writer of batch tables.
 
 pub mod batch;
+pub mod checkpoint;
 pub mod compare;
 pub mod file;
 pub mod kpi;

@@ -1,14 +1,19 @@
 //! Running a scenario: generate the world, assemble the actors, run the engine on a tokio
 //! runtime with the chosen number of worker threads.
 
+use crate::checkpoint::{self, Checkpoint};
 use crate::file::{Scenario, World};
 use civitas_actors::engine::{Engine, EngineError, RunResult};
-use civitas_actors::{Assembly, SimClock, Window};
+use civitas_actors::{
+    Address, Assembly, EngineState, Inject, InjectError, InjectRecord, SimClock, Window,
+};
 use civitas_twin::economy::apply_model;
 use civitas_twin::generate::{generate_district, single_community_district};
 use civitas_twin::kinds::InvestmentModel;
 use civitas_twin::model::District;
 use civitas_twin::time::{DAY, SimTime};
+use std::io::Write;
+use std::path::PathBuf;
 
 /// How to run a scenario.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +53,16 @@ pub enum RunError {
     /// The engine task panicked (fatal; a bug).
     #[error("the engine task failed: {0}")]
     Join(String),
+    /// An inject was refused (a log that does not fit this run, or a fork's inject for
+    /// a past time).
+    #[error(transparent)]
+    Inject(#[from] InjectError),
+    /// A checkpoint could not be written.
+    #[error(transparent)]
+    Checkpoint(#[from] crate::checkpoint::CheckpointError),
+    /// The observe stream could not be written.
+    #[error("cannot write the event stream: {0}")]
+    Events(std::io::Error),
 }
 
 /// Builds the district a scenario describes, with devices invested as its model says.
@@ -90,25 +105,110 @@ pub fn run_district(
     opts: RunOptions,
     progress: impl FnMut(SimTime) + Send + 'static,
 ) -> Result<RunResult, RunError> {
+    run_session(district, s, opts, Session::default(), progress)
+}
+
+/// What a run does besides simulating: replay an inject log, carry on from a checkpoint,
+/// write checkpoints, write the observe stream.
+#[derive(Default)]
+pub struct Session {
+    /// An inject log to replay (from `injects.jsonl` of an earlier run, or written by
+    /// hand in that format).
+    pub injects: Vec<InjectRecord>,
+    /// Injects added to a resumed run (a fork's what-if), as source `fork`.
+    pub fork_injects: Vec<(SimTime, Address, Inject)>,
+    /// Carry on from this state (of a checkpoint of the same scenario).
+    pub resume: Option<EngineState>,
+    /// Write a checkpoint every so many seconds (at multiples of it) into this directory.
+    pub checkpoints: Option<(SimTime, PathBuf)>,
+    /// Write every window of the observe stream here, one JSON line each.
+    pub events: Option<Box<dyn Write + Send>>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("injects", &self.injects.len())
+            .field("resume", &self.resume.as_ref().map(|e| e.now))
+            .field("checkpoints", &self.checkpoints)
+            .field("events", &self.events.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs an already built district with a [`Session`].
+pub fn run_session(
+    district: &District,
+    s: &Scenario,
+    opts: RunOptions,
+    session: Session,
+    progress: impl FnMut(SimTime) + Send + 'static,
+) -> Result<RunResult, RunError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(opts.workers.max(1))
         .enable_time()
         .build()?;
     let assembly = Assembly::build(district, &s.parameters, opts.seed, opts.model);
     let window = s.parameters.engine.window_secs;
+    let scenario = s.clone();
     // The engine loop runs as a task on the runtime, beside the actors, so that with
     // one worker no window needs a wake-up across threads (measured: 3.3 s → see
     // docs/ARCHITECTURE.md for the district figures).
     let result = rt.block_on(async move {
         let task = tokio::spawn(async move {
-            let engine = Engine::spawn(assembly, window, SimClock).await?;
+            let Session {
+                injects,
+                fork_injects,
+                resume,
+                checkpoints,
+                mut events,
+            } = session;
+            let mut engine = match resume {
+                None => Engine::spawn(assembly, window, SimClock).await?,
+                Some(state) => Engine::restore(assembly, state, SimClock).await?,
+            };
+            engine.replay(&injects)?;
+            let fork = engine.source("fork");
+            for (at, to, what) in fork_injects {
+                engine.inject(fork, at, to, what)?;
+            }
             let mut progress = progress;
-            let mut observer = |w: &Window| progress(w.end);
-            engine.run(opts.horizon, &mut observer).await
+            let mut failed_write: Option<std::io::Error> = None;
+            let mut observer = |w: &Window| {
+                progress(w.end);
+                if let Some(out) = events.as_mut()
+                    && failed_write.is_none()
+                    && let Err(e) = serde_json::to_writer(&mut *out, w)
+                        .map_err(std::io::Error::from)
+                        .and_then(|_| out.write_all(b"\n"))
+                {
+                    failed_write = Some(e);
+                }
+            };
+            let horizon = opts.horizon;
+            if let Some((every, dir)) = checkpoints.filter(|(e, _)| *e > 0) {
+                let mut next = (engine.now() / every + 1) * every;
+                while next < horizon {
+                    engine.step_until(next, &mut observer).await?;
+                    let ck = Checkpoint {
+                        scenario: scenario.clone(),
+                        options: opts,
+                        engine: engine.checkpoint().await?,
+                    };
+                    ck.write(&dir.join(checkpoint::file_name(engine.now())))?;
+                    next += every;
+                }
+            }
+            let result = engine.run(horizon, &mut observer).await?;
+            if let Some(e) = failed_write {
+                return Err(RunError::Events(e));
+            }
+            if let Some(out) = events.as_mut() {
+                out.flush().map_err(RunError::Events)?;
+            }
+            Ok(result)
         });
-        task.await
-            .map_err(|e| RunError::Join(e.to_string()))?
-            .map_err(RunError::from)
+        task.await.map_err(|e| RunError::Join(e.to_string()))?
     })?;
     Ok(result)
 }
@@ -130,8 +230,18 @@ pub fn run_outputs(
     opts: RunOptions,
     progress: impl FnMut(SimTime) + Send + 'static,
 ) -> Result<Outputs, RunError> {
+    run_outputs_with(s, opts, Session::default(), progress)
+}
+
+/// Runs `s` with a [`Session`] and produces its result files.
+pub fn run_outputs_with(
+    s: &Scenario,
+    opts: RunOptions,
+    session: Session,
+    progress: impl FnMut(SimTime) + Send + 'static,
+) -> Result<Outputs, RunError> {
     let district = build_district_for(s, opts.seed, opts.model);
-    let result = run_district(&district, s, opts, progress)?;
+    let result = run_session(&district, s, opts, session, progress)?;
     let summary = crate::summary::Summary::from_run(
         &s.name,
         opts.seed,

@@ -1,13 +1,14 @@
 //! The subcommands: each takes its resolved plan ([`crate::plan`]), calls the libraries,
 //! writes result files and prints a summary.
 //!
-//! One file per subcommand ([`run`], [`compare`], [`batch`], [`scenario`], [`bench`]);
+//! One file per subcommand ([`run`], [`resume`], [`compare`], [`batch`], [`scenario`], [`bench`]);
 //! this module dispatches to them and holds what they share: the progress bar
 //! ([`Progress`]), writing files with their path in the error, and the peak memory.
 
 mod batch;
 mod bench;
 mod compare;
+mod resume;
 mod run;
 mod scenario;
 
@@ -23,6 +24,7 @@ pub(crate) fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Compare(a) => compare::compare(ComparePlan::resolve(a)?),
         Command::Run(a) => run::run(RunPlan::resolve(a)?),
+        Command::Resume(a) => resume::resume(a),
         Command::Batch(a) => batch::batch(a),
         Command::Scenario(c) => scenario::scenario(c),
         Command::Bench(b) => bench::bench(BenchPlan::resolve(b)),

@@ -169,7 +169,7 @@ pub struct ModelParams {
     /// Who invests in marketable devices.
     pub marketable_devices: Party,
     /// Who invests in non-marketable devices; absent means nobody: they are not deployed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub non_marketable_devices: Option<Party>,
     /// The government buys the service of non-marketable devices invested by others
     /// (their O&M plus capital recovery) (source 002).
@@ -186,7 +186,7 @@ pub struct ModelParams {
     /// Data operations on de-identified data.
     pub data_operations: bool,
     /// PPP concession, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub ppp: Option<PppParams>,
 }
 
@@ -223,7 +223,7 @@ pub struct ServiceParams {
     /// Starting quality (0–1).
     pub quality: f64,
     /// Needs a device kind to exist in the community (e.g. EV charging piles).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub needs_device: Option<DeviceKind>,
 }
 

@@ -220,7 +220,7 @@ pub struct IncidentParams {
     /// Incidents per basis unit per year (for `elderly`, the 60–69 rate).
     pub rate: f64,
     /// For `elderly`: rates for 70–79 and 80+ (per person-year).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub rate_older: Option<[f64; 2]>,
     /// Multiplier in old estates.
     pub old_factor: f64,

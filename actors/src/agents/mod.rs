@@ -267,6 +267,7 @@ impl Agent {
             (Agent::Platform(a), Agent::Platform(mut b)) => {
                 b.params = a.params.clone();
                 b.addresses = a.addresses.clone();
+                b.model = a.model.clone();
                 *a = b;
             }
             (Agent::Finance(a), Agent::Finance(mut b)) => {

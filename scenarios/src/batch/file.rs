@@ -58,7 +58,7 @@ fn fnv1a(text: &str) -> String {
 
 /// Sets `value` at dotted `path` in `table`, creating tables on the way; integers stay
 /// integers where the base has one.
-fn set_path(table: &mut toml::Table, path: &str, value: f64) -> Result<(), String> {
+pub(crate) fn set_path(table: &mut toml::Table, path: &str, value: f64) -> Result<(), String> {
     let parts: Vec<&str> = path.split('.').collect();
     let mut t = table;
     for p in &parts[..parts.len() - 1] {

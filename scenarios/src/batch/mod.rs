@@ -19,7 +19,7 @@
 //! - [`analysis`]: per-point summaries, sensitivity indices and charts.
 
 mod analysis;
-mod file;
+pub(crate) mod file;
 mod outputs;
 mod run;
 

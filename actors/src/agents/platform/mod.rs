@@ -68,7 +68,7 @@ pub(crate) struct Platform {
     pub(crate) params: Arc<Parameters>,
     #[serde(skip, default = "crate::agents::no_addresses")]
     pub(crate) addresses: Arc<Addresses>,
-    model: ModelParams,
+    pub(crate) model: ModelParams,
     finance: ActorId,
     rng: EntityRng,
     timers: Timers<Timer>,

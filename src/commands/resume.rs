@@ -1,0 +1,60 @@
+//! `civitas resume CHECKPOINT` (alias `fork`): carries a checkpointed run on to its
+//! horizon or a new one, byte-identically to the run that wrote it; with `--set` or
+//! `--inject` it is a fork — a what-if from the checkpoint's moment on.
+
+use super::create_dir;
+use super::run::{execute, open_events, read_injects};
+use crate::cli::ResumeArgs;
+use crate::plan::safe_file_name;
+use anyhow::{Result, bail};
+use civitas_scenarios::checkpoint::Checkpoint;
+use civitas_scenarios::runner::Session;
+use civitas_twin::time::DAY;
+use std::path::PathBuf;
+
+/// Resumes (or forks) the checkpoint.
+pub(super) fn resume(a: ResumeArgs) -> Result<()> {
+    let ck = Checkpoint::read(&a.checkpoint)?;
+    let now = ck.engine.now;
+    let scenario = if a.sets.is_empty() {
+        ck.scenario.clone()
+    } else {
+        ck.scenario.with_overrides(&a.sets)?
+    };
+    let mut options = ck.options;
+    options.workers = a.workers;
+    if let Some(d) = a.days {
+        options.horizon = d as u64 * DAY;
+    } else if let Some(y) = a.years {
+        options.horizon = ((y * 365.0).round() as u64).max(1) * DAY;
+    }
+    if options.horizon <= now {
+        bail!(
+            "the checkpoint is at simulated day {:.2}; resume to a later day than that (found {:.2})",
+            now as f64 / DAY as f64,
+            options.horizon as f64 / DAY as f64
+        );
+    }
+    let mut fork_injects = Vec::new();
+    if let Some(p) = &a.inject {
+        for r in read_injects(p)? {
+            fork_injects.push((r.at, r.to, r.inject));
+        }
+    }
+    let out = a.out.unwrap_or_else(|| {
+        PathBuf::from("out").join(format!(
+            "{}-from-day-{}",
+            safe_file_name(&scenario.name),
+            now / DAY
+        ))
+    });
+    create_dir(&out)?;
+    let session = Session {
+        resume: Some(ck.engine),
+        fork_injects,
+        events: open_events(a.events.as_deref())?,
+        ..Session::default()
+    };
+    let days = options.horizon.div_ceil(DAY);
+    execute(&scenario, options, session, days, &out, a.quiet)
+}
