@@ -924,3 +924,71 @@ impl<C: Clock> Engine<C> {
         let _ = (&mut self.supervisor_join).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agents::testing::{Faulty, assembly};
+    use crate::clock::{SimClock, WallClock};
+    use crate::observe::NoObserver;
+    use civitas_twin::kinds::EstateAge;
+    use civitas_twin::params::Parameters;
+    use civitas_twin::time::{DAY, HOUR};
+
+    /// A small community with a faulty actor appended (so the others keep their ids).
+    fn with_fault(at: SimTime) -> Assembly {
+        let mut a = assembly(400, EstateAge::Old, &Parameters::default());
+        a.agents.push(Agent::Faulty(Faulty::at(at)));
+        a.names.push("faulty".into());
+        a
+    }
+
+    #[tokio::test]
+    async fn a_behaviour_that_panics_in_a_simulation_stops_the_run_naming_the_actor_and_window() {
+        let e = Engine::spawn(with_fault(3 * HOUR + 20), 60, SimClock)
+            .await
+            .unwrap();
+        let err = e.run(DAY, &mut NoObserver).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "actor faulty failed at simulated second 10800: injected fault"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn on_the_wall_clock_a_failed_component_is_isolated_and_the_others_keep_running() {
+        let mut e = Engine::spawn(with_fault(3 * HOUR), 60, WallClock::new(3600.0))
+            .await
+            .unwrap();
+        e.on_failure(FailurePolicy::Isolate);
+        let mut failures = Vec::new();
+        let mut observer = |w: &Window| {
+            failures.extend(
+                w.events
+                    .iter()
+                    .filter(|e| matches!(e, Event::ComponentFailed { .. }))
+                    .cloned(),
+            )
+        };
+        let r = e.run(2 * DAY, &mut observer).await.unwrap();
+        assert_eq!(
+            failures,
+            [Event::ComponentFailed {
+                at: 3 * HOUR,
+                actor: "faulty".into(),
+                message: "injected fault".into()
+            }]
+        );
+        // The others ran as they do without the faulty actor.
+        let plain = assembly(400, EstateAge::Old, &Parameters::default());
+        let p = Engine::spawn(plain, 60, SimClock)
+            .await
+            .unwrap()
+            .run(2 * DAY, &mut NoObserver)
+            .await
+            .unwrap();
+        assert!(!r.incidents.is_empty());
+        assert_eq!(r.incidents, p.incidents);
+        assert_eq!(r.transfers, p.transfers);
+    }
+}

@@ -197,7 +197,7 @@ impl Checkpoint {
 /// The file name of the checkpoint at simulated time `now`.
 pub fn file_name(now: SimTime) -> String {
     use civitas_twin::time::DAY;
-    if now % DAY == 0 {
+    if now.is_multiple_of(DAY) {
         format!("checkpoint-day-{:05}.ckpt", now / DAY)
     } else {
         format!("checkpoint-second-{now:010}.ckpt")

@@ -10,7 +10,7 @@ pub(crate) mod finance;
 pub(crate) mod platform;
 pub(crate) mod responder;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 
 use crate::assembly::Addresses;
 use crate::incident::IncidentRecord;
@@ -226,6 +226,9 @@ pub(crate) enum Agent {
     Finance(Box<finance::Finance>),
     /// An organization that handles incidents.
     Responder(Box<responder::Responder>),
+    /// A behaviour that panics at a chosen time (tests of supervision).
+    #[cfg(test)]
+    Faulty(testing::Faulty),
 }
 
 impl Agent {
@@ -242,6 +245,8 @@ impl Agent {
             Agent::Platform(p) => step(p.as_mut(), me, seq, end, inbox),
             Agent::Finance(f) => step(f.as_mut(), me, seq, end, inbox),
             Agent::Responder(r) => step(r.as_mut(), me, seq, end, inbox),
+            #[cfg(test)]
+            Agent::Faulty(f) => step(f, me, seq, end, inbox),
         }
     }
 
@@ -252,6 +257,8 @@ impl Agent {
             Agent::Platform(p) => p.timers().next_at(),
             Agent::Finance(f) => f.timers().next_at(),
             Agent::Responder(r) => r.timers().next_at(),
+            #[cfg(test)]
+            Agent::Faulty(f) => f.timers().next_at(),
         }
     }
 
@@ -291,6 +298,8 @@ impl Agent {
             Agent::Platform(p) => p.finish(now),
             Agent::Finance(f) => f.finish(now),
             Agent::Responder(r) => r.finish(now),
+            #[cfg(test)]
+            Agent::Faulty(f) => f.finish(now),
         }
     }
 }

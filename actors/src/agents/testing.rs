@@ -121,3 +121,36 @@ pub(crate) fn run<B: Behaviour>(
     }
     all
 }
+
+/// A behaviour that panics when its one timer fires.
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Faulty {
+    timers: crate::timers::Timers<()>,
+}
+
+impl Faulty {
+    /// Panics at `at`.
+    pub(crate) fn at(at: SimTime) -> Self {
+        let mut f = Faulty::default();
+        f.timers.push(at, ());
+        f
+    }
+}
+
+impl Behaviour for Faulty {
+    type Timer = ();
+
+    fn timers(&mut self) -> &mut crate::timers::Timers<()> {
+        &mut self.timers
+    }
+
+    fn on_message(&mut self, _ctx: &mut super::Ctx<'_>, _src: ActorId, _payload: Payload) {}
+
+    fn on_timer(&mut self, _ctx: &mut super::Ctx<'_>, _timer: ()) {
+        panic!("injected fault");
+    }
+
+    fn finish(&mut self, _now: SimTime) -> super::Final {
+        super::Final::default()
+    }
+}

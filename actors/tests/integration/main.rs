@@ -2,6 +2,7 @@
 
 mod clocks;
 mod engine;
+mod open;
 
 use civitas_actors::Assembly;
 use civitas_twin::generate::single_community_district;
