@@ -535,16 +535,34 @@ impl<C: Clock> Engine<C> {
     /// every record again.
     pub fn replay(&mut self, log: &[InjectRecord]) -> Result<(), InjectError> {
         for r in log {
-            let id = self.source(&r.source_name);
-            if id.0 != r.source {
-                return Err(InjectError::Log(format!(
-                    "source {:?} has id {} in the log but {} here: sources must be registered in the same order",
-                    r.source_name, r.source, id.0
-                )));
-            }
+            let id = if r.source == crate::inject::UNASSIGNED {
+                self.source(&r.source_name)
+            } else {
+                self.source_numbered(r.source, &r.source_name)?
+            };
             self.inject(id, r.at, r.to, r.inject)?;
         }
         Ok(())
+    }
+
+    /// The source with id `id`, registering it (and placeholders for ids never used
+    /// below it) if it is new; an id already held by another name is an error.
+    fn source_numbered(&mut self, id: u32, name: &str) -> Result<SourceId, InjectError> {
+        let i = id as usize;
+        let unused = |k: usize| format!("(unused source {k})");
+        while self.sources.len() <= i {
+            let k = self.sources.len();
+            self.sources.push((unused(k), 0));
+        }
+        if self.sources[i].0 == unused(i) {
+            self.sources[i].0 = name.to_string();
+        }
+        match &self.sources[i].0 {
+            n if n == name => Ok(SourceId(id)),
+            n => Err(InjectError::Log(format!(
+                "source {name:?} has id {id} in the log but that id is {n:?} here: replay a log before registering other sources"
+            ))),
+        }
     }
 
     /// Every inject accepted so far.

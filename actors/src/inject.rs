@@ -57,21 +57,38 @@ pub enum Inject {
     },
 }
 
-/// One accepted inject, as the log keeps it.
+/// One accepted inject, as the log keeps it. A file written by hand (a drill's events,
+/// a what-if) may leave out `source` and `seq`: the source is then found by its name
+/// (registered in order of first appearance) and the records of a source keep their
+/// order in the file; `source_name` defaults to `injects`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InjectRecord {
     /// Delivery time.
     pub at: SimTime,
-    /// The outside source's index (in order of registration) and name.
+    /// The outside source's index (in order of registration), or [`UNASSIGNED`].
+    #[serde(default = "unassigned")]
     pub source: u32,
     /// The source's name.
+    #[serde(default = "default_source_name")]
     pub source_name: String,
-    /// The source's sequence number (from 1).
+    /// The source's sequence number (from 1); informative, replay renumbers in order.
+    #[serde(default)]
     pub seq: u64,
     /// Destination.
     pub to: Address,
     /// Content.
     pub inject: Inject,
+}
+
+/// The `source` of a record that names its source only by name.
+pub const UNASSIGNED: u32 = u32::MAX;
+
+fn unassigned() -> u32 {
+    UNASSIGNED
+}
+
+fn default_source_name() -> String {
+    "injects".into()
 }
 
 /// Why an inject was refused.

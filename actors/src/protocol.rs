@@ -60,6 +60,78 @@ impl ReplySink for mpsc::UnboundedSender<StepReply> {
     }
 }
 
+/// One protocol message as a transport between nodes carries it: a step request to a
+/// remote host or a reply back to the engine. With the `cluster` feature it is a
+/// ractor message that serializes itself ([`encode`]d, so versioned), which a
+/// ractor_cluster remote actor can carry; a host's replies can then go to an
+/// `ActorRef<WireMessage>` on the engine's node, which is a [`ReplySink`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WireMessage(pub(crate) Frame);
+
+/// What a [`WireMessage`] holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) enum Frame {
+    /// Engine → host.
+    Step(StepRequest),
+    /// Host → engine.
+    Reply(StepReply),
+}
+
+impl WireMessage {
+    /// The message's bytes ([`encode`]: version, then the frame).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        encode(&self.0)
+    }
+
+    /// Reads what [`Self::to_bytes`] wrote.
+    pub fn from_bytes(bytes: &[u8]) -> Result<WireMessage, DecodeError> {
+        decode(bytes).map(WireMessage)
+    }
+
+    /// Which message it is (`step` or `reply`), as the cluster transport names it.
+    pub fn variant(&self) -> &'static str {
+        match self.0 {
+            Frame::Step(_) => "step",
+            Frame::Reply(_) => "reply",
+        }
+    }
+}
+
+#[cfg(feature = "cluster")]
+impl ractor::Message for WireMessage {
+    fn serializable() -> bool {
+        true
+    }
+
+    fn serialize(
+        self,
+    ) -> Result<ractor::message::SerializedMessage, ractor::message::BoxedDowncastErr> {
+        Ok(ractor::message::SerializedMessage::Cast {
+            variant: self.variant().to_string(),
+            args: self.to_bytes(),
+            metadata: None,
+        })
+    }
+
+    fn deserialize(
+        bytes: ractor::message::SerializedMessage,
+    ) -> Result<Self, ractor::message::BoxedDowncastErr> {
+        match bytes {
+            ractor::message::SerializedMessage::Cast { args, .. } => {
+                WireMessage::from_bytes(&args).map_err(|_| ractor::message::BoxedDowncastErr)
+            }
+            _ => Err(ractor::message::BoxedDowncastErr),
+        }
+    }
+}
+
+#[cfg(feature = "cluster")]
+impl ReplySink for ractor::ActorRef<WireMessage> {
+    fn send(&self, reply: StepReply) -> bool {
+        self.cast(WireMessage(Frame::Reply(reply))).is_ok()
+    }
+}
+
 /// Why bytes could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -126,7 +198,7 @@ mod tests {
             }],
         };
         let bytes = encode(&req);
-        assert_eq!(decode::<StepRequest>(&bytes), Ok(req));
+        assert_eq!(decode::<StepRequest>(&bytes), Ok(req.clone()));
         let mut other = bytes.clone();
         other[0] ^= 0xff;
         let err = decode::<StepRequest>(&other).unwrap_err();
@@ -136,5 +208,34 @@ mod tests {
             Err(DecodeError::Malformed(_))
         ));
         assert_eq!(decode::<StepRequest>(&[1]), Err(DecodeError::Truncated(1)));
+        let wire = WireMessage(Frame::Step(req));
+        assert_eq!(wire.variant(), "step");
+        assert_eq!(WireMessage::from_bytes(&wire.to_bytes()), Ok(wire));
+    }
+
+    #[cfg(feature = "cluster")]
+    #[test]
+    fn a_wire_message_serializes_itself_as_a_ractor_cluster_message_would() {
+        use ractor::Message;
+        let reply = WireMessage(Frame::Reply(StepReply {
+            actor: ActorId(3),
+            start: 600,
+            result: Err(StepFailure::Panicked("boom".into())),
+        }));
+        assert!(WireMessage::serializable());
+        let bytes = Message::serialize(reply.clone()).unwrap();
+        match &bytes {
+            ractor::message::SerializedMessage::Cast { variant, .. } => {
+                assert_eq!(variant, "reply")
+            }
+            other => panic!("a cast, not {other:?}"),
+        }
+        assert_eq!(<WireMessage as Message>::deserialize(bytes).unwrap(), reply);
+        let garbage = ractor::message::SerializedMessage::Cast {
+            variant: "reply".into(),
+            args: vec![1, 0, 0xff],
+            metadata: None,
+        };
+        assert!(<WireMessage as Message>::deserialize(garbage).is_err());
     }
 }

@@ -304,3 +304,215 @@ fn the_run_excerpt_in_the_readme_is_what_the_program_prints() {
     let stale = stale_quote("README.md", "From `civitas ");
     assert!(stale.is_empty(), "{}", stale.join("\n"));
 }
+
+#[test]
+fn resume_from_a_checkpoint_writes_what_the_uninterrupted_run_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let o = civitas(&[
+        "run",
+        "default",
+        "--days",
+        "30",
+        "--checkpoint-every",
+        "10d",
+        "--checkpoint-dir",
+        &p("ck"),
+        "--events",
+        &p("events.jsonl"),
+        "--out",
+        &p("whole"),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ckpt = dir.path().join("ck/checkpoint-day-00010.ckpt");
+    let head = std::fs::read(&ckpt).unwrap();
+    let head = String::from_utf8_lossy(&head[..200]);
+    assert!(
+        head.starts_with("civitas checkpoint\n{\"schema_version\":1,"),
+        "{head}"
+    );
+    assert!(dir.path().join("ck/checkpoint-day-00020.ckpt").exists());
+    let events = std::fs::read_to_string(p("events.jsonl")).unwrap();
+    // One line per window that had anything in it, in order, up to the horizon.
+    let starts: Vec<u64> = events
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["start"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert!(starts.len() > 100, "{} windows", starts.len());
+    assert!(starts.windows(2).all(|w| w[0] < w[1]), "windows in order");
+    assert!(*starts.last().unwrap() < 30 * 86_400);
+
+    let o = civitas(&[
+        "resume",
+        ckpt.to_str().unwrap(),
+        "--out",
+        &p("resumed"),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for file in ["summary.json", "incidents.csv", "injects.jsonl"] {
+        assert_eq!(
+            std::fs::read(dir.path().join("whole").join(file)).unwrap(),
+            std::fs::read(dir.path().join("resumed").join(file)).unwrap(),
+            "{file} differs"
+        );
+    }
+
+    // A fork with more garbage from day 10 on: the summary differs, the run succeeds.
+    let o = civitas(&[
+        "fork",
+        ckpt.to_str().unwrap(),
+        "--set",
+        "parameters.incidents.garbage_overflow.rate=80",
+        "--out",
+        &p("fork"),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_ne!(
+        std::fs::read(dir.path().join("whole/summary.json")).unwrap(),
+        std::fs::read(dir.path().join("fork/summary.json")).unwrap()
+    );
+
+    // Bad uses of resume and fork, each with its reason.
+    std::fs::write(p("junk.ckpt"), "not a checkpoint at all\n").unwrap();
+    let junk = p("junk.ckpt");
+    let ck = ckpt.to_str().unwrap();
+    let cases: Vec<(Vec<&str>, String)> = vec![
+        (
+            vec!["resume", ck, "--days", "5"],
+            "the checkpoint is at simulated day 10.00; resume to a later day than that (found 5.00)"
+                .into(),
+        ),
+        (
+            vec!["resume", &junk],
+            format!("{junk}: not a civitas checkpoint"),
+        ),
+        (
+            vec!["resume", "/nonexistent/x.ckpt"],
+            "/nonexistent/x.ckpt: ".into(),
+        ),
+        (
+            vec!["fork", ck, "--set", "parameters.incidents.fire.rate"],
+            "expected PATH=NUMBER, found \"parameters.incidents.fire.rate\"".into(),
+        ),
+        (
+            vec!["fork", ck, "--set", "parameters.incidents.fire.rate=lots"],
+            "expected a number after '=', found \"lots\"".into(),
+        ),
+        (
+            vec!["fork", ck, "--set", "parameters.no_such_table.x=1", "-q"],
+            "parameters.no_such_table".into(),
+        ),
+        (
+            vec!["run", "default", "--checkpoint-every", "30"],
+            "expected a duration such as 30d, 12h or 1y, found \"30\"".into(),
+        ),
+    ];
+    for (args, expect) in cases {
+        let o = civitas(&args);
+        assert!(!o.status.success(), "{args:?} should fail");
+        assert!(stderr(&o).contains(&expect), "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{args:?} panicked");
+    }
+}
+
+#[test]
+fn a_run_replayed_from_its_inject_log_writes_the_same_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    // A fire injected in building 3 on day 2, written by hand (no source or sequence).
+    std::fs::write(
+        p("mine.jsonl"),
+        concat!(
+            r#"{"at":172800,"to":{"building":{"community":0,"building":3}},"inject":{"incident":{"kind":"fire","household":null}}}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let o = civitas(&[
+        "run",
+        "default",
+        "--days",
+        "5",
+        "--injects",
+        &p("mine.jsonl"),
+        "--out",
+        &p("a"),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let log = std::fs::read_to_string(dir.path().join("a/injects.jsonl")).unwrap();
+    assert_eq!(log.lines().count(), 1, "{log}");
+    let o = civitas(&[
+        "run",
+        "default",
+        "--days",
+        "5",
+        "--injects",
+        &p("a/injects.jsonl"),
+        "--out",
+        &p("b"),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for file in ["summary.json", "incidents.csv", "injects.jsonl"] {
+        assert_eq!(
+            std::fs::read(dir.path().join("a").join(file)).unwrap(),
+            std::fs::read(dir.path().join("b").join(file)).unwrap(),
+            "{file} differs"
+        );
+    }
+    let plain = civitas(&["run", "default", "--days", "5", "--out", &p("c"), "-q"]);
+    assert!(plain.status.success());
+    let fires = |d: &str| {
+        std::fs::read_to_string(dir.path().join(d).join("incidents.csv"))
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains(",fire,"))
+            .count()
+    };
+    assert_eq!(
+        fires("a"),
+        fires("c") + 1,
+        "the injected fire is in the run"
+    );
+
+    // Bad logs are refused with the line and the reason.
+    std::fs::write(p("bad.jsonl"), "{\"at\":5}\n").unwrap();
+    let o = civitas(&[
+        "run",
+        "default",
+        "--days",
+        "5",
+        "--injects",
+        &p("bad.jsonl"),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("line 1: missing field"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(
+        p("nowhere.jsonl"),
+        r#"{"at":600,"to":{"building":{"community":0,"building":99999}},"inject":{"incident":{"kind":"fire","household":null}}}"#,
+    )
+    .unwrap();
+    let o = civitas(&[
+        "run",
+        "default",
+        "--days",
+        "5",
+        "--injects",
+        &p("nowhere.jsonl"),
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("99999"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"));
+}

@@ -301,3 +301,41 @@ async fn a_checkpoint_restored_into_a_fresh_assembly_carries_on_identically() {
     let err = Engine::restore(other, state, SimClock).await.err().unwrap();
     assert!(err.to_string().contains("this scenario has"), "{err}");
 }
+
+#[tokio::test]
+async fn a_log_replays_under_its_own_source_ids_whatever_order_the_sources_first_injected() {
+    let (w, p) = assembly(1500, 4);
+    let mut e = Engine::spawn(w, p.engine.window_secs, SimClock)
+        .await
+        .unwrap();
+    let _unused = e.source("console");
+    let a = e.source("drill");
+    let b = e.source("sensors");
+    let (_, at, to, what) = device(DAY, 5, DeviceState::Alarm);
+    e.inject(b, at, to, what).unwrap();
+    let (_, at, to, what) = fire(DAY);
+    e.inject(a, at, to, what).unwrap();
+    let original = e.run(3 * DAY, &mut NoObserver).await.unwrap();
+    assert_eq!(original.injects[0].source, 2, "sensors first, with id 2");
+
+    let (w, _) = assembly(1500, 4);
+    let mut e = Engine::spawn(w, p.engine.window_secs, SimClock)
+        .await
+        .unwrap();
+    e.replay(&original.injects).unwrap();
+    let replayed = e.run(3 * DAY, &mut NoObserver).await.unwrap();
+    assert_eq!(original, replayed);
+
+    // A log that gives an id another name already holds is refused by name.
+    let (w, _) = assembly(1500, 4);
+    let mut e = Engine::spawn(w, p.engine.window_secs, SimClock)
+        .await
+        .unwrap();
+    let _ = e.source("operator");
+    let mut log = original.injects.clone();
+    log[0].source = 0;
+    assert_eq!(
+        e.replay(&log[..1]).unwrap_err().to_string(),
+        "inject log: source \"sensors\" has id 0 in the log but that id is \"operator\" here: replay a log before registering other sources"
+    );
+}
