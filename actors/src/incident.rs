@@ -8,6 +8,7 @@ use civitas_twin::time::SimTime;
 
 /// Why an incident left a loop for the next one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum EscalationReason {
     /// Its severity sends it up at once (critical incidents).
     Severity,

@@ -14,6 +14,7 @@ use std::ops::{Index, IndexMut};
 
 /// Who holds money.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Account {
     /// District government (finance).
     Government,
@@ -48,6 +49,7 @@ impl Account {
 
 /// What a payment is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Purpose {
     /// Building the community platform.
     PlatformCapex,
@@ -145,6 +147,7 @@ impl Purpose {
 
 /// The kind of money a [`Purpose`] is ([`Purpose::class`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum MoneyClass {
     /// Capital spending: building the platform, buying devices, a provider's entry.
     Capital,
@@ -259,6 +262,7 @@ pub struct PlatformYear {
 
 /// Something a behaviour reports once a year.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum YearReport {
     /// A building host.
     Building(Box<BuildingYear>),

@@ -4,9 +4,7 @@
 use crate::checkpoint::{self, Checkpoint};
 use crate::file::{Scenario, World};
 use civitas_actors::engine::{Engine, EngineError, RunResult};
-use civitas_actors::{
-    Address, Assembly, EngineState, Inject, InjectError, InjectRecord, SimClock, Window,
-};
+use civitas_actors::{Assembly, EngineState, InjectError, InjectRecord, SimClock, Window};
 use civitas_twin::economy::apply_model;
 use civitas_twin::generate::{generate_district, single_community_district};
 use civitas_twin::kinds::InvestmentModel;
@@ -115,8 +113,10 @@ pub struct Session {
     /// An inject log to replay (from `injects.jsonl` of an earlier run, or written by
     /// hand in that format).
     pub injects: Vec<InjectRecord>,
-    /// Injects added to a resumed run (a fork's what-if), as source `fork`.
-    pub fork_injects: Vec<(SimTime, Address, Inject)>,
+    /// Injects added to a resumed run (a fork's what-if), each under its record's
+    /// source name (registered after the checkpoint's own sources; the records' source
+    /// ids and sequence numbers are not used).
+    pub fork_injects: Vec<InjectRecord>,
     /// Carry on from this state (of a checkpoint of the same scenario).
     pub resume: Option<EngineState>,
     /// Write a checkpoint every so many seconds (at multiples of it) into this directory.
@@ -168,9 +168,9 @@ pub fn run_session(
                 Some(state) => Engine::restore(assembly, state, SimClock).await?,
             };
             engine.replay(&injects)?;
-            let fork = engine.source("fork");
-            for (at, to, what) in fork_injects {
-                engine.inject(fork, at, to, what)?;
+            for r in fork_injects {
+                let source = engine.source(&r.source_name);
+                engine.inject(source, r.at, r.to, r.inject)?;
             }
             let mut progress = progress;
             let mut failed_write: Option<std::io::Error> = None;

@@ -35,12 +35,10 @@ pub(super) fn resume(a: ResumeArgs) -> Result<()> {
             options.horizon as f64 / DAY as f64
         );
     }
-    let mut fork_injects = Vec::new();
-    if let Some(p) = &a.inject {
-        for r in read_injects(p)? {
-            fork_injects.push((r.at, r.to, r.inject));
-        }
-    }
+    let fork_injects = match &a.inject {
+        Some(p) => read_injects(p)?,
+        None => Vec::new(),
+    };
     let out = a.out.unwrap_or_else(|| {
         PathBuf::from("out").join(format!(
             "{}-from-day-{}",

@@ -7,6 +7,7 @@ use crate::plan::RunPlan;
 use anyhow::{Context, Result};
 use civitas_actors::inject::{InjectRecord, read_log, write_log};
 use civitas_scenarios::Scenario;
+use civitas_scenarios::checkpoint;
 use civitas_scenarios::runner::{self, Outputs, RunOptions, Session};
 use civitas_twin::time::DAY;
 use std::path::{Path, PathBuf};
@@ -32,12 +33,39 @@ pub(super) fn run(plan: RunPlan) -> Result<()> {
         },
         ..Session::default()
     };
+    let mut note = None;
     if let Some((every, dir)) = checkpoints {
         create_dir(&dir)?;
+        let times: Vec<u64> = (1..)
+            .map(|k| k * every)
+            .take_while(|t| *t < options.horizon)
+            .collect();
+        note = match (times.first(), times.last()) {
+            (Some(&a), Some(&b)) => Some(format!(
+                "wrote {} checkpoint{} into {} ({}{})",
+                times.len(),
+                if times.len() == 1 { "" } else { "s" },
+                dir.display(),
+                checkpoint::file_name(a),
+                if a == b {
+                    String::new()
+                } else {
+                    format!(" … {}", checkpoint::file_name(b))
+                }
+            )),
+            _ => Some(format!(
+                "no checkpoint written: the run ends before its first one ({} s)",
+                every
+            )),
+        };
         session.checkpoints = Some((every, dir));
     }
     session.events = open_events(events.as_deref())?;
-    execute(&scenario, options, session, days, &out, quiet)
+    execute(&scenario, options, session, days, &out, quiet)?;
+    if let Some(n) = note.filter(|_| !quiet) {
+        println!("{n}");
+    }
+    Ok(())
 }
 
 /// Reads an inject log, naming the file and line of a bad record.
