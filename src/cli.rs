@@ -178,6 +178,10 @@ pub(crate) struct BatchArgs {
     /// Run only shard i of n (runs k with k mod n = i − 1), e.g. --shard 2/8.
     #[arg(long)]
     pub(crate) shard: Option<Shard>,
+    /// Discard run files in --out that were made from other inputs (a changed batch
+    /// file, another civitas version, a damaged file) instead of refusing to run.
+    #[arg(long)]
+    pub(crate) force: bool,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub(crate) quiet: bool,

@@ -144,6 +144,8 @@ pub(crate) struct BatchPlan {
     pub(crate) shard: Shard,
     /// Output directory: `--out`, else `out/batch-<batch name>`.
     pub(crate) out: PathBuf,
+    /// `--force`: discard run files made from other inputs instead of refusing.
+    pub(crate) force: bool,
     /// Print nothing but errors.
     pub(crate) quiet: bool,
 }
@@ -163,6 +165,7 @@ impl BatchPlan {
             jobs: a.jobs.unwrap_or_else(default_jobs),
             shard: a.shard.unwrap_or(Shard::ALL),
             out,
+            force: a.force,
             quiet: a.quiet,
         })
     }

@@ -6,7 +6,7 @@ use crate::cli::{BatchArgs, BatchCommand};
 use crate::plan::BatchPlan;
 use anyhow::Result;
 use civitas_scenarios::batch::{
-    Batch, merge, point_summary, run_batch, sensitivity_summary, write_plots,
+    Batch, BatchRuns, merge, point_summary, run_batch, sensitivity_summary, write_plots,
 };
 
 /// `batch FILE`, `batch merge` or `batch summarize`.
@@ -24,16 +24,25 @@ pub(super) fn batch(a: BatchArgs) -> Result<()> {
         }
         Some(BatchCommand::Summarize { batch, dir }) => {
             let b = Batch::from_path(&batch)?;
-            let text = point_summary(&b, &dir)?;
+            let runs = BatchRuns::read(&b, &dir)?;
+            for w in &runs.warnings {
+                eprintln!("warning: {w}");
+            }
+            let text = point_summary(&b, &runs);
             let p = dir.join("points.csv");
             write_file(&p, &text)?;
-            println!("wrote {}", p.display());
-            if let Some((name, text)) = sensitivity_summary(&b, &dir)? {
+            println!(
+                "wrote {} ({} of {} runs)",
+                p.display(),
+                runs.present,
+                runs.total
+            );
+            if let Some((name, text)) = sensitivity_summary(&b, &runs) {
                 let p = dir.join(name);
                 write_file(&p, &text)?;
                 println!("wrote {}", p.display());
             }
-            let plots = write_plots(&b, &dir)?;
+            let plots = write_plots(&b, &runs, &dir)?;
             println!(
                 "wrote {} charts (PNG and SVG) in {}",
                 plots.len() / 2,
@@ -53,9 +62,12 @@ fn run(plan: BatchPlan) -> Result<()> {
         jobs,
         shard,
         out,
+        force,
         quiet,
     } = plan;
-    let p = run_batch(&b, &out, shard, jobs, |done, _| progress.set(done as u64))?;
+    let p = run_batch(&b, &out, shard, jobs, force, |done, _| {
+        progress.set(done as u64)
+    })?;
     progress.finish();
     if !quiet {
         println!(

@@ -2,38 +2,114 @@
 //! standardized regression, and charts.
 
 use super::outputs::cell;
-use super::run::{RunFile, finite};
-use super::{Batch, BatchError, DesignKind, io_err};
+use super::run::{RunFile, finite, run_file_paths};
+use super::{Batch, BatchError, DesignKind, RunSpec, io_err};
 use crate::metrics::KPIS;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-/// Each recorded KPI's final values per point, in run order, read once from the run
-/// files: `None` for a point none of whose runs has a file yet.
+/// Each recorded KPI's final values per point, in run order: `None` for a point none of
+/// whose runs has a file yet.
 type PointValues = Vec<Option<Vec<Vec<f64>>>>;
 
-fn point_values(b: &Batch, out: &Path) -> Result<PointValues, BatchError> {
-    let runs_dir = out.join("runs");
-    let mut points: PointValues = vec![None; b.points.len()];
-    for spec in b.runs() {
-        let path = runs_dir.join(format!("{}.json", spec.id));
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            continue;
-        };
-        let f: RunFile = serde_json::from_str(&text).map_err(|e| io_err(&path, e))?;
-        let point = points[f.point].get_or_insert_with(|| vec![Vec::new(); b.kpis.len()]);
-        for (j, v) in f.finals.iter().enumerate() {
-            if let Some(v) = v {
-                point[j].push(*v);
+/// A batch directory's run files, read once and checked against the batch file, for
+/// the summaries and charts.
+#[derive(Debug, Clone)]
+pub struct BatchRuns {
+    values: PointValues,
+    /// Run files found, of the batch's runs.
+    pub present: usize,
+    /// The batch's runs.
+    pub total: usize,
+    /// What a reader of the summaries should know (missing runs, a single shard).
+    pub warnings: Vec<String>,
+}
+
+impl BatchRuns {
+    /// Reads `dir/runs/`: every run file must be a run of `b` made from its inputs as
+    /// they are now; a directory that does not exist or holds none of its runs is an
+    /// error; missing runs and a shard's directory are warnings.
+    pub fn read(b: &Batch, dir: &Path) -> Result<BatchRuns, BatchError> {
+        if !dir.is_dir() {
+            return Err(io_err(
+                dir,
+                "no such batch directory (run `civitas batch FILE --out DIR` first)",
+            ));
+        }
+        let runs_dir = dir.join("runs");
+        let specs: std::collections::BTreeMap<String, RunSpec> =
+            b.runs().into_iter().map(|r| (r.id.clone(), r)).collect();
+        let mut values: PointValues = vec![None; b.points.len()];
+        let mut present = 0;
+        for path in run_file_paths(&runs_dir)? {
+            let name = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default();
+            let Some(spec) = specs.get(name) else {
+                return Err(io_err(
+                    &path,
+                    format!(
+                        "not a run of batch {} (summarize with the batch file that made it)",
+                        b.name
+                    ),
+                ));
+            };
+            let f = RunFile::read(&path)?;
+            if let Some(why) = f.mismatch(b, spec)? {
+                return Err(io_err(
+                    &path,
+                    format!(
+                        "made from other inputs ({why}); summarize with the batch file that made it, or run the batch again with --force"
+                    ),
+                ));
+            }
+            present += 1;
+            let point = values[spec.point].get_or_insert_with(|| vec![Vec::new(); b.kpis.len()]);
+            for (j, v) in f.finals.iter().enumerate() {
+                if let Some(v) = v {
+                    point[j].push(*v);
+                }
             }
         }
+        let total = specs.len();
+        if present == 0 {
+            return Err(io_err(
+                &runs_dir,
+                format!("no run of batch {} here yet: run it first", b.name),
+            ));
+        }
+        let mut warnings = Vec::new();
+        if present < total {
+            let short = values.iter().filter(|p| p.is_none()).count();
+            warnings.push(format!(
+                "{} of {total} runs have no run file yet ({short} of {} points have none): the summaries cover the {present} present; run the batch to finish, or merge its shards",
+                total - present,
+                b.points.len()
+            ));
+        }
+        let manifest = dir.join("batch.json");
+        if let Ok(text) = std::fs::read_to_string(&manifest)
+            && let Ok(m) = serde_json::from_str::<serde_json::Value>(&text)
+            && let Some(shard) = m["shard"].as_str()
+        {
+            warnings.push(format!(
+                "{} holds shard {shard} of the batch only; merge the shards (`civitas batch merge`) to summarize the whole",
+                dir.display()
+            ));
+        }
+        Ok(BatchRuns {
+            values,
+            present,
+            total,
+            warnings,
+        })
     }
-    Ok(points)
 }
 
 /// Per point: mean and 95% interval over replications of each recorded KPI, as CSV.
-pub fn point_summary(b: &Batch, out: &Path) -> Result<String, BatchError> {
-    let values = point_values(b, out)?;
+pub fn point_summary(b: &Batch, runs: &BatchRuns) -> String {
+    let values = &runs.values;
     let mut o = String::from("point");
     for p in &b.paths {
         let _ = write!(o, ",{p}");
@@ -61,14 +137,14 @@ pub fn point_summary(b: &Batch, out: &Path) -> Result<String, BatchError> {
         }
         o.push('\n');
     }
-    Ok(o)
+    o
 }
 
 /// Mean over replications of each recorded KPI's final value, per point (None when a
 /// point has no run yet or no value).
-fn point_means(b: &Batch, out: &Path) -> Result<Vec<Vec<Option<f64>>>, BatchError> {
-    Ok(point_values(b, out)?
-        .into_iter()
+fn point_means(b: &Batch, runs: &BatchRuns) -> Vec<Vec<Option<f64>>> {
+    runs.values
+        .iter()
         .map(|kpis| match kpis {
             Some(kpis) => kpis
                 .iter()
@@ -79,7 +155,7 @@ fn point_means(b: &Batch, out: &Path) -> Result<Vec<Vec<Option<f64>>>, BatchErro
                 .collect(),
             None => vec![None; b.kpis.len()],
         })
-        .collect())
+        .collect()
 }
 
 /// Sensitivity of each recorded KPI to each varied parameter, as CSV: first- and
@@ -87,12 +163,9 @@ fn point_means(b: &Batch, out: &Path) -> Result<Vec<Vec<Option<f64>>>, BatchErro
 /// (`sobol.csv`), standardized regression coefficients for an `lhs` design (`src.csv`).
 /// Each point's output is its mean over replications. Returns the file name and text, or
 /// `None` for designs without a sensitivity method (grid, list).
-pub fn sensitivity_summary(
-    b: &Batch,
-    out: &Path,
-) -> Result<Option<(&'static str, String)>, BatchError> {
+pub fn sensitivity_summary(b: &Batch, runs: &BatchRuns) -> Option<(&'static str, String)> {
     use crate::sensitivity::{sobol_indices, standardized_regression};
-    let means = point_means(b, out)?;
+    let means = point_means(b, runs);
     let d = b.paths.len();
     let mut o = String::new();
     let name = match b.design {
@@ -153,26 +226,26 @@ pub fn sensitivity_summary(
             }
             "src.csv"
         }
-        DesignKind::Grid | DesignKind::List => return Ok(None),
+        DesignKind::Grid | DesignKind::List => return None,
     };
-    Ok(Some((name, o)))
+    Some((name, o))
 }
 
 /// Per point: each recorded KPI's mean and 95% interval over replications.
-fn point_stats(b: &Batch, out: &Path) -> Result<Vec<Vec<crate::stats::Stat>>, BatchError> {
-    Ok(point_values(b, out)?
-        .into_iter()
+fn point_stats(b: &Batch, runs: &BatchRuns) -> Vec<Vec<crate::stats::Stat>> {
+    runs.values
+        .iter()
         .map(|kpis| match kpis {
             Some(kpis) => kpis.iter().map(|xs| crate::stats::stat(xs)).collect(),
             None => vec![crate::stats::stat(&[]); b.kpis.len()],
         })
-        .collect())
+        .collect()
 }
 
 /// Charts into `out/plots/`: each recorded KPI against each varied parameter (point
 /// means with their 95% intervals), and for a `sobol` design each KPI's first- and
 /// total-order indices as bars. Returns the files written.
-pub fn write_plots(b: &Batch, out: &Path) -> Result<Vec<PathBuf>, BatchError> {
+pub fn write_plots(b: &Batch, runs: &BatchRuns, out: &Path) -> Result<Vec<PathBuf>, BatchError> {
     use crate::report::{IndexBars, Scatter, write_index_bars, write_scatter};
     let dir = out.join("plots");
     std::fs::create_dir_all(&dir).map_err(|e| io_err(&dir, e))?;
@@ -180,7 +253,7 @@ pub fn write_plots(b: &Batch, out: &Path) -> Result<Vec<PathBuf>, BatchError> {
         path: dir.display().to_string(),
         message: e.to_string(),
     };
-    let stats = point_stats(b, out)?;
+    let stats = point_stats(b, runs);
     let short = |p: &str| p.rsplit('.').next().unwrap_or(p).to_string();
     let mut files = Vec::new();
     for (j, &k) in b.kpis.iter().enumerate() {

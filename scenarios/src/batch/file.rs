@@ -350,8 +350,8 @@ impl Batch {
         v
     }
 
-    /// The scenario of point `p`.
-    pub fn scenario(&self, p: usize) -> Result<Scenario, BatchError> {
+    /// The scenario table of point `p`: the base with the point's values set.
+    fn point_table(&self, p: usize) -> Result<toml::Table, BatchError> {
         let mut t = self.base.clone();
         for (i, path) in self.paths.iter().enumerate() {
             set_path(&mut t, path, self.points[p][i]).map_err(|m| BatchError::Run {
@@ -359,10 +359,35 @@ impl Batch {
                 message: m,
             })?;
         }
-        let text = toml::to_string(&t).expect("a table serializes");
+        Ok(t)
+    }
+
+    /// The scenario of point `p`.
+    pub fn scenario(&self, p: usize) -> Result<Scenario, BatchError> {
+        let text = toml::to_string(&self.point_table(p)?).expect("a table serializes");
         Scenario::from_str(&text, &format!("point {p}")).map_err(|e| BatchError::Run {
             run: format!("point {p}"),
             message: e.to_string(),
         })
+    }
+
+    /// What identifies the inputs of run `spec` (FNV-1a 64 of the civitas version, the
+    /// model, years, KPIs, seed and the point's whole resolved scenario): a run file is
+    /// reused only when it carries the same identity.
+    pub fn identity(&self, spec: &RunSpec) -> Result<String, BatchError> {
+        let scenario = toml::to_string(&self.point_table(spec.point)?).expect("a table serializes");
+        let kpis: Vec<&str> = self
+            .kpis
+            .iter()
+            .map(|&i| crate::metrics::KPIS[i].name)
+            .collect();
+        Ok(fnv1a(&format!(
+            "civitas {}\nmodel {}\nyears {}\nkpis {}\nseed {}\n{scenario}",
+            env!("CARGO_PKG_VERSION"),
+            self.model.as_str(),
+            self.years,
+            kpis.join(","),
+            spec.seed
+        )))
     }
 }

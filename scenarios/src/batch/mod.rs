@@ -23,7 +23,7 @@ pub(crate) mod file;
 mod outputs;
 mod run;
 
-pub use analysis::{point_summary, sensitivity_summary, write_plots};
+pub use analysis::{BatchRuns, point_summary, sensitivity_summary, write_plots};
 pub use outputs::merge;
 pub use run::{BatchProgress, Shard, run_batch};
 
@@ -55,6 +55,20 @@ pub enum BatchError {
         path: String,
         /// What went wrong.
         message: String,
+    },
+    /// The output directory holds run files made from other inputs.
+    #[error(
+        "{dir}: {count} run file(s) there were made from other inputs ({example}: {why}); use a new --out, or --force to discard them"
+    )]
+    Stale {
+        /// The output directory.
+        dir: String,
+        /// How many run files do not match.
+        count: usize,
+        /// The first of them.
+        example: String,
+        /// What changed for it.
+        why: String,
     },
     /// A run failed (a bug or resource exhaustion; the run is not recorded).
     #[error("run {run}: {message}")]

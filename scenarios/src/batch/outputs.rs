@@ -1,7 +1,7 @@
 //! Assembling a batch's outputs from its run files in run order (`runs.*`, `series.*`,
 //! `batch.json`), and merging shards into the same bytes as an unsharded batch.
 
-use super::run::{RunFile, Shard, write_atomic};
+use super::run::{RunFile, Shard, run_file_paths, write_atomic};
 use super::{BATCH_SCHEMA_VERSION, Batch, BatchError, DesignKind, RunSpec, io_err};
 use crate::metrics::KPIS;
 use crate::parquet_table::{Cell, ColumnKind, ParquetTable};
@@ -107,9 +107,15 @@ pub(super) fn assemble(
         ParquetTable::create(&out.join("series.parquet"), &scols).map_err(pq_err)?;
     for spec in runs {
         let path = runs_dir.join(format!("{}.json", spec.id));
-        let text = std::fs::read_to_string(&path).map_err(|e| io_err(&path, e))?;
-        let f: RunFile = serde_json::from_str(&text)
-            .map_err(|e| io_err(&path, format!("not a run file: {e}")))?;
+        let f = RunFile::read(&path)?;
+        if let Some(why) = f.mismatch(b, spec)? {
+            return Err(io_err(
+                &path,
+                format!(
+                    "made from other inputs ({why}); run the batch again with --force to redo it"
+                ),
+            ));
+        }
         let mut line = format!("{},{},{},{}", f.run, f.point, f.replication, f.seed);
         for v in &f.params {
             let _ = write!(line, ",{v}");
@@ -194,14 +200,7 @@ pub fn merge(b: &Batch, dirs: &[PathBuf], out: &Path) -> Result<usize, BatchErro
                 ),
             ));
         }
-        let src = d.join("runs");
-        let entries = std::fs::read_dir(&src).map_err(|e| io_err(&src, e))?;
-        let mut names: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .collect();
-        names.sort();
-        for p in names {
+        for p in run_file_paths(&d.join("runs"))? {
             let target = runs_dir.join(p.file_name().expect("a file"));
             if !target.exists() {
                 std::fs::copy(&p, &target).map_err(|e| io_err(&p, e))?;

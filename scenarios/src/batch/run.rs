@@ -5,7 +5,7 @@ use super::outputs::assemble;
 use super::{Batch, BatchError, RunSpec, io_err};
 use crate::compare::run_one;
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A shard: runs `k` with `k mod n = i − 1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +49,13 @@ impl Shard {
 
 #[derive(Debug, Serialize, Deserialize)]
 pub(super) struct RunFile {
+    /// [`Batch::identity`] of the inputs that made it (empty in files written before
+    /// run files carried one: never reused).
+    #[serde(default)]
+    pub(super) identity: String,
+    /// The civitas that made it.
+    #[serde(default)]
+    pub(super) civitas_version: String,
     pub(super) run: String,
     pub(super) point: usize,
     pub(super) replication: u32,
@@ -57,6 +64,111 @@ pub(super) struct RunFile {
     pub(super) finals: Vec<Option<f64>>,
     pub(super) series: Vec<Vec<Option<f64>>>,
 }
+
+impl RunFile {
+    /// Reads a run file.
+    pub(super) fn read(path: &Path) -> Result<RunFile, BatchError> {
+        let text = std::fs::read_to_string(path).map_err(|e| io_err(path, e))?;
+        serde_json::from_str(&text).map_err(|e| {
+            io_err(
+                path,
+                format!("not a run file ({e}); delete it and run the batch again to redo it"),
+            )
+        })
+    }
+
+    /// Why this file is not run `spec` of `b` (what changed), or `None` if it is.
+    pub(super) fn mismatch(&self, b: &Batch, spec: &RunSpec) -> Result<Option<String>, BatchError> {
+        if self.identity == b.identity(spec)? {
+            return Ok(None);
+        }
+        let changed = |what: String| Ok(Some(what));
+        if self.identity.is_empty() {
+            return changed("it was made by a civitas that did not record its inputs".into());
+        }
+        if self.civitas_version != env!("CARGO_PKG_VERSION") {
+            return changed(format!(
+                "it was made by civitas {}, this is civitas {}",
+                self.civitas_version,
+                env!("CARGO_PKG_VERSION")
+            ));
+        }
+        let now = &b.points[spec.point];
+        if self.params.len() != now.len() {
+            return changed(format!(
+                "it varied {} parameters, the batch file varies {}",
+                self.params.len(),
+                now.len()
+            ));
+        }
+        for ((path, was), is) in b.paths.iter().zip(&self.params).zip(now) {
+            if was != is {
+                return changed(format!("{path} was {was}, the batch file now says {is}"));
+            }
+        }
+        if self.seed != spec.seed {
+            return changed(format!("its seed was {}, now {}", self.seed, spec.seed));
+        }
+        if self.finals.len() != b.kpis.len() {
+            return changed(format!(
+                "it recorded {} KPIs, the batch file asks for {}",
+                self.finals.len(),
+                b.kpis.len()
+            ));
+        }
+        changed("the base scenario, the model, the years or the KPIs changed".into())
+    }
+}
+
+/// The run files in `runs_dir` that do not belong to `b` as it is now, each with why.
+fn stale_runs(b: &Batch, runs_dir: &Path) -> Result<Vec<(PathBuf, String)>, BatchError> {
+    let specs: std::collections::BTreeMap<String, RunSpec> =
+        b.runs().into_iter().map(|r| (r.id.clone(), r)).collect();
+    let mut stale = Vec::new();
+    for path in run_file_paths(runs_dir)? {
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        let Some(spec) = specs.get(name) else {
+            stale.push((path, "it is not a run of this batch".to_string()));
+            continue;
+        };
+        let why = match RunFile::read(&path) {
+            Ok(f) => f.mismatch(b, spec)?,
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(why) = why {
+            stale.push((path, why));
+        }
+    }
+    Ok(stale)
+}
+
+/// The `*.json` files of a runs directory, sorted (none if it does not exist).
+pub(super) fn run_file_paths(runs_dir: &Path) -> Result<Vec<PathBuf>, BatchError> {
+    let entries = match std::fs::read_dir(runs_dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_err(runs_dir, e)),
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
+/// The outputs assembled from run files; stale once a run file is discarded.
+const ASSEMBLED: [&str; 6] = [
+    "runs.csv",
+    "series.csv",
+    "runs.parquet",
+    "series.parquet",
+    "batch.json",
+    "points.csv",
+];
 
 pub(super) fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
@@ -84,15 +196,41 @@ pub struct BatchProgress {
 
 /// Runs the shard's missing runs on `jobs` threads, streaming each to `out/runs/`, then
 /// assembles the outputs. `progress(done, total)` is called after each run.
+///
+/// A run file already in `out/runs/` is reused only if it was made from the same inputs
+/// ([`Batch::identity`]); if any was not (the batch file changed, another civitas made
+/// it, it is damaged), the batch is refused with what changed — or, with `force`, those
+/// files and the outputs assembled from them are deleted first.
 pub fn run_batch(
     b: &Batch,
     out: &Path,
     shard: Shard,
     jobs: usize,
+    force: bool,
     progress: impl Fn(usize, usize) + Sync,
 ) -> Result<BatchProgress, BatchError> {
     let runs_dir = out.join("runs");
     std::fs::create_dir_all(&runs_dir).map_err(|e| io_err(&runs_dir, e))?;
+    let stale = stale_runs(b, &runs_dir)?;
+    if let Some((first, why)) = stale.first() {
+        if !force {
+            return Err(BatchError::Stale {
+                dir: out.display().to_string(),
+                count: stale.len(),
+                example: first.display().to_string(),
+                why: why.clone(),
+            });
+        }
+        for (p, _) in &stale {
+            std::fs::remove_file(p).map_err(|e| io_err(p, e))?;
+        }
+        for name in ASSEMBLED {
+            let p = out.join(name);
+            if p.exists() {
+                std::fs::remove_file(&p).map_err(|e| io_err(&p, e))?;
+            }
+        }
+    }
     let mine: Vec<RunSpec> = b
         .runs()
         .into_iter()
@@ -154,6 +292,8 @@ fn one(b: &Batch, spec: &RunSpec, runs_dir: &Path) -> Result<(), BatchError> {
         message: e.to_string(),
     })?;
     let file = RunFile {
+        identity: b.identity(spec)?,
+        civitas_version: env!("CARGO_PKG_VERSION").to_string(),
         run: spec.id.clone(),
         point: spec.point,
         replication: spec.replication,

@@ -1,6 +1,6 @@
 //! Batches: outputs, determinism, resume after interruption, shards, bad batch files.
 
-use civitas_scenarios::batch::{Batch, Shard, merge, run_batch};
+use civitas_scenarios::batch::{Batch, BatchRuns, Shard, merge, point_summary, run_batch};
 use std::path::Path;
 
 const GRID: &str = r#"
@@ -40,9 +40,9 @@ fn a_grid_batch_writes_runs_series_and_a_manifest_and_is_reproducible() {
     assert_eq!(b.runs().len(), 8);
     let t = tempfile::tempdir().unwrap();
     let (a, c) = (t.path().join("a"), t.path().join("c"));
-    let p = run_batch(&b, &a, Shard::ALL, 2, |_, _| {}).unwrap();
+    let p = run_batch(&b, &a, Shard::ALL, 2, false, |_, _| {}).unwrap();
     assert_eq!((p.total, p.skipped, p.ran), (8, 0, 8));
-    run_batch(&b, &c, Shard::ALL, 1, |_, _| {}).unwrap();
+    run_batch(&b, &c, Shard::ALL, 1, false, |_, _| {}).unwrap();
     for f in [
         "runs.csv",
         "series.csv",
@@ -86,8 +86,8 @@ fn an_interrupted_batch_resumes_and_gives_the_same_outputs() {
     let b = batch(GRID);
     let t = tempfile::tempdir().unwrap();
     let (whole, cut) = (t.path().join("whole"), t.path().join("cut"));
-    run_batch(&b, &whole, Shard::ALL, 2, |_, _| {}).unwrap();
-    run_batch(&b, &cut, Shard::ALL, 2, |_, _| {}).unwrap();
+    run_batch(&b, &whole, Shard::ALL, 2, false, |_, _| {}).unwrap();
+    run_batch(&b, &cut, Shard::ALL, 2, false, |_, _| {}).unwrap();
     // Interrupt: three runs never finished, one was half written, outputs not assembled.
     for id in ["p000000-r0001", "p000002-r0000", "p000003-r0001"] {
         std::fs::remove_file(cut.join("runs").join(format!("{id}.json"))).unwrap();
@@ -106,7 +106,7 @@ fn an_interrupted_batch_resumes_and_gives_the_same_outputs() {
     ] {
         std::fs::remove_file(cut.join(f)).unwrap();
     }
-    let p = run_batch(&b, &cut, Shard::ALL, 2, |_, _| {}).unwrap();
+    let p = run_batch(&b, &cut, Shard::ALL, 2, false, |_, _| {}).unwrap();
     assert_eq!((p.skipped, p.ran), (5, 3));
     for f in [
         "runs.csv",
@@ -124,7 +124,7 @@ fn the_union_of_shards_equals_the_whole_batch_byte_for_byte() {
     let b = batch(GRID);
     let t = tempfile::tempdir().unwrap();
     let whole = t.path().join("whole");
-    run_batch(&b, &whole, Shard::ALL, 2, |_, _| {}).unwrap();
+    run_batch(&b, &whole, Shard::ALL, 2, false, |_, _| {}).unwrap();
     let shards: Vec<_> = (1..=3).map(|i| t.path().join(format!("s{i}"))).collect();
     let mut held = 0;
     for (i, d) in shards.iter().enumerate() {
@@ -136,6 +136,7 @@ fn the_union_of_shards_equals_the_whole_batch_byte_for_byte() {
                 n: 3,
             },
             1,
+            false,
             |_, _| {},
         )
         .unwrap();
@@ -235,10 +236,10 @@ fn a_sobol_batch_summarizes_into_first_and_total_indices() {
     let b = batch(&text);
     assert_eq!(b.points.len(), 16);
     let t = tempfile::tempdir().unwrap();
-    run_batch(&b, t.path(), Shard::ALL, 2, |_, _| {}).unwrap();
-    let (name, csv) = civitas_scenarios::batch::sensitivity_summary(&b, t.path())
-        .unwrap()
-        .unwrap();
+    run_batch(&b, t.path(), Shard::ALL, 2, false, |_, _| {}).unwrap();
+    let runs = BatchRuns::read(&b, t.path()).unwrap();
+    assert!(runs.warnings.is_empty(), "{:?}", runs.warnings);
+    let (name, csv) = civitas_scenarios::batch::sensitivity_summary(&b, &runs).unwrap();
     assert_eq!(name, "sobol.csv");
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
@@ -253,9 +254,9 @@ fn a_sobol_batch_summarizes_into_first_and_total_indices() {
         .unwrap();
     let total: f64 = row.split(',').nth(5).unwrap().parse().unwrap();
     assert!(total > 0.3, "{row}");
-    let points = civitas_scenarios::batch::point_summary(&b, t.path()).unwrap();
+    let points = civitas_scenarios::batch::point_summary(&b, &runs);
     assert_eq!(points.lines().count(), 17);
-    let plots = civitas_scenarios::batch::write_plots(&b, t.path()).unwrap();
+    let plots = civitas_scenarios::batch::write_plots(&b, &runs, t.path()).unwrap();
     // 3 KPIs × 2 parameters scatter charts and 3 index charts, each PNG and SVG.
     assert_eq!(plots.len(), (3 * 2 + 3) * 2, "{plots:?}");
     assert!(t.path().join("plots/sobol-served_share.svg").is_file());
@@ -278,7 +279,137 @@ fn the_first_batch_in_the_researchers_guide_runs_as_written() {
         b.runs().len()
     );
     let t = tempfile::tempdir().unwrap();
-    let p = run_batch(&b, t.path(), Shard::ALL, 2, |_, _| {}).unwrap();
+    let p = run_batch(&b, t.path(), Shard::ALL, 2, false, |_, _| {}).unwrap();
     assert_eq!(p.ran, b.runs().len());
     assert!(t.path().join("runs.csv").is_file());
+}
+
+/// The grid with its first value changed (0.3 → 0.4): the guide's "change one value".
+fn changed_grid() -> Batch {
+    batch(&GRID.replace("values = [0.3, 1.0]", "values = [0.4, 1.0]"))
+}
+
+#[test]
+fn a_changed_batch_file_on_an_old_directory_is_refused_with_what_changed() {
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("o");
+    run_batch(&batch(GRID), &out, Shard::ALL, 2, false, |_, _| {}).unwrap();
+    let before = read(&out, "runs.csv");
+    let b = changed_grid();
+    let err = run_batch(&b, &out, Shard::ALL, 2, false, |_, _| {}).unwrap_err();
+    let o = out.display();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{o}: 4 run file(s) there were made from other inputs ({o}/runs/p000000-r0000.json: parameters.economy.models.hybrid.market_openness was 0.3, the batch file now says 0.4); use a new --out, or --force to discard them"
+        )
+    );
+    assert_eq!(read(&out, "runs.csv"), before, "nothing was touched");
+
+    // Summarizing the old runs with the new file is refused the same way.
+    let err = BatchRuns::read(&b, &out).unwrap_err().to_string();
+    assert!(
+        err.contains("made from other inputs (parameters.economy.models.hybrid.market_openness was 0.3, the batch file now says 0.4)"),
+        "{err}"
+    );
+
+    // --force discards the 4 stale runs, keeps the 4 still valid, and the result is
+    // what a fresh directory gives.
+    let p = run_batch(&b, &out, Shard::ALL, 2, true, |_, _| {}).unwrap();
+    assert_eq!((p.skipped, p.ran), (4, 4));
+    let fresh = t.path().join("fresh");
+    run_batch(&b, &fresh, Shard::ALL, 2, false, |_, _| {}).unwrap();
+    for f in ["runs.csv", "series.csv", "batch.json"] {
+        assert_eq!(read(&out, f), read(&fresh, f), "{f}");
+    }
+    let runs = String::from_utf8(read(&out, "runs.csv")).unwrap();
+    assert!(!runs.contains(",0.3,"), "no 0.3 run is left: {runs}");
+}
+
+#[test]
+fn a_run_file_from_another_version_or_damaged_is_never_reused() {
+    let b = batch(GRID);
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("o");
+    run_batch(&b, &out, Shard::ALL, 2, false, |_, _| {}).unwrap();
+    let one = out.join("runs/p000001-r0000.json");
+    let text = std::fs::read_to_string(&one).unwrap();
+    let v = env!("CARGO_PKG_VERSION");
+    // As another version writes it: its own version, hence another identity.
+    let f: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let old = text
+        .replace(&format!("\"{v}\""), "\"0.0.1\"")
+        .replace(f["identity"].as_str().unwrap(), "0123456789abcdef");
+    std::fs::write(&one, old).unwrap();
+    let err = run_batch(&b, &out, Shard::ALL, 2, false, |_, _| {}).unwrap_err();
+    assert!(
+        err.to_string().contains(&format!(
+            "it was made by civitas 0.0.1, this is civitas {v}"
+        )),
+        "{err}"
+    );
+    std::fs::write(&one, "{\"run\": \"p0000").unwrap();
+    let err = run_batch(&b, &out, Shard::ALL, 2, false, |_, _| {}).unwrap_err();
+    assert!(err.to_string().contains("not a run file"), "{err}");
+    let err = BatchRuns::read(&b, &out).unwrap_err().to_string();
+    assert!(err.contains("p000001-r0000.json: not a run file"), "{err}");
+    // A run file of no run of this batch.
+    std::fs::write(&one, text).unwrap();
+    std::fs::copy(&one, out.join("runs/p000099-r0000.json")).unwrap();
+    let err = run_batch(&b, &out, Shard::ALL, 2, false, |_, _| {}).unwrap_err();
+    assert!(
+        err.to_string().contains("it is not a run of this batch"),
+        "{err}"
+    );
+}
+
+#[test]
+fn summarize_says_what_it_covers_and_refuses_what_it_cannot() {
+    let b = batch(GRID);
+    let t = tempfile::tempdir().unwrap();
+    // A directory that does not exist, and one with no runs.
+    let nowhere = t.path().join("nowhere");
+    let err = BatchRuns::read(&b, &nowhere).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        format!(
+            "{}: no such batch directory (run `civitas batch FILE --out DIR` first)",
+            nowhere.display()
+        )
+    );
+    let empty = t.path().join("empty");
+    std::fs::create_dir_all(empty.join("runs")).unwrap();
+    let err = BatchRuns::read(&b, &empty).unwrap_err().to_string();
+    assert!(
+        err.ends_with("no run of batch openness here yet: run it first"),
+        "{err}"
+    );
+
+    // One shard of two: a warning for the missing runs and one for the shard.
+    let half = t.path().join("half");
+    run_batch(&b, &half, Shard { i: 1, n: 2 }, 2, false, |_, _| {}).unwrap();
+    let runs = BatchRuns::read(&b, &half).unwrap();
+    assert_eq!((runs.present, runs.total), (4, 8));
+    assert_eq!(runs.warnings.len(), 2, "{:?}", runs.warnings);
+    assert!(
+        runs.warnings[0].starts_with("4 of 8 runs have no run file yet"),
+        "{:?}",
+        runs.warnings
+    );
+    assert!(
+        runs.warnings[1].contains("holds shard 1/2 of the batch only"),
+        "{:?}",
+        runs.warnings
+    );
+    // Each point keeps only its present replications (one of two here), never others'.
+    let points = point_summary(&b, &runs);
+    assert_eq!(points.lines().count(), 1 + 4, "{points}");
+
+    // A batch file with other KPIs than the runs': refused, not a panic.
+    let other = batch(&GRID.replace(
+        r#"kpis = ["served_share", "satisfaction", "gov_net"]"#,
+        r#"kpis = ["served_share"]"#,
+    ));
+    let err = BatchRuns::read(&other, &half).unwrap_err().to_string();
+    assert!(err.contains("made from other inputs"), "{err}");
 }
