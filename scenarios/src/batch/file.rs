@@ -78,6 +78,16 @@ pub(crate) fn set_path(table: &mut toml::Table, path: &str, value: f64) -> Resul
     Ok(())
 }
 
+/// The value at dotted `path` in `table`, if there is one.
+fn value_at<'a>(table: &'a toml::Table, path: &str) -> Option<&'a toml::Value> {
+    let mut parts = path.split('.');
+    let mut v = table.get(parts.next()?)?;
+    for p in parts {
+        v = v.as_table()?.get(p)?;
+    }
+    Some(v)
+}
+
 impl Batch {
     /// Reads and validates a batch file. A relative `base` path is resolved against the
     /// batch file's directory; otherwise `base` names a preset.
@@ -152,14 +162,12 @@ impl Batch {
                 format!("no scenario file or preset named {:?}", raw.base),
             ));
         };
-        let base: toml::Table = toml::from_str(&base_text).map_err(|e| {
-            invalid(
-                "base",
-                format!("the base scenario does not parse: {}", e.message().trim()),
-            )
-        })?;
         let base_scenario = Scenario::from_str(&base_text, &raw.base)
             .map_err(|e| invalid("base", e.to_string()))?;
+        // The base resolved and written out whole (its `extends` applied, every
+        // parameter explicit), so each field has its real type: integers stay integers.
+        let base: toml::Table =
+            toml::from_str(&base_scenario.to_toml()).expect("a written scenario reads back");
         let model = raw.model.unwrap_or(base_scenario.model);
         let kpis: Vec<usize> = if raw.kpis.is_empty() {
             (0..KPIS.len()).collect()
@@ -285,6 +293,16 @@ impl Batch {
         if points.is_empty() {
             return Err(invalid("design", "the design has no points".into()));
         }
+        // An integer field takes integers: every design's values are rounded to the
+        // nearest integer (half away from zero) and recorded rounded.
+        let mut points = points;
+        for (i, p) in raw.parameters.iter().enumerate() {
+            if matches!(value_at(&base, &p.path), Some(toml::Value::Integer(_))) {
+                for x in &mut points {
+                    x[i] = x[i].round();
+                }
+            }
+        }
         let batch = Batch {
             name: raw.name,
             hash: fnv1a(text),
@@ -309,10 +327,23 @@ impl Batch {
                 )
             })?;
             let text = toml::to_string(&t).expect("a table serializes");
-            if let Err(e) = Scenario::from_str(&text, "the base scenario") {
+            if let Err(e) = Scenario::from_str(&text, &raw.base) {
+                // The lines are those of a generated text nobody sees: name the fields.
+                let why: Vec<String> =
+                    e.0.iter()
+                        .map(|e| match &e.field {
+                            Some(f) => format!("{f}: {}", e.message),
+                            None => e.message.clone(),
+                        })
+                        .collect();
                 return Err(invalid(
                     &format!("parameters[{i}].path"),
-                    format!("`{path}` is not a valid scenario field for these values: {e}"),
+                    format!(
+                        "`{path}` = {} is not valid in {}: {}",
+                        batch.points[0][i],
+                        raw.base,
+                        why.join("; ")
+                    ),
                 ));
             }
         }

@@ -188,7 +188,12 @@ fn bad_batch_files_get_clear_errors() {
         "parameters.economy.adoption.outreach_60plus",
         "parameters.economy.adoption.outreech",
     ));
-    assert!(e.starts_with("bad-batch.toml: parameters[1].path: `parameters.economy.adoption.outreech` is not a valid scenario field"), "{e}");
+    assert!(e.starts_with("bad-batch.toml: parameters[1].path: `parameters.economy.adoption.outreech` = 0 is not valid in old-small: parameters.economy.adoption.outreech: unknown field `outreech`"), "{e}");
+    let cites_a_line = e
+        .split("old-small:")
+        .skip(1)
+        .any(|rest| rest.starts_with(|c: char| c.is_ascii_digit()));
+    assert!(!cites_a_line, "no line of a text the user never sees: {e}");
     assert!(e.contains("unknown field `outreech`"), "{e}");
     let lhs = GRID
         .replace("kind = \"grid\"", "kind = \"lhs\"\npoints = 5")
@@ -412,4 +417,65 @@ fn summarize_says_what_it_covers_and_refuses_what_it_cannot() {
     ));
     let err = BatchRuns::read(&other, &half).unwrap_err().to_string();
     assert!(err.contains("made from other inputs"), "{err}");
+}
+
+#[test]
+fn integer_fields_sweep_with_integers_in_every_design() {
+    // Fields the base scenario does not spell out, each an integer.
+    let grid = r#"
+schema_version = 1
+name = "integers"
+base = "small-shared"
+years = 1
+master_seed = 5
+replications = 1
+kpis = ["served_share"]
+[design]
+kind = "grid"
+[[parameters]]
+path = "parameters.economy.models.ppp.ppp.term_years"
+values = [10, 15]
+[[parameters]]
+path = "parameters.economy.market.initial_enterprises"
+values = [2, 4]
+[[parameters]]
+path = "parameters.engine.window_secs"
+values = [60]
+"#;
+    let b = batch(grid);
+    assert_eq!(b.points.len(), 4);
+    let s = b.scenario(3).unwrap();
+    assert_eq!(s.parameters.engine.window_secs, 60);
+    let lhs = r#"
+schema_version = 1
+name = "residents"
+base = "small-shared"
+years = 1
+master_seed = 5
+replications = 1
+kpis = ["served_share"]
+[design]
+kind = "lhs"
+points = 5
+[[parameters]]
+path = "community.residents"
+min = 2000
+max = 5000
+"#;
+    let b = batch(lhs);
+    for p in &b.points {
+        assert_eq!(
+            p[0],
+            p[0].round(),
+            "residents sampled as a whole number: {p:?}"
+        );
+        assert!((2000.0..=5000.0).contains(&p[0]));
+    }
+    let t = tempfile::tempdir().unwrap();
+    run_batch(&b, t.path(), Shard::ALL, 2, false, |_, _| {}).unwrap();
+    let runs = String::from_utf8(read(t.path(), "runs.csv")).unwrap();
+    for line in runs.lines().skip(1) {
+        let residents = line.split(',').nth(4).unwrap();
+        assert!(!residents.contains('.'), "recorded as an integer: {line}");
+    }
 }
