@@ -17,7 +17,8 @@ pub const YEAR: SimTime = 365 * DAY;
 /// One month (a twelfth of a year) in [`SimTime`] units: the period of the service market.
 pub const MONTH: SimTime = YEAR / 12;
 
-/// Hour of the day (0–23) at time `t`, taking the scenario start as midnight.
+/// Hour of the day (0–23) at time `t`, taking the scenario start as midnight (the
+/// behaviours ask [`crate::calendar::Calendar::hour`] instead, which follows local time).
 pub fn hour_of_day(t: SimTime) -> u32 {
     ((t % DAY) / HOUR) as u32
 }
