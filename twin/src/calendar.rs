@@ -148,6 +148,11 @@ impl Calendar {
         (self.local_secs(t).rem_euclid(DAY as i64) / HOUR as i64) as u32
     }
 
+    /// Seconds since local midnight at `t`.
+    pub fn second_of_day(&self, t: SimTime) -> SimTime {
+        self.local_secs(t).rem_euclid(DAY as i64) as SimTime
+    }
+
     /// Local weekday at `t`.
     pub fn weekday(&self, t: SimTime) -> Weekday {
         self.datetime(t).weekday()
@@ -288,6 +293,7 @@ mod tests {
     fn a_start_in_the_afternoon_keeps_local_hours_and_a_partial_first_month() {
         let c = cal("2026-12-02T14:37", "Asia/Shanghai");
         assert_eq!(c.hour(0), 14);
+        assert_eq!(c.second_of_day(0), 14 * HOUR + 37 * 60);
         assert_eq!(c.hour(22 * 60 + 59), 14);
         assert_eq!(c.hour(23 * 60), 15);
         assert_eq!(c.next_local_hour(0, 20), 5 * HOUR + 23 * 60);
