@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod batch;
+mod calendar;
 mod claims;
 mod determinism;
 mod escalation;
