@@ -24,6 +24,10 @@ pub const DEFAULT_START: &str = "2026-01-01T00:00";
 /// The default time zone (the sources' communities are in Ningbo).
 pub const DEFAULT_TIME_ZONE: &str = "Asia/Shanghai";
 
+/// The years a run may start in: any horizon the CLI allows (200 years) stays within the
+/// calendar's range.
+const YEARS: std::ops::RangeInclusive<i16> = 1900..=2500;
+
 /// A start or time zone that cannot make a calendar. Recoverable: fix the input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -101,6 +105,13 @@ impl Calendar {
         if dt.subsec_nanosecond() != 0 {
             return Err(bad("whole seconds only".into()));
         }
+        if !YEARS.contains(&dt.year()) {
+            return Err(bad(format!(
+                "a year from {} to {}",
+                YEARS.start(),
+                YEARS.end()
+            )));
+        }
         let origin = zone
             .to_ambiguous_timestamp(dt)
             .compatible()
@@ -135,7 +146,12 @@ impl Calendar {
 
     /// The real instant of `SimTime` 0.
     pub fn origin(&self) -> std::time::SystemTime {
-        std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(self.origin as u64)
+        let since = std::time::Duration::from_secs(self.origin.unsigned_abs());
+        if self.origin >= 0 {
+            std::time::SystemTime::UNIX_EPOCH + since
+        } else {
+            std::time::SystemTime::UNIX_EPOCH - since
+        }
     }
 
     /// Local civil date-time at `t`.
@@ -342,6 +358,14 @@ mod tests {
             "expected an IANA time zone name like \"Asia/Shanghai\" or \"Europe/Berlin\", found \"Mars/Olympus\""
         );
         assert!(Calendar::new("2026-01-01T00:00:30.5", "UTC").is_err());
+        let e = Calendar::new("9990-01-01T00:00", "UTC").unwrap_err();
+        assert!(e.to_string().contains("a year from 1900 to 2500"), "{e}");
+        let c = cal("1960-01-01T08:00", "UTC");
+        let epoch = std::time::SystemTime::UNIX_EPOCH;
+        assert_eq!(
+            epoch.duration_since(c.origin()).unwrap().as_secs(),
+            3653 * DAY - 8 * HOUR
+        );
         assert_eq!(
             cal("2026-06-01T10:00:30", "UTC").start_text(),
             "2026-06-01T10:00:30"
