@@ -58,3 +58,22 @@ fn the_same_community_started_in_the_afternoon_is_another_run() {
     assert_eq!(a.incidents.len(), b.incidents.len());
     assert_ne!(a, b);
 }
+
+#[test]
+fn a_comparison_started_in_july_has_a_half_first_year() {
+    use civitas_scenarios::compare::run_one;
+    use civitas_scenarios::metrics::K;
+    let s = scenario(&DECEMBER.replace("2026-12-20T14:37", "2026-07-01T00:00"));
+    let (kpis, _) = run_one(&s, s.model, 3, 2).unwrap();
+    assert_eq!(kpis.yearly.len(), 2);
+    // Year 0 is July to December (184 days, 6 monthly markets), year 1 all of 2027.
+    let used = |y: usize| kpis.yearly[y][K::ServicesUsed as usize];
+    let ratio = used(0) / used(1);
+    assert!(
+        (0.4..0.6).contains(&ratio),
+        "services used {} then {}",
+        used(0),
+        used(1)
+    );
+    assert_eq!(s.calendar.year_start(1), 184 * DAY);
+}
