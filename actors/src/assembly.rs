@@ -8,6 +8,7 @@ use crate::agents::finance::{Finance, Funded};
 use crate::agents::platform::Platform;
 use crate::agents::responder::{Responder, Staffing};
 use crate::message::ActorId;
+use civitas_twin::calendar::Calendar;
 use civitas_twin::kinds::{Department, Handler, InvestmentModel, Level};
 use civitas_twin::model::District;
 use civitas_twin::params::Parameters;
@@ -146,7 +147,8 @@ impl Assembly {
 
 impl Assembly {
     /// Assembles the actors of `district` under `params` and investment `model`, seeded
-    /// with `seed`. Devices are expected to have their investors set by the model
+    /// with `seed`, on the default calendar (midnight, 1 January 2026, Shanghai time).
+    /// Devices are expected to have their investors set by the model
     /// ([`civitas_twin::economy::apply_model`]).
     pub fn build(
         district: &District,
@@ -154,7 +156,19 @@ impl Assembly {
         seed: u64,
         model: InvestmentModel,
     ) -> Assembly {
+        Assembly::build_at(district, params, &Calendar::default(), seed, model)
+    }
+
+    /// [`Assembly::build`] on `calendar`: shifts, months and years follow its local time.
+    pub fn build_at(
+        district: &District,
+        params: &Parameters,
+        calendar: &Calendar,
+        seed: u64,
+        model: InvestmentModel,
+    ) -> Assembly {
         let params = Arc::new(params.clone());
+        let calendar = Arc::new(calendar.clone());
         // Assign ids first: communities (building hosts, platform, committee, property),
         // then street offices, then departments.
         let mut next = 0u32;
@@ -203,6 +217,7 @@ impl Assembly {
                     b.id,
                     a.platform,
                     params.clone(),
+                    calendar.clone(),
                     seed,
                     outreach,
                     &by_building[b.id as usize],
@@ -215,6 +230,7 @@ impl Assembly {
                 addresses.finance,
                 params.clone(),
                 addresses.clone(),
+                calendar.clone(),
                 seed,
             ))));
             names.push(format!("{} platform", c.name));
@@ -240,6 +256,7 @@ impl Assembly {
                     Some(params.staffing.micro_queue_capacity as usize),
                     params.clone(),
                     addresses.clone(),
+                    calendar.clone(),
                     seed,
                 ))));
                 names.push(format!("{} {what}", c.name));
@@ -257,6 +274,7 @@ impl Assembly {
                 Some(params.staffing.street_queue_capacity as usize),
                 params.clone(),
                 addresses.clone(),
+                calendar.clone(),
                 seed,
             ))));
             names.push(name.clone());
@@ -270,6 +288,7 @@ impl Assembly {
                 None,
                 params.clone(),
                 addresses.clone(),
+                calendar.clone(),
                 seed,
             ))));
             names.push(format!("district {}", d.as_str().replace('_', " ")));
@@ -286,6 +305,7 @@ impl Assembly {
         agents.push(Agent::Finance(Box::new(Finance::new(
             funded,
             params.clone(),
+            calendar.clone(),
             seed,
         ))));
         names.push("district finance".to_string());

@@ -7,7 +7,7 @@ use crate::metrics::{KPIS, N_KPIS};
 use crate::runner::{RunError, RunOptions, build_district_for, build_plan, run_district};
 use crate::stats::Stat;
 use civitas_twin::kinds::InvestmentModel;
-use civitas_twin::time::{HOUR, YEAR};
+use civitas_twin::time::HOUR;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -69,7 +69,7 @@ pub fn run_one(s: &Scenario, model: InvestmentModel, seed: u64, years: u32) -> R
         .iter()
         .map(|c| c.households.len() as u64)
         .sum();
-    let horizon = years as u64 * YEAR + 3 * HOUR;
+    let horizon = s.calendar.year_start(years) + 3 * HOUR;
     let opts = RunOptions {
         seed,
         horizon,
@@ -79,7 +79,15 @@ pub fn run_one(s: &Scenario, model: InvestmentModel, seed: u64, years: u32) -> R
     let r = run_district(&district, s, opts, |_| {})?;
     let planned = planned_devices(&planned, &s.parameters);
     Ok((
-        run_kpis(&r, &s.parameters, years, residents, households, planned),
+        run_kpis(
+            &r,
+            &s.parameters,
+            &s.calendar,
+            years,
+            residents,
+            households,
+            planned,
+        ),
         residents,
     ))
 }

@@ -22,6 +22,7 @@
 //! Reading is strict: unknown fields are rejected, and every problem is reported as
 //! `file:line: field: what was expected`.
 
+use civitas_twin::calendar::{self, Calendar, CalendarError};
 use civitas_twin::kinds::InvestmentModel;
 use civitas_twin::params::{FieldError, Parameters};
 use civitas_twin::spec::{CommunitySpec, DistrictSpec};
@@ -103,6 +104,9 @@ pub struct Scenario {
     pub days: u32,
     /// Investment and operation model (default: hybrid, the Haishu model).
     pub model: InvestmentModel,
+    /// Local start date-time and time zone (default `2026-01-01T00:00`, `Asia/Shanghai`):
+    /// shifts, months and years follow it.
+    pub calendar: Calendar,
     /// The community or district.
     pub world: World,
     /// All parameters: defaults with the scenario's overrides applied.
@@ -126,6 +130,10 @@ struct RawScenario {
     days: u32,
     #[serde(default = "default_model")]
     model: InvestmentModel,
+    #[serde(default = "default_start")]
+    start: String,
+    #[serde(default = "default_time_zone")]
+    time_zone: String,
     community: Option<CommunitySpec>,
     district: Option<DistrictSpec>,
     #[serde(default)]
@@ -140,6 +148,12 @@ fn default_days() -> u32 {
 }
 fn default_model() -> InvestmentModel {
     InvestmentModel::Hybrid
+}
+fn default_start() -> String {
+    calendar::DEFAULT_START.to_string()
+}
+fn default_time_zone() -> String {
+    calendar::DEFAULT_TIME_ZONE.to_string()
 }
 
 impl Scenario {
@@ -231,6 +245,17 @@ impl Scenario {
                 ),
             ));
         }
+        let calendar = match Calendar::new(&raw.start, &raw.time_zone) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                let field = match e {
+                    CalendarError::TimeZone { .. } => "time_zone",
+                    _ => "start",
+                };
+                errors.push(err(locate(src, field), Some(field.into()), e.to_string()));
+                None
+            }
+        };
         let world = match (raw.community, raw.district) {
             (Some(c), None) => {
                 push_field_errors(&mut errors, src, file, "community", c.validate());
@@ -268,13 +293,14 @@ impl Scenario {
                 None
             }
         };
-        match (world, parameters) {
-            (Some(world), Some(parameters)) if errors.is_empty() => Ok(Scenario {
+        match (world, parameters, calendar) {
+            (Some(world), Some(parameters), Some(calendar)) if errors.is_empty() => Ok(Scenario {
                 name: raw.name,
                 description: raw.description,
                 seed: raw.seed,
                 days: raw.days,
                 model: raw.model,
+                calendar,
                 world,
                 parameters,
             }),
@@ -297,6 +323,8 @@ impl Scenario {
             seed: self.seed,
             days: self.days,
             model: self.model,
+            start: self.calendar.start_text(),
+            time_zone: self.calendar.time_zone().to_string(),
             community,
             district,
             parameters: toml::Table::try_from(&self.parameters)

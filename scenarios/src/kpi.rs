@@ -11,10 +11,11 @@ use crate::stats::{Stat, stat};
 use civitas_actors::engine::RunResult;
 use civitas_actors::incident::IncidentRecord;
 use civitas_actors::ledger::{Account, MoneyClass, YearReport};
+use civitas_twin::calendar::Calendar;
 use civitas_twin::kinds::Level;
 use civitas_twin::model::District;
 use civitas_twin::params::Parameters;
-use civitas_twin::time::{HOUR, YEAR};
+use civitas_twin::time::HOUR;
 
 /// One run's KPIs: `yearly[y][k]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,12 +50,15 @@ pub fn planned_devices(planned: &District, params: &Parameters) -> (u64, u64) {
 pub fn run_kpis(
     r: &RunResult,
     params: &Parameters,
+    calendar: &Calendar,
     years: u32,
     residents: u64,
     households: u64,
     planned: (u64, u64),
 ) -> RunKpis {
     let y_n = years as usize;
+    // Years are calendar years of the run's local time (the first may be partial).
+    let year_secs = |y: usize| calendar.year_start(y as u32 + 1) - calendar.year_start(y as u32);
     let mut v = vec![[0.0f64; N_KPIS]; y_n];
     let per_res = |cents: i64| cents as f64 / 100.0 / residents.max(1) as f64;
     // Money, by year of payment (construction at t = 0 belongs to year 0).
@@ -65,7 +69,7 @@ pub fn run_kpis(
         // The books for a year close in the first hours of the next (last month's market
         // at +1 h, the year's settlement at +2 h); finance pays for the coming year at
         // +3 h. So a payment belongs to the year that ended 2.5 hours before it.
-        let y = (t.at.saturating_sub(5 * HOUR / 2) / YEAR) as usize;
+        let y = calendar.year_index(t.at.saturating_sub(5 * HOUR / 2)) as usize;
         if y >= y_n {
             continue;
         }
@@ -144,7 +148,7 @@ pub fn run_kpis(
                         dev[y].1 += d.working_secs
                     }
                     dev[y].2 += d.used_secs;
-                    dev[y].3 += d.count * YEAR;
+                    dev[y].3 += d.count * year_secs(y);
                 }
             }
             YearReport::Platform(p) if (p.year as usize) < y_n => {
@@ -173,6 +177,7 @@ pub fn run_kpis(
     }
     for y in 0..y_n {
         let row = &mut v[y];
+        let year = year_secs(y);
         row[K::Satisfaction as usize] = share(sat[y].0, sat[y].1);
         row[K::SatisfactionElderly as usize] = share(sat[y].2, sat[y].3);
         row[K::ServicesUsed as usize] = served[y].1 as f64 / households.max(1) as f64;
@@ -180,12 +185,12 @@ pub fn run_kpis(
         row[K::ServedShareElderly as usize] = share(served[y].3 as f64, served[y].2 as f64);
         row[K::Adoption as usize] = share(app[y].0 as f64, app[y].1 as f64);
         row[K::AdoptionElderly as usize] = share(app[y].2 as f64, app[y].3 as f64);
-        row[K::CoverageMarketable as usize] = share(dev[y].0 as f64, (planned.0 * YEAR) as f64);
+        row[K::CoverageMarketable as usize] = share(dev[y].0 as f64, (planned.0 * year) as f64);
         row[K::Coverage as usize] = share(
             (dev[y].0 + dev[y].1) as f64,
-            ((planned.0 + planned.1) * YEAR) as f64,
+            ((planned.0 + planned.1) * year) as f64,
         );
-        row[K::CoverageNonMarketable as usize] = share(dev[y].1 as f64, (planned.1 * YEAR) as f64);
+        row[K::CoverageNonMarketable as usize] = share(dev[y].1 as f64, (planned.1 * year) as f64);
         row[K::Utilization as usize] = share(dev[y].2 as f64, dev[y].3 as f64);
         row[K::Decommissioned as usize] = share(removed[y] as f64, (planned.0 + planned.1) as f64);
         let n = platform[y].5;
@@ -204,7 +209,7 @@ pub fn run_kpis(
     // Real incidents by the year they happened (`Period::year`), bucketed in one pass.
     let mut by_year: Vec<Vec<&IncidentRecord>> = vec![Vec::new(); y_n];
     for i in real_in(&r.incidents, Period::whole_run()) {
-        if let Some(year) = by_year.get_mut((i.created / YEAR) as usize) {
+        if let Some(year) = by_year.get_mut(calendar.year_index(i.created) as usize) {
             year.push(i);
         }
     }

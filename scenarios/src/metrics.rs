@@ -13,7 +13,8 @@
 
 use civitas_actors::Tally;
 use civitas_actors::incident::IncidentRecord;
-use civitas_twin::time::{HOUR, SimTime, YEAR};
+use civitas_twin::calendar::Calendar;
+use civitas_twin::time::{HOUR, SimTime};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -28,11 +29,12 @@ pub struct Period {
 }
 
 impl Period {
-    /// Simulated year `y` (from 0).
-    pub fn year(y: u32) -> Period {
+    /// Year `y` (from 0) of a run on `calendar`: from the `y`-th local 1 January after
+    /// the start (the start itself for year 0) to the next.
+    pub fn year(y: u32, calendar: &Calendar) -> Period {
         Period {
-            start: y as SimTime * YEAR,
-            end: (y as SimTime + 1) * YEAR,
+            start: calendar.year_start(y),
+            end: calendar.year_start(y + 1),
         }
     }
 

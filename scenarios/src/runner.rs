@@ -148,7 +148,7 @@ pub fn run_session(
         .worker_threads(opts.workers.max(1))
         .enable_time()
         .build()?;
-    let assembly = Assembly::build(district, &s.parameters, opts.seed, opts.model);
+    let assembly = Assembly::build_at(district, &s.parameters, &s.calendar, opts.seed, opts.model);
     let window = s.parameters.engine.window_secs;
     let scenario = s.clone();
     // The engine loop runs as a task on the runtime, beside the actors, so that with

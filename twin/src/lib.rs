@@ -12,11 +12,13 @@
 //!   [`kinds::Level`], [`kinds::Department`]: the domain vocabulary;
 //! - [`params::Parameters`]: every mechanism's parameters, with embedded, sourced
 //!   defaults (`twin/parameters.toml`);
-//! - [`rng`]: one reproducible random stream per entity.
+//! - [`rng`]: one reproducible random stream per entity;
+//! - [`calendar::Calendar`]: the local date and hour of a simulated time.
 //!
 //! This crate does no I/O and never reads a clock. The spec and parameter types derive
 //! serde because they *are* the scenario file format; the built world does not.
 
+pub mod calendar;
 pub mod economy;
 pub mod generate;
 pub mod kinds;

@@ -1,7 +1,8 @@
 //! Simulated time: whole seconds since the start of a scenario.
 //!
 //! The same unit serves the simulated clock and the wall clock (where it counts seconds
-//! since the twin started), so behaviour never depends on which clock drives it.
+//! since the scenario's start instant), so behaviour never depends on which clock drives
+//! it. Local dates and hours are in [`crate::calendar`].
 
 /// Seconds since the scenario started.
 pub type SimTime = u64;
@@ -12,15 +13,9 @@ pub const MINUTE: SimTime = 60;
 pub const HOUR: SimTime = 3_600;
 /// One day in [`SimTime`] units.
 pub const DAY: SimTime = 86_400;
-/// One (365-day) year in [`SimTime`] units.
+/// A 365-day year in [`SimTime`] units: a duration (rates per year, `--years`). Where
+/// calendar years and months fall is the [`crate::calendar::Calendar`]'s business.
 pub const YEAR: SimTime = 365 * DAY;
-/// One month (a twelfth of a year) in [`SimTime`] units: the period of the service market.
-pub const MONTH: SimTime = YEAR / 12;
-
-/// Hour of the day (0–23) at time `t`, taking the scenario start as midnight.
-pub fn hour_of_day(t: SimTime) -> u32 {
-    ((t % DAY) / HOUR) as u32
-}
 
 /// Converts a duration in (possibly fractional) hours to seconds, rounding to the
 /// nearest second and saturating at zero.

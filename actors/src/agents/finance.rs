@@ -8,11 +8,12 @@ use super::{Behaviour, Ctx, Final};
 use crate::ledger::{Account, Obligations, Purpose};
 use crate::message::{ActorId, Payload};
 use crate::timers::Timers;
+use civitas_twin::calendar::Calendar;
 use civitas_twin::economy::cents;
 use civitas_twin::kinds::{Obligation, Region};
 use civitas_twin::params::Parameters;
 use civitas_twin::rng::{self, EntityRng, Stream};
-use civitas_twin::time::{HOUR, SimTime, YEAR};
+use civitas_twin::time::{HOUR, SimTime};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -29,7 +30,8 @@ pub(crate) struct Funded {
     pub(crate) region: Region,
 }
 
-/// Hour of the year at which finance decides (after platforms have asked).
+/// Time after the local start of the year (and after the start of the run) at which
+/// finance decides, after platforms have asked.
 pub(crate) const DECIDE_AT: SimTime = 3 * HOUR;
 
 /// The district's finance office.
@@ -37,6 +39,8 @@ pub(crate) const DECIDE_AT: SimTime = 3 * HOUR;
 pub(crate) struct Finance {
     #[serde(skip, default = "crate::agents::no_params")]
     pub(crate) params: Arc<Parameters>,
+    #[serde(skip, default = "crate::agents::no_calendar")]
+    pub(crate) calendar: Arc<Calendar>,
     communities: Vec<Funded>,
     requests: BTreeMap<u32, Obligations>,
     rng: EntityRng,
@@ -45,11 +49,17 @@ pub(crate) struct Finance {
 
 impl Finance {
     /// Finance for `communities` (indexed by community).
-    pub(crate) fn new(communities: Vec<Funded>, params: Arc<Parameters>, seed: u64) -> Self {
+    pub(crate) fn new(
+        communities: Vec<Funded>,
+        params: Arc<Parameters>,
+        calendar: Arc<Calendar>,
+        seed: u64,
+    ) -> Self {
         let mut timers = Timers::default();
         timers.push(DECIDE_AT, 0);
         Finance {
             params,
+            calendar,
             communities,
             requests: BTreeMap::new(),
             rng: rng::stream(seed, u32::MAX - 2, Stream::Organization, 0),
@@ -125,7 +135,7 @@ impl Finance {
             );
         }
         self.timers
-            .push((year as SimTime + 1) * YEAR + DECIDE_AT, year + 1);
+            .push(self.calendar.year_start(year + 1) + DECIDE_AT, year + 1);
     }
 }
 
@@ -181,7 +191,12 @@ mod tests {
             region: Region::Developed,
         };
         let me = ActorId(30);
-        let mut finance = Finance::new(vec![funded(10), funded(11)], Arc::new(p), 1);
+        let mut finance = Finance::new(
+            vec![funded(10), funded(11)],
+            Arc::new(p),
+            Arc::new(Calendar::default()),
+            1,
+        );
         let a = owed(&[
             (Obligation::PlatformOm, 100_000),
             (Obligation::DeviceOm, 60_000),

@@ -16,6 +16,7 @@ use crate::assembly::Addresses;
 use crate::incident::IncidentRecord;
 use crate::message::{ActorId, Envelope, Payload};
 use crate::observe::Journal;
+use civitas_twin::calendar::Calendar;
 use civitas_twin::kinds::DeviceKind;
 use civitas_twin::params::Parameters;
 use civitas_twin::time::SimTime;
@@ -209,6 +210,13 @@ pub(crate) fn no_params() -> Arc<Parameters> {
     NONE.clone()
 }
 
+/// What a behaviour's calendar is while it is being decoded from a checkpoint, until
+/// [`Agent::adopt`] gives it the run's own.
+pub(crate) fn no_calendar() -> Arc<Calendar> {
+    static NONE: LazyLock<Arc<Calendar>> = LazyLock::new(|| Arc::new(Calendar::default()));
+    NONE.clone()
+}
+
 /// What a behaviour's addresses are while it is being decoded from a checkpoint.
 pub(crate) fn no_addresses() -> Arc<Addresses> {
     static NONE: LazyLock<Arc<Addresses>> = LazyLock::new(|| Arc::new(Addresses::default()));
@@ -263,26 +271,30 @@ impl Agent {
     }
 
     /// Takes the state of `restored` (decoded from a checkpoint) and keeps what is not
-    /// state — parameters and addresses — from `self` (built for this run). Fails if
+    /// state — parameters, calendar and addresses — from `self` (built for this run). Fails if
     /// `restored` is another kind of behaviour.
     pub(crate) fn adopt(&mut self, restored: Agent) -> Result<(), String> {
         match (self, restored) {
             (Agent::Building(a), Agent::Building(mut b)) => {
                 b.params = a.params.clone();
+                b.calendar = a.calendar.clone();
                 *a = b;
             }
             (Agent::Platform(a), Agent::Platform(mut b)) => {
                 b.params = a.params.clone();
+                b.calendar = a.calendar.clone();
                 b.addresses = a.addresses.clone();
                 b.model = a.model.clone();
                 *a = b;
             }
             (Agent::Finance(a), Agent::Finance(mut b)) => {
                 b.params = a.params.clone();
+                b.calendar = a.calendar.clone();
                 *a = b;
             }
             (Agent::Responder(a), Agent::Responder(mut b)) => {
                 b.params = a.params.clone();
+                b.calendar = a.calendar.clone();
                 b.addresses = a.addresses.clone();
                 *a = b;
             }

@@ -15,10 +15,11 @@ use crate::incident::{Escalation, EscalationReason, IncidentRecord};
 use crate::message::{ActorId, Payload};
 use crate::observe::Stage;
 use crate::timers::Timers;
+use civitas_twin::calendar::Calendar;
 use civitas_twin::kinds::{Level, Severity};
 use civitas_twin::params::Parameters;
 use civitas_twin::rng::{self, EntityRng, Stream};
-use civitas_twin::time::{DAY, HOUR, SimTime, hour_of_day, hours};
+use civitas_twin::time::{SimTime, hours};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -57,32 +58,24 @@ impl Staffing {
         }
     }
 
-    /// Staff on duty at `t`.
-    pub(crate) fn at(&self, t: SimTime) -> u32 {
-        let h = hour_of_day(t);
-        if h >= self.day_start && h < self.day_end {
+    /// Staff on duty at `t`, by the local hour.
+    pub(crate) fn at(&self, t: SimTime, calendar: &Calendar) -> u32 {
+        if self.day == self.night || !calendar.is_night(t, self.day_start, self.day_end) {
             self.day
         } else {
             self.night
         }
     }
 
-    /// The next time after `t` at which the number on duty may change.
-    pub(crate) fn next_change(&self, t: SimTime) -> Option<SimTime> {
+    /// The next time after `t` at which the number on duty may change: the next local
+    /// start or end of the day shift.
+    pub(crate) fn next_change(&self, t: SimTime, calendar: &Calendar) -> Option<SimTime> {
         if self.day == self.night {
             return None;
         }
-        let midnight = t - t % DAY;
-        [
-            self.day_start,
-            self.day_end,
-            self.day_start + 24,
-            self.day_end + 24,
-        ]
-        .into_iter()
-        .map(|h| midnight + h as SimTime * HOUR)
-        .filter(|&c| c > t)
-        .min()
+        let start = calendar.next_local_hour(t, self.day_start);
+        let end = calendar.next_local_hour(t, self.day_end);
+        Some(start.min(end))
     }
 }
 
@@ -115,6 +108,8 @@ pub(crate) struct Responder {
     pub(crate) params: Arc<Parameters>,
     #[serde(skip, default = "crate::agents::no_addresses")]
     pub(crate) addresses: Arc<Addresses>,
+    #[serde(skip, default = "crate::agents::no_calendar")]
+    pub(crate) calendar: Arc<Calendar>,
     rng: EntityRng,
     timers: Timers<Timer>,
     queue: BTreeMap<QueueKey, Case>,
@@ -126,6 +121,8 @@ pub(crate) struct Responder {
 
 impl Responder {
     /// A responder at `level`, acting as actor `me`.
+    // Its own configuration plus the run's shared context (parameters, calendar…).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         level: Level,
         me: ActorId,
@@ -133,6 +130,7 @@ impl Responder {
         capacity: Option<usize>,
         params: Arc<Parameters>,
         addresses: Arc<Addresses>,
+        calendar: Arc<Calendar>,
         seed: u64,
     ) -> Self {
         Responder {
@@ -141,6 +139,7 @@ impl Responder {
             capacity,
             params,
             addresses,
+            calendar,
             // Organizations are keyed by actor id in a stream space of their own.
             rng: rng::stream(seed, u32::MAX - 1, Stream::Organization, me.0 as u64),
             timers: Timers::default(),
@@ -183,7 +182,7 @@ impl Responder {
             return self.escalate(ctx, rec, EscalationReason::Severity);
         }
         // The queue is full only for a case that would have to wait.
-        let free = self.busy.len() < self.staffing.at(ctx.now) as usize;
+        let free = self.busy.len() < self.staffing.at(ctx.now, &self.calendar) as usize;
         if !free && self.capacity.is_some_and(|c| self.queue.len() >= c) && !rec.false_alarm {
             return self.escalate(ctx, rec, EscalationReason::QueueFull);
         }
@@ -199,7 +198,7 @@ impl Responder {
     }
 
     fn start_work(&mut self, ctx: &mut Ctx<'_>) {
-        let on_duty = self.staffing.at(ctx.now) as usize;
+        let on_duty = self.staffing.at(ctx.now, &self.calendar) as usize;
         while self.busy.len() < on_duty {
             let Some((_, mut case)) = self.queue.pop_first() else {
                 break;
@@ -235,7 +234,7 @@ impl Responder {
         }
         if !self.queue.is_empty()
             && !self.shift_timer
-            && let Some(t) = self.staffing.next_change(ctx.now)
+            && let Some(t) = self.staffing.next_change(ctx.now, &self.calendar)
         {
             self.timers.push(t, Timer::Shift);
             self.shift_timer = true;
@@ -387,6 +386,7 @@ mod tests {
     use crate::agents::testing::{addresses, envelope, incident, run};
     use crate::incident::Escalation;
     use civitas_twin::kinds::IncidentKind;
+    use civitas_twin::time::{DAY, HOUR, MINUTE};
 
     /// A low-severity committee case (a neighbour dispute), and parameters under which
     /// nobody finishes handling one within a test: only arrivals, queues, shifts and
@@ -416,6 +416,7 @@ mod tests {
             capacity,
             Arc::new(p.clone()),
             addresses(),
+            Arc::new(Calendar::default()),
             1,
         )
     }
@@ -465,9 +466,13 @@ mod tests {
         let committee = ActorId(11);
         let shifts = Staffing::shifts(2, 1, &p);
         let day_start = p.staffing.day_start_hour as SimTime * HOUR;
-        assert_eq!(shifts.at(day_start - 1), 1);
-        assert_eq!(shifts.at(day_start), 2);
-        assert_eq!(shifts.next_change(day_start - 2 * HOUR), Some(day_start));
+        let midnight = Calendar::default();
+        assert_eq!(shifts.at(day_start - 1, &midnight), 1);
+        assert_eq!(shifts.at(day_start, &midnight), 2);
+        assert_eq!(
+            shifts.next_change(day_start - 2 * HOUR, &midnight),
+            Some(day_start)
+        );
 
         let mut r = responder(Level::Micro, committee, shifts, None, &p);
         let t = day_start - 2 * HOUR;
@@ -488,6 +493,25 @@ mod tests {
         );
         assert_eq!(r.busy[&1].rec.acknowledged, Some(t));
         assert_eq!(r.busy[&2].rec.acknowledged, Some(day_start));
+    }
+
+    #[test]
+    fn a_run_started_at_14_37_local_staffs_the_day_shift_from_the_start() {
+        let shifts = Staffing {
+            day: 3,
+            night: 1,
+            day_start: 8,
+            day_end: 20,
+        };
+        let afternoon = Calendar::new("2026-12-02T14:37", "Asia/Shanghai").unwrap();
+        assert_eq!(shifts.at(0, &afternoon), 3);
+        // The night shift comes at 20:00 local, 5 h 23 min in.
+        let night = 5 * HOUR + 23 * MINUTE;
+        assert_eq!(shifts.next_change(0, &afternoon), Some(night));
+        assert_eq!(shifts.at(night - 1, &afternoon), 3);
+        assert_eq!(shifts.at(night, &afternoon), 1);
+        // A run started at midnight begins on the night shift.
+        assert_eq!(shifts.at(0, &Calendar::default()), 1);
     }
 
     #[test]

@@ -225,3 +225,30 @@ fn extending_an_unknown_preset_is_rejected() {
         "{e}"
     );
 }
+
+#[test]
+fn a_bad_start_or_time_zone_names_the_field_and_the_value() {
+    let e = error_of(&format!("start = \"2026-02-30T08:00\"\n{GOOD}"));
+    assert!(
+        e.starts_with("bad.toml:1: start: expected a local date and time like \"2026-01-01T00:00\", found \"2026-02-30T08:00\""),
+        "{e}"
+    );
+    let e = error_of(&format!("time_zone = \"Asia/Ningbo\"\n{GOOD}"));
+    assert_eq!(
+        e,
+        "bad.toml:1: time_zone: expected an IANA time zone name like \"Asia/Shanghai\" or \"Europe/Berlin\", found \"Asia/Ningbo\""
+    );
+}
+
+#[test]
+fn the_start_and_time_zone_default_and_survive_a_round_trip() {
+    let s = Scenario::from_str(GOOD, "good.toml").unwrap();
+    assert_eq!(s.calendar.start_text(), "2026-01-01T00:00");
+    assert_eq!(s.calendar.time_zone(), "Asia/Shanghai");
+    let text = format!("start = \"2026-12-02T14:37\"\ntime_zone = \"Europe/Berlin\"\n{GOOD}");
+    let s = Scenario::from_str(&text, "good.toml").unwrap();
+    let back = Scenario::from_str(&s.to_toml(), "written.toml").unwrap();
+    assert_eq!(back, s);
+    assert_eq!(back.calendar.start_text(), "2026-12-02T14:37");
+    assert_eq!(back.calendar.time_zone(), "Europe/Berlin");
+}

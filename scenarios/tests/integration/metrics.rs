@@ -6,7 +6,7 @@ use civitas_scenarios::kpi::{planned_devices, run_kpis};
 use civitas_scenarios::library;
 use civitas_scenarios::metrics::{K, Period, Span, percentile_hours, real_in, spans};
 use civitas_scenarios::runner::{RunOptions, build_district_for, build_plan, run_district};
-use civitas_twin::time::{HOUR, YEAR};
+use civitas_twin::time::HOUR;
 
 fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
@@ -19,7 +19,7 @@ fn a_one_year_summary_and_the_first_year_of_the_comparison_report_the_same_metri
     let district = build_district_for(&s, seed, s.model);
     let opts = RunOptions {
         seed,
-        horizon: YEAR + 3 * HOUR,
+        horizon: s.calendar.year_start(1) + 3 * HOUR,
         workers: 1,
         model: s.model,
     };
@@ -33,6 +33,7 @@ fn a_one_year_summary_and_the_first_year_of_the_comparison_report_the_same_metri
     let kpis = run_kpis(
         &r,
         &s.parameters,
+        &s.calendar,
         1,
         district.residents() as u64,
         households,
@@ -44,7 +45,7 @@ fn a_one_year_summary_and_the_first_year_of_the_comparison_report_the_same_metri
     let mut first_year = r.clone();
     first_year
         .incidents
-        .retain(|i| Period::year(0).contains(i.created));
+        .retain(|i| Period::year(0, &s.calendar).contains(i.created));
     let summary = Summary::from_run(
         "t",
         seed,
@@ -60,7 +61,10 @@ fn a_one_year_summary_and_the_first_year_of_the_comparison_report_the_same_metri
     assert_eq!(p50, round4(year[K::ResolutionP50 as usize]));
     // Both go through the registry's span and percentile.
     let direct = percentile_hours(
-        &spans(real_in(&r.incidents, Period::year(0)), Span::Detection),
+        &spans(
+            real_in(&r.incidents, Period::year(0, &s.calendar)),
+            Span::Detection,
+        ),
         0.5,
     );
     assert_eq!(direct, Some(year[K::DetectionP50 as usize]));

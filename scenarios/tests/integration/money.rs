@@ -5,7 +5,7 @@ use civitas_actors::ledger::{Account, YearReport};
 use civitas_scenarios::library::load;
 use civitas_scenarios::runner::{RunOptions, run};
 use civitas_twin::kinds::InvestmentModel;
-use civitas_twin::time::{HOUR, YEAR};
+use civitas_twin::time::HOUR;
 use std::collections::BTreeMap;
 
 #[test]
@@ -14,7 +14,7 @@ fn every_cent_paid_is_received_and_the_operator_books_agree_with_the_ledger() {
     for model in InvestmentModel::ALL {
         let opts = RunOptions {
             seed: 3,
-            horizon: 3 * YEAR + 3 * HOUR,
+            horizon: s.calendar.year_start(3) + 3 * HOUR,
             workers: 2,
             model: *model,
         };
@@ -37,7 +37,7 @@ fn every_cent_paid_is_received_and_the_operator_books_agree_with_the_ledger() {
             let YearReport::Platform(p) = rep else {
                 continue;
             };
-            let at = (p.year as u64 + 1) * YEAR + 2 * HOUR;
+            let at = s.calendar.year_start(p.year + 1) + 2 * HOUR;
             let ledger: i64 = r
                 .transfers
                 .iter()

@@ -21,11 +21,12 @@ use crate::incident::IncidentRecord;
 use crate::ledger::BuildingYear;
 use crate::message::{ActorId, Payload, SERVICES};
 use crate::timers::Timers;
+use civitas_twin::calendar::Calendar;
 use civitas_twin::kinds::{DeviceKind, EstateAge, Region};
 use civitas_twin::model::{Community, DeviceStatus, Place, site_host};
 use civitas_twin::params::Parameters;
 use civitas_twin::rng::{self, EntityRng, Stream};
-use civitas_twin::time::{HOUR, MONTH, SimTime, hours};
+use civitas_twin::time::{DAY, HOUR, SimTime, hours};
 use devices::DeviceState;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -100,6 +101,8 @@ pub(crate) struct BuildingHost {
     platform: ActorId,
     #[serde(skip, default = "crate::agents::no_params")]
     pub(crate) params: Arc<Parameters>,
+    #[serde(skip, default = "crate::agents::no_calendar")]
+    pub(crate) calendar: Arc<Calendar>,
     old: bool,
     lifts: u32,
     basement: bool,
@@ -133,11 +136,14 @@ pub(crate) struct BuildingHost {
 
 impl BuildingHost {
     /// The host for building `building` of community `c`.
+    // Its own configuration plus the run's shared context (parameters, calendar…).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         c: &Community,
         building: u32,
         platform: ActorId,
         params: Arc<Parameters>,
+        calendar: Arc<Calendar>,
         seed: u64,
         outreach: bool,
         devices_here: &[u32],
@@ -229,6 +235,7 @@ impl BuildingHost {
                 ..BuildingYear::default()
             },
             params,
+            calendar,
         };
         for &id in devices_here {
             let d = &c.devices[id as usize];
@@ -260,18 +267,21 @@ impl BuildingHost {
                 Place::Site(s) => host.cover_site.entry(s).or_default().push(local),
             }
         }
-        // Patrols pass this building at a fixed time of the day shift.
+        // Patrols pass this building at a fixed local time of the day shift (the phase
+        // counts from the start, which need not be midnight).
         let day_start = host.params.staffing.day_start_hour as SimTime * HOUR;
         let day_len = (host.params.staffing.day_end_hour - host.params.staffing.day_start_hour)
             .max(1) as SimTime
             * HOUR;
-        host.patrol_phase = day_start + (rng::mix64(building as u64) % day_len);
+        let local = day_start + (rng::mix64(building as u64) % day_len);
+        host.patrol_phase = (local + DAY - host.calendar.second_of_day(0)) % DAY;
         host.schedule_all();
         host
     }
 
     fn schedule_all(&mut self) {
-        self.timers.push(MONTH, Timer::MonthEnd(1));
+        self.timers
+            .push(self.calendar.month_start(1), Timer::MonthEnd(1));
         for i in 0..self.residents.len() as u32 {
             self.schedule_arrival(Source::Resident(i), 0);
         }

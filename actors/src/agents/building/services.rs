@@ -9,7 +9,6 @@ use crate::agents::Ctx;
 use crate::message::{Demand, Payload, SERVICES};
 use civitas_twin::kinds::{Region, ServiceKind};
 use civitas_twin::rng::EntityRng;
-use civitas_twin::time::{MONTH, SimTime};
 use rand::Rng;
 
 impl BuildingHost {
@@ -96,12 +95,14 @@ impl BuildingHost {
             }
         }
         ctx.send(self.platform, 0, Payload::ServiceDemand(Box::new(demand)));
-        if m.is_multiple_of(12) {
+        let at = self.calendar.month_start(m);
+        let year = self.calendar.year_index(at);
+        if year > self.calendar.year_index(at - 1) {
             // The year closes once December's outcome is in.
-            self.year_end_due = Some(m / 12);
+            self.year_end_due = Some(year);
         }
         self.timers
-            .push((m as SimTime + 1) * MONTH, Timer::MonthEnd(m + 1));
+            .push(self.calendar.month_start(m + 1), Timer::MonthEnd(m + 1));
     }
 
     /// The platform says what share of this month's requests were served.

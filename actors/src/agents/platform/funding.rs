@@ -9,7 +9,6 @@ use crate::ledger::{Account, Obligations, Purpose};
 use crate::message::Payload;
 use civitas_twin::economy::{capital_recovery, cents};
 use civitas_twin::kinds::{DeviceKind, Obligation, Party};
-use civitas_twin::time::YEAR;
 use std::collections::BTreeMap;
 
 impl Platform {
@@ -85,7 +84,8 @@ impl Platform {
         }
         self.request_funding(ctx);
         self.broadcast_status(ctx);
-        self.timers.push(YEAR + YEAR_END, Timer::YearEnd(1));
+        self.timers
+            .push(self.calendar.year_start(1) + YEAR_END, Timer::YearEnd(1));
     }
 
     /// What the government owes this community for the coming year.
@@ -106,8 +106,8 @@ impl Platform {
             }
         }
         if let Some(ppp) = &self.model.ppp {
-            let year = ctx.now / YEAR;
-            if year < ppp.term_years as u64 {
+            let year = self.calendar.year_index(ctx.now);
+            if year < ppp.term_years {
                 let crf = capital_recovery(ppp.target_return, ppp.term_years);
                 let capex = self.capex_of(Party::Operator) as f64;
                 let om: i64 =

@@ -25,12 +25,13 @@ use crate::assembly::Addresses;
 use crate::ledger::{Account, Obligations, PlatformYear, Purpose, YearReport};
 use crate::message::{ActorId, Payload, SERVICES};
 use crate::timers::Timers;
+use civitas_twin::calendar::Calendar;
 use civitas_twin::economy::ModelParams;
 use civitas_twin::kinds::{DeviceKind, InvestmentModel, Party, ServiceKind};
 use civitas_twin::model::Community;
 use civitas_twin::params::Parameters;
 use civitas_twin::rng::{self, EntityRng, Stream};
-use civitas_twin::time::{HOUR, MONTH, SimTime, YEAR};
+use civitas_twin::time::{HOUR, SimTime};
 use market::{Market, Payee, Payment, Served};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -68,6 +69,8 @@ pub(crate) struct Platform {
     pub(crate) params: Arc<Parameters>,
     #[serde(skip, default = "crate::agents::no_addresses")]
     pub(crate) addresses: Arc<Addresses>,
+    #[serde(skip, default = "crate::agents::no_calendar")]
+    pub(crate) calendar: Arc<Calendar>,
     pub(crate) model: ModelParams,
     finance: ActorId,
     rng: EntityRng,
@@ -103,6 +106,7 @@ impl Platform {
         finance: ActorId,
         params: Arc<Parameters>,
         addresses: Arc<Addresses>,
+        calendar: Arc<Calendar>,
         seed: u64,
     ) -> Self {
         let mp = params.economy.models[&model].clone();
@@ -126,12 +130,16 @@ impl Platform {
         let income_factor = civitas_twin::economy::income_factor(&params, c.region);
         let mut timers = Timers::default();
         timers.push(YEAR_END, Timer::Open);
-        timers.push(MONTH + MARKET_CLOSE, Timer::MarketClose(1));
+        timers.push(
+            calendar.month_start(1) + MARKET_CLOSE,
+            Timer::MarketClose(1),
+        );
         let mut platform = Platform {
             community: c.index,
             market: Market::new(c.index, &params.economy, &mp, &[false; SERVICES]),
             params,
             addresses,
+            calendar,
             model: mp,
             finance,
             rng: rng::stream(seed, c.index, Stream::Organization, 0),
@@ -286,7 +294,9 @@ impl Platform {
             self.operating_secs += now - self.operating_since;
             self.operating_since = now;
         }
-        let operating_share = (self.operating_secs as f64 / YEAR as f64).min(1.0);
+        // The share of the calendar year just ended (the first may be partial).
+        let span = self.calendar.year_start(year) - self.calendar.year_start(year - 1);
+        let operating_share = (self.operating_secs as f64 / span.max(1) as f64).min(1.0);
         self.operating_secs = 0;
         self.settle_books(ctx, operating_share);
         if self.model.regulator {
@@ -318,7 +328,7 @@ impl Platform {
         self.platform_revenue_year = 0;
         self.broadcast_status(ctx);
         self.timers.push(
-            (year as SimTime + 1) * YEAR + YEAR_END,
+            self.calendar.year_start(year + 1) + YEAR_END,
             Timer::YearEnd(year + 1),
         );
     }
@@ -353,7 +363,7 @@ impl Behaviour for Platform {
             Timer::MarketClose(m) => {
                 self.close_month(ctx);
                 self.timers.push(
-                    (m as SimTime + 1) * MONTH + MARKET_CLOSE,
+                    self.calendar.month_start(m + 1) + MARKET_CLOSE,
                     Timer::MarketClose(m + 1),
                 );
             }
@@ -373,6 +383,10 @@ mod tests {
     use crate::agents::testing::{WINDOW, assembly, envelope, run};
     use crate::message::Demand;
     use civitas_twin::kinds::EstateAge;
+    use civitas_twin::time::DAY;
+
+    /// January 2026 (the default start): the first market close falls on 1 February.
+    const MONTH: SimTime = 31 * DAY;
 
     #[test]
     fn the_monthly_close_books_the_sales_and_tells_every_building_the_shares_served() {
@@ -439,6 +453,10 @@ mod tests {
         assert!(commission > 0);
         assert_eq!(platform.operator_cash - cash, commission);
         assert_eq!(platform.platform_revenue_year, commission);
-        assert_eq!(platform.timers.next_at(), Some(2 * MONTH + MARKET_CLOSE));
+        // February 2026 has 28 days.
+        assert_eq!(
+            platform.timers.next_at(),
+            Some(MONTH + 28 * DAY + MARKET_CLOSE)
+        );
     }
 }
