@@ -38,6 +38,7 @@ fn kpis(s: &Scenario, o: &Outputs) -> RunKpis {
     run_kpis(
         &o.result,
         &s.parameters,
+        &s.calendar,
         1,
         plan.residents() as u64,
         households.sum(),
