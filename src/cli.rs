@@ -85,8 +85,9 @@ pub(crate) struct RunArgs {
     /// Simulated years of 365 days (fractions allowed).
     #[arg(long, value_parser = years, allow_negative_numbers = true)]
     pub(crate) years: Option<f64>,
-    /// Worker threads for the actors (results do not depend on it).
-    #[arg(long, default_value_t = 2, value_parser = workers, allow_negative_numbers = true)]
+    /// Worker threads for the actors (results do not depend on it); 1, the default, runs
+    /// every actor on one thread, which is fastest for the presets (docs/PERFORMANCE.md).
+    #[arg(long, default_value_t = 1, value_parser = workers, allow_negative_numbers = true)]
     pub(crate) workers: usize,
     /// Replay an inject log (the injects.jsonl of an earlier run, or one written in
     /// that format): the run is then identical to the one that wrote it.
@@ -131,8 +132,9 @@ pub(crate) struct ResumeArgs {
     /// Write the observe stream from the checkpoint on as JSON lines.
     #[arg(long, value_name = "FILE")]
     pub(crate) events: Option<PathBuf>,
-    /// Worker threads for the actors (results do not depend on it).
-    #[arg(long, default_value_t = 2, value_parser = workers, allow_negative_numbers = true)]
+    /// Worker threads for the actors (results do not depend on it); 1, the default, runs
+    /// every actor on one thread, which is fastest for the presets (docs/PERFORMANCE.md).
+    #[arg(long, default_value_t = 1, value_parser = workers, allow_negative_numbers = true)]
     pub(crate) workers: usize,
     /// Output directory (default: out/<scenario name>-from-day-<d>).
     #[arg(long)]
@@ -213,12 +215,19 @@ pub(crate) enum BatchCommand {
 
 #[derive(Debug, Args)]
 pub(crate) struct BenchArgs {
-    /// Worker threads.
-    #[arg(long, default_value_t = 2, value_parser = workers, allow_negative_numbers = true)]
+    /// Worker threads (1, the default, is fastest for the presets).
+    #[arg(long, default_value_t = 1, value_parser = workers, allow_negative_numbers = true)]
     pub(crate) workers: usize,
     /// Only the one-year default community (skip the district).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "curve")]
     pub(crate) quick: bool,
+    /// The cost curve: one year each of the default community (4,000 residents), the
+    /// district (300,000) and the city (3,000,000), to see that cost grows linearly.
+    #[arg(long)]
+    pub(crate) curve: bool,
+    /// Simulated days of every case (default: each case's own).
+    #[arg(long, value_parser = days, allow_negative_numbers = true)]
+    pub(crate) days: Option<u32>,
 }
 
 /// The most worker threads (`--workers`) or parallel runs (`--jobs`) accepted.

@@ -190,11 +190,20 @@ pub(crate) struct BenchPlan {
 }
 
 impl BenchPlan {
-    /// The one-year default community, then (unless `--quick`) a month of the district.
+    /// The one-year default community, then (unless `--quick`) a month of the district;
+    /// with `--curve`, one year each of the community, the district and the city.
     pub(crate) fn resolve(b: BenchArgs) -> BenchPlan {
         let mut cases = vec![("default", 365)];
-        if !b.quick {
+        if b.curve {
+            cases.push(("haishu-district", 365));
+            cases.push(("city-3m", 365));
+        } else if !b.quick {
             cases.push(("haishu-district", 30));
+        }
+        if let Some(d) = b.days {
+            for c in &mut cases {
+                c.1 = d as u64;
+            }
         }
         BenchPlan {
             workers: b.workers,
@@ -280,7 +289,7 @@ mod tests {
         assert_eq!(p.days, p.scenario.days as u64);
         assert_eq!(p.options.horizon, p.days * DAY);
         assert_eq!(p.options.seed, p.scenario.seed);
-        assert_eq!(p.options.workers, 2);
+        assert_eq!(p.options.workers, 1);
         assert_eq!(p.options.model, p.scenario.model);
         assert_eq!(
             p.out,
@@ -341,5 +350,21 @@ mod tests {
             panic!("not bench")
         };
         assert_eq!(BenchPlan::resolve(b).cases.len(), 2);
+    }
+
+    #[test]
+    fn bench_curve_runs_a_year_of_community_district_and_city_or_the_days_given() {
+        let Command::Bench(b) = parse(&["bench", "--curve"]) else {
+            panic!("not bench")
+        };
+        let p = BenchPlan::resolve(b);
+        assert_eq!(
+            p.cases,
+            vec![("default", 365), ("haishu-district", 365), ("city-3m", 365)]
+        );
+        let Command::Bench(b) = parse(&["bench", "--curve", "--days", "30"]) else {
+            panic!("not bench")
+        };
+        assert!(BenchPlan::resolve(b).cases.iter().all(|c| c.1 == 30));
     }
 }

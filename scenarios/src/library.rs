@@ -70,6 +70,11 @@ pub const PRESETS: &[Preset] = &[
         summary: "a Haishu-like district: 8 street offices, 75 communities, 300,000 residents",
         text: include_str!("../library/haishu-district.toml"),
     },
+    Preset {
+        name: "city-3m",
+        summary: "a city: 80 street offices, 750 communities, 3,000,000 residents",
+        text: include_str!("../library/city-3m.toml"),
+    },
 ];
 
 /// The preset called `name`.

@@ -144,10 +144,7 @@ pub fn run_session(
     session: Session,
     progress: impl FnMut(SimTime) + Send + 'static,
 ) -> Result<RunResult, RunError> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(opts.workers.max(1))
-        .enable_time()
-        .build()?;
+    let rt = runtime(opts.workers)?;
     let assembly = Assembly::build_at(district, &s.parameters, &s.calendar, opts.seed, opts.model);
     let window = s.parameters.engine.window_secs;
     let scenario = s.clone();
@@ -211,6 +208,22 @@ pub fn run_session(
         task.await.map_err(|e| RunError::Join(e.to_string()))?
     })?;
     Ok(result)
+}
+
+/// The runtime for `workers` threads. One worker is a current-thread runtime: the engine
+/// and every host then run on the calling thread, so a window's messages and replies
+/// never wake another thread (measured in `docs/PERFORMANCE.md`).
+fn runtime(workers: usize) -> std::io::Result<tokio::runtime::Runtime> {
+    if workers <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .enable_time()
+            .build()
+    }
 }
 
 /// A run's result files, ready to write.

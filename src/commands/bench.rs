@@ -12,13 +12,14 @@ use std::time::Instant;
 #[allow(clippy::disallowed_methods)] // a benchmark measures wall time
 pub(super) fn bench(plan: BenchPlan) -> Result<()> {
     println!(
-        "{:<16} {:>5} {:>9} {:>7} {:>9} {:>11} {:>9} {:>9} {:>8}",
+        "{:<16} {:>5} {:>9} {:>7} {:>10} {:>10} {:>8} {:>8} {:>8} {:>8}",
         "preset",
         "days",
         "residents",
         "actors",
         "events",
         "events/s",
+        "ns/event",
         "build s",
         "run s",
         "peak MB"
@@ -33,20 +34,23 @@ pub(super) fn bench(plan: BenchPlan) -> Result<()> {
         let t = Instant::now();
         let r = runner::run_district(&district, &s, opts, |_| {})?;
         let ran = t.elapsed().as_secs_f64();
+        let events = r.stats.events.max(1) as f64;
         println!(
-            "{:<16} {:>5} {:>9} {:>7} {:>9} {:>11.0} {:>9.3} {:>9.3} {:>8.0}",
+            "{:<16} {:>5} {:>9} {:>7} {:>10} {:>10.0} {:>8.0} {:>8.3} {:>8.3} {:>8.0}",
             name,
             days,
             district.residents(),
             r.stats.actors,
             r.stats.events,
             r.stats.events as f64 / ran.max(1e-9),
+            (built + ran) * 1e9 / events,
             built,
             ran,
             peak_rss().unwrap_or(0) as f64 / 1024.0
         );
     }
     println!("build = generating the world; run = spawning the actors, simulating, collecting;");
-    println!("events/s over the run; peak RSS is the process's peak so far (cases run in order).");
+    println!("events/s over the run; ns/event over build + run; peak RSS is the process's peak");
+    println!("so far (cases run in order, smallest first).");
     Ok(())
 }

@@ -13,6 +13,10 @@ fn every_preset_is_valid_and_the_default_is_a_4000_resident_community() {
     assert!(
         matches!(&h.world, World::District(d) if d.communities == 75 && d.street_offices == 8 && d.residents == 300_000)
     );
+    let c = load("city-3m").unwrap();
+    assert!(
+        matches!(&c.world, World::District(d) if d.communities == 750 && d.street_offices == 80 && d.residents == 3_000_000 && d.old_share == 0.5)
+    );
 }
 
 #[test]
