@@ -2,6 +2,7 @@
 //!
 //! - [`file`](mod@file): reading a scenario file (TOML) into a validated [`file::Scenario`], with
 //!   errors that name the file, line and field and say what was expected;
+//! - [`input`]: reading outside files within a size limit, regular files only;
 //! - [`library`]: the presets in `scenarios/library/`, embedded in the binary;
 //! - [`runner`]: building the world and running the engine on a tokio runtime with a
 //!   chosen number of worker threads;
@@ -21,6 +22,7 @@ pub mod batch;
 pub mod checkpoint;
 pub mod compare;
 pub mod file;
+pub mod input;
 pub mod kpi;
 pub mod library;
 pub mod metrics;

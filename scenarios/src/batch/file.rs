@@ -92,8 +92,13 @@ impl Batch {
     /// Reads and validates a batch file. A relative `base` path is resolved against the
     /// batch file's directory; otherwise `base` names a preset.
     pub fn from_path(path: &Path) -> Result<Batch, BatchError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| io_err(path, format!("cannot read the batch file: {e}")))?;
+        let text =
+            crate::input::read_text(path, crate::input::BATCH_FILE).map_err(|e| match e {
+                crate::input::InputError::Io { message, .. } => {
+                    io_err(path, format!("cannot read the batch file: {message}"))
+                }
+                e => BatchError::Input(e),
+            })?;
         Batch::from_str(&text, path)
     }
 
@@ -152,8 +157,8 @@ impl Batch {
         }
         // The base scenario, as a table the parameters are set in.
         let base_path = path.parent().unwrap_or(Path::new(".")).join(&raw.base);
-        let base_text = if base_path.is_file() {
-            std::fs::read_to_string(&base_path).map_err(|e| io_err(&base_path, e))?
+        let base_text = if base_path.exists() && !base_path.is_dir() {
+            crate::input::read_text(&base_path, crate::input::SCENARIO_FILE)?
         } else if let Some(p) = crate::library::preset(&raw.base) {
             p.text.to_string()
         } else {

@@ -70,6 +70,9 @@ pub enum BatchError {
         /// What changed for it.
         why: String,
     },
+    /// A file it names is not a regular file, too large, or unreadable.
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
     /// A run failed (a bug or resource exhaustion; the run is not recorded).
     #[error("run {run}: {message}")]
     Run {
