@@ -24,6 +24,7 @@ mod outputs;
 mod run;
 
 pub use analysis::{BatchRuns, point_summary, sensitivity_summary, write_plots};
+pub use file::{DEFAULT_MAX_RUNS, MAX_RUNS_CEILING};
 pub use outputs::merge;
 pub use run::{BatchProgress, Shard, run_batch};
 
