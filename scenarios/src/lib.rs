@@ -4,6 +4,8 @@
 //!   errors that name the file, line and field and say what was expected;
 //! - [`input`]: reading outside files within a size limit, regular files only;
 //! - [`library`]: the presets in `scenarios/library/`, embedded in the binary;
+//! - [`memory`]: a run's peak memory estimated from the world's size, checked against
+//!   what the machine has;
 //! - [`runner`]: building the world and running the engine on a tokio runtime with a
 //!   chosen number of worker threads;
 //! - [`metrics`]: the registry of named metrics — one computation per name, shared by
@@ -25,6 +27,7 @@ pub mod file;
 pub mod input;
 pub mod kpi;
 pub mod library;
+pub mod memory;
 pub mod metrics;
 pub mod parquet_table;
 pub mod report;

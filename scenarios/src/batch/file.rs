@@ -481,6 +481,32 @@ impl Batch {
         Ok(t)
     }
 
+    /// The base scenario with the largest world any point asks for: each varied world
+    /// size (`community.residents`, `district.residents`, `district.communities`) set to
+    /// its largest value in the design. The memory a run needs is estimated from it.
+    pub fn largest_scenario(&self) -> Result<Scenario, BatchError> {
+        const SIZES: [&str; 3] = [
+            "community.residents",
+            "district.residents",
+            "district.communities",
+        ];
+        let mut t = self.base.clone();
+        for (i, path) in self.paths.iter().enumerate() {
+            if SIZES.contains(&path.as_str()) {
+                let largest = self.points.iter().map(|p| p[i]).fold(f64::MIN, f64::max);
+                set_path(&mut t, path, largest).map_err(|m| BatchError::Run {
+                    run: "largest point".into(),
+                    message: m,
+                })?;
+            }
+        }
+        let text = toml::to_string(&t).expect("a table serializes");
+        Scenario::from_str(&text, "the largest point").map_err(|e| BatchError::Run {
+            run: "largest point".into(),
+            message: e.to_string(),
+        })
+    }
+
     /// The scenario of point `p`.
     pub fn scenario(&self, p: usize) -> Result<Scenario, BatchError> {
         let text = toml::to_string(&self.point_table(p)?).expect("a table serializes");
