@@ -49,7 +49,7 @@ impl RunPlan {
     pub(crate) fn resolve(a: RunArgs) -> Result<RunPlan> {
         let scenario = load_scenario(&a.scenario)?;
         let plan = RunPlan::new(a, scenario);
-        check_memory(&plan.scenario, plan.days, 1)?;
+        check_memory(&plan.scenario, plan.days, 1, plan.checkpoints.is_some())?;
         Ok(plan)
     }
 
@@ -103,7 +103,12 @@ impl ComparePlan {
         let scenario = load_scenario(&a.scenario)?;
         let plan = ComparePlan::new(a, scenario)?;
         let at_once = plan.options.jobs.min(plan.runs());
-        check_memory(&plan.scenario, plan.options.years as u64 * 365, at_once)?;
+        check_memory(
+            &plan.scenario,
+            plan.options.years as u64 * 365,
+            at_once,
+            false,
+        )?;
         Ok(plan)
     }
 
@@ -179,6 +184,7 @@ impl BatchPlan {
             &plan.batch.largest_scenario()?,
             plan.batch.years as u64 * 365,
             at_once,
+            false,
         )?;
         Ok(plan)
     }
@@ -227,9 +233,15 @@ impl BenchPlan {
 
 /// The estimated peak memory of one run of `s` over `days`, refused (with the estimate
 /// and what is available) when `at_once` such runs would not fit in the memory
-/// available ([`memory::available`]: `CIVITAS_MEMORY_LIMIT`, else `MemAvailable`).
-pub(crate) fn check_memory(s: &Scenario, days: u64, at_once: usize) -> Result<u64> {
-    let one = memory::estimate(s, days);
+/// available ([`memory::available`]: `CIVITAS_MEMORY_LIMIT`, else `MemAvailable`);
+/// `checkpointing` when the run writes checkpoints.
+pub(crate) fn check_memory(
+    s: &Scenario,
+    days: u64,
+    at_once: usize,
+    checkpointing: bool,
+) -> Result<u64> {
+    let one = memory::estimate(s, days, checkpointing);
     let span = if days == 1 {
         "1 day".to_string()
     } else {

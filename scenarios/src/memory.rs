@@ -2,7 +2,8 @@
 //! the check that refuses a world the machine cannot hold.
 //!
 //! [`estimate`] is a linear model of the peak resident set of one run (`civitas run`)
-//! in the number of residents, resident-years simulated and communities, fitted to
+//! in the number of residents, resident-years simulated and communities (and residents
+//! again while checkpoints are written), fitted to
 //! measurements of the presets (`docs/PERFORMANCE.md`, "Memory"). Households and
 //! devices are not separate terms: in every preset they are proportional to the
 //! residents, and the coefficients include them. [`available`] is what the machine can
@@ -18,6 +19,9 @@ const BASE_BYTES: f64 = 10.0e6;
 const PER_RESIDENT: f64 = 300.0;
 /// Bytes per resident and simulated year (incident records kept until the run ends).
 const PER_RESIDENT_YEAR: f64 = 175.0;
+/// Bytes per resident more while a run writes checkpoints (the state gathered and
+/// encoded next to the live one: 231 B for the district, 230 B for the city, measured).
+const PER_RESIDENT_CHECKPOINTING: f64 = 230.0;
 /// Bytes per community (its actors: committee, property firm, platform, building hosts).
 const PER_COMMUNITY: f64 = 30.0e3;
 
@@ -25,8 +29,9 @@ const PER_COMMUNITY: f64 = 30.0e3;
 /// a unit (`512M`, `8G`, `1.5T`), or `unlimited` to skip the check.
 pub const LIMIT_VAR: &str = "CIVITAS_MEMORY_LIMIT";
 
-/// The estimated peak memory of one run of `s` over `days`, in bytes.
-pub fn estimate(s: &Scenario, days: u64) -> u64 {
+/// The estimated peak memory of one run of `s` over `days`, in bytes; `checkpointing`
+/// when the run writes checkpoints.
+pub fn estimate(s: &Scenario, days: u64, checkpointing: bool) -> u64 {
     let (residents, communities) = match &s.world {
         World::Community(c) => (c.residents as f64, 1.0),
         World::District(d) => (d.residents as f64, d.communities as f64),
@@ -35,7 +40,12 @@ pub fn estimate(s: &Scenario, days: u64) -> u64 {
     (BASE_BYTES
         + PER_RESIDENT * residents
         + PER_RESIDENT_YEAR * residents * years
-        + PER_COMMUNITY * communities) as u64
+        + PER_COMMUNITY * communities
+        + if checkpointing {
+            PER_RESIDENT_CHECKPOINTING * residents
+        } else {
+            0.0
+        }) as u64
 }
 
 /// Memory that may be used, in bytes: [`LIMIT_VAR`] if set (`None` for `unlimited`),
@@ -106,6 +116,17 @@ pub fn check(estimate: u64, available: Option<u64>, what: &str) -> Result<(), St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_estimate_grows_with_residents_years_communities_and_checkpoints() {
+        let city = crate::library::load("city-3m").expect("preset");
+        let one_day = estimate(&city, 1, false);
+        // 10 MB + 300 B × 3 M + 175 B × 3 M / 365 + 30 KB × 750.
+        let near = |a: u64, b: u64| a.abs_diff(b) <= 1;
+        assert!(near(one_day, 933_938_356), "{one_day}");
+        assert!(near(estimate(&city, 366, false) - one_day, 525_000_000));
+        assert!(near(estimate(&city, 1, true) - one_day, 690_000_000));
+    }
 
     #[test]
     fn limits_are_read_with_units_or_unlimited() {

@@ -36,7 +36,7 @@ pub(super) fn scenario(c: ScenarioCommand) -> Result<()> {
                     d.communities, d.residents
                 ),
             };
-            let peak = crate::plan::check_memory(&s, s.days as u64, 1)?;
+            let peak = crate::plan::check_memory(&s, s.days as u64, 1, false)?;
             println!(
                 "{}: ok — {:?}, {what}, {} days, about {} of memory at its peak",
                 file.display(),
