@@ -17,6 +17,7 @@ use civitas_scenarios::Scenario;
 use civitas_scenarios::batch::{Batch, Shard};
 use civitas_scenarios::compare::CompareOptions;
 use civitas_scenarios::library;
+use civitas_scenarios::memory;
 use civitas_scenarios::runner::RunOptions;
 use civitas_twin::time::DAY;
 use std::path::PathBuf;
@@ -47,7 +48,9 @@ impl RunPlan {
     /// Loads the scenario and resolves the flags against it.
     pub(crate) fn resolve(a: RunArgs) -> Result<RunPlan> {
         let scenario = load_scenario(&a.scenario)?;
-        Ok(RunPlan::new(a, scenario))
+        let plan = RunPlan::new(a, scenario);
+        check_memory(&plan.scenario, plan.days, 1, plan.checkpoints.is_some())?;
+        Ok(plan)
     }
 
     fn new(a: RunArgs, scenario: Scenario) -> RunPlan {
@@ -98,7 +101,15 @@ impl ComparePlan {
     /// Loads the scenario and resolves the flags against it.
     pub(crate) fn resolve(a: CompareArgs) -> Result<ComparePlan> {
         let scenario = load_scenario(&a.scenario)?;
-        ComparePlan::new(a, scenario)
+        let plan = ComparePlan::new(a, scenario)?;
+        let at_once = plan.options.jobs.min(plan.runs());
+        check_memory(
+            &plan.scenario,
+            plan.options.years as u64 * 365,
+            at_once,
+            false,
+        )?;
+        Ok(plan)
     }
 
     fn new(a: CompareArgs, scenario: Scenario) -> Result<ComparePlan> {
@@ -160,14 +171,22 @@ impl BatchPlan {
         let out = a.out.unwrap_or_else(|| {
             PathBuf::from("out").join(format!("batch-{}", safe_file_name(&batch.name)))
         });
-        Ok(BatchPlan {
+        let plan = BatchPlan {
             batch,
             jobs: a.jobs.unwrap_or_else(default_jobs),
             shard: a.shard.unwrap_or(Shard::ALL),
             out,
             force: a.force,
             quiet: a.quiet,
-        })
+        };
+        let at_once = plan.jobs.min(plan.runs());
+        check_memory(
+            &plan.batch.largest_scenario()?,
+            plan.batch.years as u64 * 365,
+            at_once,
+            false,
+        )?;
+        Ok(plan)
     }
 
     /// Runs of the batch in this shard (including any already done).
@@ -210,6 +229,33 @@ impl BenchPlan {
             cases,
         }
     }
+}
+
+/// The estimated peak memory of one run of `s` over `days`, refused (with the estimate
+/// and what is available) when `at_once` such runs would not fit in the memory
+/// available ([`memory::available`]: `CIVITAS_MEMORY_LIMIT`, else `MemAvailable`);
+/// `checkpointing` when the run writes checkpoints.
+pub(crate) fn check_memory(
+    s: &Scenario,
+    days: u64,
+    at_once: usize,
+    checkpointing: bool,
+) -> Result<u64> {
+    let one = memory::estimate(s, days, checkpointing);
+    let span = if days == 1 {
+        "1 day".to_string()
+    } else {
+        format!("{days} days")
+    };
+    let what = if at_once <= 1 {
+        format!("a run of {:?} ({span})", s.name)
+    } else {
+        format!("{at_once} runs at a time of {:?} ({span} each)", s.name)
+    };
+    let available = memory::available().map_err(anyhow::Error::msg)?;
+    memory::check(one.saturating_mul(at_once.max(1) as u64), available, &what)
+        .map_err(anyhow::Error::msg)?;
+    Ok(one)
 }
 
 /// A scenario file or preset name, loaded and checked.

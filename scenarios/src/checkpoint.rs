@@ -71,6 +71,9 @@ pub enum CheckpointError {
         /// What the system said.
         source: std::io::Error,
     },
+    /// Not a regular file, too large, or unreadable.
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
     /// Not a checkpoint, or damaged.
     #[error("{path}: not a civitas checkpoint ({why})")]
     Malformed {
@@ -183,13 +186,11 @@ impl Checkpoint {
         std::fs::rename(&tmp, path).map_err(io)
     }
 
-    /// Reads a checkpoint file.
+    /// Reads a checkpoint file: a regular file of at most
+    /// [`CHECKPOINT_FILE`](crate::input::CHECKPOINT_FILE)'s 16 GiB.
     pub fn read(path: &Path) -> Result<Checkpoint, CheckpointError> {
         let name = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io {
-            path: name.clone(),
-            source,
-        })?;
+        let bytes = crate::input::read_bytes(path, crate::input::CHECKPOINT_FILE)?;
         Checkpoint::from_bytes(&bytes, &name)
     }
 }

@@ -157,15 +157,24 @@ fn default_time_zone() -> String {
 }
 
 impl Scenario {
-    /// Reads and validates a scenario file.
+    /// Reads and validates a scenario file: a regular file of at most
+    /// [`SCENARIO_FILE`](crate::input::SCENARIO_FILE)'s 4 MiB.
     pub fn from_path(path: &Path) -> Result<Scenario, ScenarioErrors> {
         let name = path.display().to_string();
-        let src = std::fs::read_to_string(path).map_err(|e| {
+        let src = crate::input::read_text(path, crate::input::SCENARIO_FILE).map_err(|e| {
             ScenarioErrors(vec![ScenarioError {
                 file: name.clone(),
                 line: None,
                 field: None,
-                message: format!("cannot read the file: {e}"),
+                message: match e {
+                    crate::input::InputError::Io { message, .. } => {
+                        format!("cannot read the file: {message}")
+                    }
+                    e => e
+                        .to_string()
+                        .trim_start_matches(&format!("{name}: "))
+                        .to_string(),
+                },
             }])
         })?;
         Scenario::from_str(&src, &name)

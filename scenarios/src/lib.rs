@@ -2,7 +2,10 @@
 //!
 //! - [`file`](mod@file): reading a scenario file (TOML) into a validated [`file::Scenario`], with
 //!   errors that name the file, line and field and say what was expected;
+//! - [`input`]: reading outside files within a size limit, regular files only;
 //! - [`library`]: the presets in `scenarios/library/`, embedded in the binary;
+//! - [`memory`]: a run's peak memory estimated from the world's size, checked against
+//!   what the machine has;
 //! - [`runner`]: building the world and running the engine on a tokio runtime with a
 //!   chosen number of worker threads;
 //! - [`metrics`]: the registry of named metrics — one computation per name, shared by
@@ -21,8 +24,10 @@ pub mod batch;
 pub mod checkpoint;
 pub mod compare;
 pub mod file;
+pub mod input;
 pub mod kpi;
 pub mod library;
+pub mod memory;
 pub mod metrics;
 pub mod parquet_table;
 pub mod report;

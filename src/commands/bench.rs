@@ -26,6 +26,7 @@ pub(super) fn bench(plan: BenchPlan) -> Result<()> {
     );
     for (name, days) in plan.cases {
         let s = load_scenario(name)?;
+        crate::plan::check_memory(&s, days, 1, false)?;
         let mut opts = RunOptions::from_scenario(&s, plan.workers);
         opts.horizon = days * DAY;
         let t = Instant::now();

@@ -35,6 +35,7 @@ pub(super) fn resume(a: ResumeArgs) -> Result<()> {
             options.horizon as f64 / DAY as f64
         );
     }
+    crate::plan::check_memory(&scenario, options.horizon.div_ceil(DAY), 1, false)?;
     let fork_injects = match &a.inject {
         Some(p) => read_injects(p)?,
         None => Vec::new(),

@@ -68,10 +68,11 @@ pub(super) fn run(plan: RunPlan) -> Result<()> {
     Ok(())
 }
 
-/// Reads an inject log, naming the file and line of a bad record.
+/// Reads an inject log (a regular file of at most
+/// [`INJECT_LOG`](civitas_scenarios::input::INJECT_LOG)'s 256 MiB), naming the file and
+/// line of a bad record.
 pub(super) fn read_injects(path: &Path) -> Result<Vec<InjectRecord>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the inject log {}", path.display()))?;
+    let text = civitas_scenarios::input::read_text(path, civitas_scenarios::input::INJECT_LOG)?;
     read_log(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 

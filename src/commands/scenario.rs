@@ -3,6 +3,7 @@
 
 use crate::cli::ScenarioCommand;
 use anyhow::{Result, bail};
+use civitas_scenarios::input::human_bytes;
 use civitas_scenarios::library::{self, PRESETS};
 use civitas_scenarios::{Scenario, World};
 
@@ -35,11 +36,13 @@ pub(super) fn scenario(c: ScenarioCommand) -> Result<()> {
                     d.communities, d.residents
                 ),
             };
+            let peak = crate::plan::check_memory(&s, s.days as u64, 1, false)?;
             println!(
-                "{}: ok — {:?}, {what}, {} days",
+                "{}: ok — {:?}, {what}, {} days, about {} of memory at its peak",
                 file.display(),
                 s.name,
-                s.days
+                s.days,
+                human_bytes(peak)
             );
         }
     }

@@ -103,6 +103,10 @@ fn bad_flags_are_rejected_with_a_clear_message() {
             format!("{workers}, found 0"),
         ),
         (
+            vec!["bench", "--workers", "100000"],
+            format!("{workers}, found 100000"),
+        ),
+        (
             vec!["run", "default", "--days", "0"],
             format!("{days}, found 0"),
         ),

@@ -1,5 +1,6 @@
 //! Integration tests of the `civitas` command line.
 
+mod bounded;
 mod cli;
 mod golden;
 mod tidy;

@@ -45,6 +45,33 @@ struct RawBatch {
     kpis: Vec<String>,
     design: RawDesign,
     parameters: Vec<RawParam>,
+    /// Raises the limit on the number of runs ([`DEFAULT_MAX_RUNS`]), up to
+    /// [`MAX_RUNS_CEILING`].
+    #[serde(default)]
+    max_runs: Option<u64>,
+}
+
+/// The most runs (points × replications) a batch may have unless its file sets
+/// `max_runs`: 100,000 runs of the default community's year take about a day on 2 cores.
+pub const DEFAULT_MAX_RUNS: u64 = 100_000;
+
+/// The most runs a batch may have at all, whatever its `max_runs`: the design's points
+/// and its runs' list are held in memory, about 0.3 KB a run (a 1,000 × 1,000 grid
+/// peaked at 300 MB before its first run, measured in `docs/guide-researcher.md`); a
+/// larger study is several batch files.
+pub const MAX_RUNS_CEILING: u64 = 1_000_000;
+
+/// `n` with thousands separators: 1,000,000.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn fnv1a(text: &str) -> String {
@@ -92,8 +119,13 @@ impl Batch {
     /// Reads and validates a batch file. A relative `base` path is resolved against the
     /// batch file's directory; otherwise `base` names a preset.
     pub fn from_path(path: &Path) -> Result<Batch, BatchError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| io_err(path, format!("cannot read the batch file: {e}")))?;
+        let text =
+            crate::input::read_text(path, crate::input::BATCH_FILE).map_err(|e| match e {
+                crate::input::InputError::Io { message, .. } => {
+                    io_err(path, format!("cannot read the batch file: {message}"))
+                }
+                e => BatchError::Input(e),
+            })?;
         Batch::from_str(&text, path)
     }
 
@@ -152,8 +184,8 @@ impl Batch {
         }
         // The base scenario, as a table the parameters are set in.
         let base_path = path.parent().unwrap_or(Path::new(".")).join(&raw.base);
-        let base_text = if base_path.is_file() {
-            std::fs::read_to_string(&base_path).map_err(|e| io_err(&base_path, e))?
+        let base_text = if base_path.exists() && !base_path.is_dir() {
+            crate::input::read_text(&base_path, crate::input::SCENARIO_FILE)?
         } else if let Some(p) = crate::library::preset(&raw.base) {
             p.text.to_string()
         } else {
@@ -216,6 +248,51 @@ impl Batch {
                 )),
             }
         };
+        // The design's size is checked before any point is made: `points` is the number
+        // of points (`None` if it overflows 64 bits).
+        let max_runs = match raw.max_runs {
+            None => DEFAULT_MAX_RUNS,
+            Some(m) if (1..=MAX_RUNS_CEILING).contains(&m) => m,
+            Some(m) => {
+                return Err(invalid(
+                    "max_runs",
+                    format!(
+                        "expected from 1 to {} runs, found {}",
+                        grouped(MAX_RUNS_CEILING),
+                        grouped(m)
+                    ),
+                ));
+            }
+        };
+        let check_size = |points: Option<u64>| -> Result<(), BatchError> {
+            let runs = points.and_then(|p| p.checked_mul(raw.replications as u64));
+            let size = match (points, runs) {
+                (Some(p), Some(r)) => format!(
+                    "{} points × {} replications = {} runs",
+                    grouped(p),
+                    raw.replications,
+                    grouped(r)
+                ),
+                _ => "more than 2^64 runs".to_string(),
+            };
+            match runs {
+                Some(r) if r <= max_runs => Ok(()),
+                Some(r) if r <= MAX_RUNS_CEILING => Err(invalid(
+                    "design",
+                    format!(
+                        "the design has {size}, over the limit of {} runs; set `max_runs = {r}` in the batch file to run it",
+                        grouped(max_runs)
+                    ),
+                )),
+                _ => Err(invalid(
+                    "design",
+                    format!(
+                        "the design has {size}, over the most a batch may have ({} runs, even with `max_runs`); split the study into several batch files",
+                        grouped(MAX_RUNS_CEILING)
+                    ),
+                )),
+            }
+        };
         let n = raw.design.points.unwrap_or(0);
         let points: Vec<Vec<f64>> = match raw.design.kind {
             DesignKind::Grid => {
@@ -225,6 +302,11 @@ impl Batch {
                     .enumerate()
                     .map(|(i, p)| values(i, p))
                     .collect::<Result<_, _>>()?;
+                check_size(
+                    lists
+                        .iter()
+                        .try_fold(1u64, |acc, l| acc.checked_mul(l.len() as u64)),
+                )?;
                 let mut pts: Vec<Vec<f64>> = vec![Vec::new()];
                 for l in &lists {
                     pts = pts
@@ -257,6 +339,7 @@ impl Batch {
                         ),
                     ));
                 }
+                check_size(Some(len as u64))?;
                 (0..len)
                     .map(|k| lists.iter().map(|l| l[k]).collect())
                     .collect()
@@ -275,6 +358,11 @@ impl Batch {
                     ));
                 }
                 let r = ranges?;
+                check_size(if raw.design.kind == DesignKind::Lhs {
+                    Some(n as u64)
+                } else {
+                    (n as u64).checked_mul(d as u64 + 2)
+                })?;
                 let unit = if raw.design.kind == DesignKind::Lhs {
                     latin_hypercube(n as usize, d, raw.master_seed)
                 } else {
@@ -391,6 +479,32 @@ impl Batch {
             })?;
         }
         Ok(t)
+    }
+
+    /// The base scenario with the largest world any point asks for: each varied world
+    /// size (`community.residents`, `district.residents`, `district.communities`) set to
+    /// its largest value in the design. The memory a run needs is estimated from it.
+    pub fn largest_scenario(&self) -> Result<Scenario, BatchError> {
+        const SIZES: [&str; 3] = [
+            "community.residents",
+            "district.residents",
+            "district.communities",
+        ];
+        let mut t = self.base.clone();
+        for (i, path) in self.paths.iter().enumerate() {
+            if SIZES.contains(&path.as_str()) {
+                let largest = self.points.iter().map(|p| p[i]).fold(f64::MIN, f64::max);
+                set_path(&mut t, path, largest).map_err(|m| BatchError::Run {
+                    run: "largest point".into(),
+                    message: m,
+                })?;
+            }
+        }
+        let text = toml::to_string(&t).expect("a table serializes");
+        Scenario::from_str(&text, "the largest point").map_err(|e| BatchError::Run {
+            run: "largest point".into(),
+            message: e.to_string(),
+        })
     }
 
     /// The scenario of point `p`.

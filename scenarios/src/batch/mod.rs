@@ -24,6 +24,7 @@ mod outputs;
 mod run;
 
 pub use analysis::{BatchRuns, point_summary, sensitivity_summary, write_plots};
+pub use file::{DEFAULT_MAX_RUNS, MAX_RUNS_CEILING};
 pub use outputs::merge;
 pub use run::{BatchProgress, Shard, run_batch};
 
@@ -70,6 +71,9 @@ pub enum BatchError {
         /// What changed for it.
         why: String,
     },
+    /// A file it names is not a regular file, too large, or unreadable.
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
     /// A run failed (a bug or resource exhaustion; the run is not recorded).
     #[error("run {run}: {message}")]
     Run {

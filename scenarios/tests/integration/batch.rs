@@ -479,3 +479,78 @@ max = 5000
         assert!(!residents.contains('.'), "recorded as an integer: {line}");
     }
 }
+
+/// `GRID` with each parameter's values replaced by `n` values in its range.
+fn grid_of(n: usize) -> String {
+    let spread = |lo: f64, hi: f64| -> String {
+        let v: Vec<String> = (0..n)
+            .map(|k| format!("{}", lo + (hi - lo) * k as f64 / n as f64))
+            .collect();
+        format!("values = [{}]", v.join(", "))
+    };
+    GRID.replace("values = [0.3, 1.0]", &spread(0.3, 1.0))
+        .replace("values = [0.0, 0.2]", &spread(0.0, 0.2))
+}
+
+#[test]
+fn a_design_over_the_run_limit_is_refused_with_its_size_before_any_point_is_made() {
+    // 6 parameters × 20 values: 64 million points, refused without making them.
+    let values: Vec<String> = (0..20)
+        .map(|k| format!("{}", 0.3 + k as f64 * 0.035))
+        .collect();
+    let mut six = GRID
+        .split("[[parameters]]")
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    for _ in 0..6 {
+        six.push_str(&format!(
+            "[[parameters]]\npath = \"parameters.economy.models.hybrid.market_openness\"\nvalues = [{}]\n",
+            values.join(", ")
+        ));
+    }
+    assert_eq!(
+        error_of(&six),
+        "bad-batch.toml: design: the design has 64,000,000 points × 2 replications = 128,000,000 runs, over the most a batch may have (1,000,000 runs, even with `max_runs`); split the study into several batch files"
+    );
+    let lhs = GRID
+        .replace("kind = \"grid\"", "kind = \"lhs\"\npoints = 4294967295")
+        .replace("values = [0.3, 1.0]", "min = 0.2\nmax = 1.0")
+        .replace("values = [0.0, 0.2]", "min = 0.0\nmax = 0.3");
+    assert_eq!(
+        error_of(&lhs),
+        "bad-batch.toml: design: the design has 4,294,967,295 points × 2 replications = 8,589,934,590 runs, over the most a batch may have (1,000,000 runs, even with `max_runs`); split the study into several batch files"
+    );
+    let sobol = lhs.replace(
+        "kind = \"lhs\"\npoints = 4294967295",
+        "kind = \"sobol\"\npoints = 100000000",
+    );
+    assert_eq!(
+        error_of(&sobol),
+        "bad-batch.toml: design: the design has 400,000,000 points × 2 replications = 800,000,000 runs, over the most a batch may have (1,000,000 runs, even with `max_runs`); split the study into several batch files"
+    );
+}
+
+#[test]
+fn max_runs_raises_the_limit_up_to_the_ceiling() {
+    // 225 × 225 points × 2 replications = 101,250 runs: over the default 100,000.
+    let big = grid_of(225);
+    assert_eq!(
+        error_of(&big),
+        "bad-batch.toml: design: the design has 50,625 points × 2 replications = 101,250 runs, over the limit of 100,000 runs; set `max_runs = 101250` in the batch file to run it"
+    );
+    let b = batch(&format!("max_runs = 101250\n{big}"));
+    assert_eq!(b.points.len(), 50_625);
+    assert_eq!(b.runs().len(), 101_250);
+    assert_eq!(
+        error_of(&format!("max_runs = 101249\n{big}")),
+        "bad-batch.toml: design: the design has 50,625 points × 2 replications = 101,250 runs, over the limit of 101,249 runs; set `max_runs = 101250` in the batch file to run it"
+    );
+    for m in ["0", "1000001"] {
+        let e = error_of(&format!("max_runs = {m}\n{GRID}"));
+        assert!(
+            e.starts_with("bad-batch.toml: max_runs: expected from 1 to 1,000,000 runs, found "),
+            "{e}"
+        );
+    }
+}

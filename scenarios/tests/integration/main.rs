@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod batch;
+mod bounded_input;
 mod calendar;
 mod checkpoint;
 mod claims;
