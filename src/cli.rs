@@ -157,9 +157,9 @@ pub(crate) enum ScenarioCommand {
     },
     /// Print every parameter with its default and source.
     Params,
-    /// Check a scenario file and report every problem.
+    /// Check a scenario file (or a preset) and report every problem.
     Check {
-        /// The file.
+        /// A scenario file, or the name of a preset.
         file: PathBuf,
     },
 }

@@ -165,7 +165,11 @@ impl Scenario {
                 file: name.clone(),
                 line: None,
                 field: None,
-                message: format!("cannot read the file: {e}"),
+                message: if e.kind() == std::io::ErrorKind::NotFound {
+                    crate::library::neither_file_nor_preset()
+                } else {
+                    format!("cannot read the file: {e}")
+                },
             }])
         })?;
         Scenario::from_str(&src, &name)

@@ -1,10 +1,10 @@
 //! `civitas scenario`: print the commented default scenario, list and show the presets,
-//! print every parameter with its source, and check a scenario file.
+//! print every parameter with its source, and check a scenario file or preset.
 
 use crate::cli::ScenarioCommand;
 use anyhow::{Result, bail};
+use civitas_scenarios::World;
 use civitas_scenarios::library::{self, PRESETS};
-use civitas_scenarios::{Scenario, World};
 
 /// Runs one `scenario` subcommand.
 pub(super) fn scenario(c: ScenarioCommand) -> Result<()> {
@@ -27,7 +27,7 @@ pub(super) fn scenario(c: ScenarioCommand) -> Result<()> {
         },
         ScenarioCommand::Params => print!("{}", civitas_twin::params::DEFAULT_PARAMETERS_TOML),
         ScenarioCommand::Check { file } => {
-            let s = Scenario::from_path(&file).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let s = library::load(&file).map_err(|e| anyhow::anyhow!("{e}"))?;
             let what = match &s.world {
                 World::Community(c) => format!("community of {} residents", c.residents),
                 World::District(d) => format!(

@@ -85,6 +85,7 @@ fn bad_flags_are_rejected_with_a_clear_message() {
     let compare_years = "'--years <YEARS>': expected a whole number of years from 1 to 200";
     let seeds = "'--seeds <SEEDS>': expected a number of seeds from 1 to 10000";
     let models = "expected some of: gov, market, hybrid, caict, ppp";
+    let neither = "neither a scenario file nor a preset; the presets are: default, old-small,";
     let cases: Vec<(Vec<&str>, String)> = vec![
         (
             vec!["run", "default", "--workers", "0"],
@@ -144,7 +145,15 @@ fn bad_flags_are_rejected_with_a_clear_message() {
         ),
         (
             vec!["run", "no-such-scenario"],
-            "no-such-scenario: cannot read the file".into(),
+            format!("no-such-scenario: {neither}"),
+        ),
+        (
+            vec!["compare", "no-such-scenario"],
+            format!("no-such-scenario: {neither}"),
+        ),
+        (
+            vec!["scenario", "check", "no-such-scenario"],
+            format!("no-such-scenario: {neither}"),
         ),
         (
             vec!["scenario", "show", "nope"],
@@ -231,6 +240,8 @@ fn scenario_default_prints_a_valid_scenario_that_check_accepts() {
     let c = civitas(&["scenario", "check", f.to_str().unwrap()]);
     assert!(c.status.success(), "{}", stderr(&c));
     assert!(stdout(&c).contains(": ok"));
+    let c = civitas(&["scenario", "check", "old-small"]);
+    assert!(stdout(&c).contains("old-small: ok"), "{}", stderr(&c));
     assert_eq!(
         o.stdout,
         std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/library/default.toml"))

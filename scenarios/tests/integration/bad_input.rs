@@ -122,14 +122,21 @@ fn a_wrong_schema_version_is_rejected() {
 }
 
 #[test]
-fn a_missing_file_is_an_error_not_a_panic() {
+fn a_missing_file_is_neither_a_file_nor_a_preset_and_the_presets_are_listed() {
+    let expect =
+        "neither a scenario file nor a preset; the presets are: default, old-small, new-large,";
     let e = Scenario::from_path(std::path::Path::new("/nonexistent/x.toml"))
         .unwrap_err()
         .to_string();
     assert!(
-        e.starts_with("/nonexistent/x.toml: cannot read the file"),
+        e.starts_with(&format!("/nonexistent/x.toml: {expect}")),
         "{e}"
     );
+    let e = civitas_scenarios::library::load("nosuchpreset")
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with(&format!("nosuchpreset: {expect}")), "{e}");
+    assert!(e.ends_with("haishu-district, city-3m"), "{e}");
 }
 
 #[test]

@@ -217,7 +217,9 @@ fn bad_batch_files_get_clear_errors() {
     assert!(e.contains("kpis[2]: unknown KPI \"gov_nett\""), "{e}");
     let e = error_of(&GRID.replace("base = \"old-small\"", "base = \"nowhere\""));
     assert!(
-        e.contains("base: no scenario file or preset named \"nowhere\""),
+        e.contains(
+            "base: \"nowhere\" is neither a scenario file nor a preset; the presets are: default, old-small,"
+        ),
         "{e}"
     );
     for (s, expect) in [
