@@ -1,7 +1,7 @@
 //! `civitas batch`: run a batch file's design × replications (resumable, shardable),
 //! merge shard directories, and summarize a batch per point.
 
-use super::{Progress, write_file};
+use super::{Progress, create_dir, write_file};
 use crate::cli::{BatchArgs, BatchCommand};
 use crate::plan::BatchPlan;
 use anyhow::Result;
@@ -14,6 +14,7 @@ pub(super) fn batch(a: BatchArgs) -> Result<()> {
     match a.command {
         Some(BatchCommand::Merge { batch, dirs, out }) => {
             let b = Batch::from_path(&batch)?;
+            create_dir(&out)?;
             let copied = merge(&b, &dirs, &out)?;
             println!(
                 "merged {} shard directories ({copied} run files copied) into {}",
@@ -56,6 +57,7 @@ pub(super) fn batch(a: BatchArgs) -> Result<()> {
 
 /// Runs this shard's runs that are not done yet.
 fn run(plan: BatchPlan) -> Result<()> {
+    create_dir(&plan.out)?;
     let progress = Progress::runs(plan.runs() as u64, plan.quiet);
     let BatchPlan {
         batch: b,

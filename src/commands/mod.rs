@@ -14,7 +14,7 @@ mod scenario;
 
 use crate::cli::{Cli, Command};
 use crate::plan::{BenchPlan, ComparePlan, RunPlan};
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
@@ -84,8 +84,22 @@ impl Progress {
     }
 }
 
-/// Creates `dir` and its parents.
+/// Creates `dir` and its parents. A file where a directory should be is named as such
+/// (the system would only say "File exists" or "Not a directory").
 fn create_dir(dir: &Path) -> Result<()> {
+    if let Some(file) = dir.ancestors().find(|a| a.exists()).filter(|a| !a.is_dir()) {
+        if file == dir {
+            bail!(
+                "cannot create output directory {}: it is a file, not a directory",
+                dir.display()
+            );
+        }
+        bail!(
+            "cannot create output directory {}: {} is a file, not a directory",
+            dir.display(),
+            file.display()
+        );
+    }
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create output directory {}", dir.display()))
 }

@@ -527,3 +527,80 @@ fn a_run_replayed_from_its_inject_log_writes_the_same_files() {
     assert!(stderr(&o).contains("99999"), "{}", stderr(&o));
     assert!(!stderr(&o).contains("panicked"));
 }
+
+/// A small batch file: two runs of a year of the small old estate.
+const SMALL_BATCH: &str = r#"schema_version = 1
+name = "small"
+base = "old-small"
+years = 1
+master_seed = 1
+replications = 1
+kpis = ["served_share"]
+
+[design]
+kind = "grid"
+
+[[parameters]]
+path = "parameters.incidents.fire.rate"
+values = [0.0005, 0.001]
+"#;
+
+#[test]
+fn an_out_that_is_a_file_is_named_as_a_file_not_a_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    std::fs::write(p("afile"), "").unwrap();
+    std::fs::write(p("b.toml"), SMALL_BATCH).unwrap();
+    let o = civitas(&[
+        "run",
+        "old-small",
+        "--days",
+        "2",
+        "--checkpoint-every",
+        "1d",
+        "--out",
+        &p("ck"),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ckpt = p("ck/checkpoints/checkpoint-day-00001.ckpt");
+    let afile = p("afile");
+    let below = p("afile/sub");
+    let (batch, ck) = (p("b.toml"), p("ck"));
+    let is_a_file =
+        format!("cannot create output directory {afile}: it is a file, not a directory");
+    let cases: Vec<(Vec<&str>, String)> = vec![
+        (
+            vec!["run", "old-small", "--days", "1", "--out", &afile],
+            is_a_file.clone(),
+        ),
+        (
+            vec!["run", "old-small", "--days", "1", "--out", &below],
+            format!("cannot create output directory {below}: {afile} is a file, not a directory"),
+        ),
+        (vec!["resume", &ckpt, "--out", &afile], is_a_file.clone()),
+        (
+            vec![
+                "compare",
+                "old-small",
+                "--years",
+                "1",
+                "--seeds",
+                "1",
+                "--out",
+                &afile,
+            ],
+            is_a_file.clone(),
+        ),
+        (vec!["batch", &batch, "--out", &afile], is_a_file.clone()),
+        (
+            vec!["batch", "merge", "--batch", &batch, &ck, "--out", &afile],
+            is_a_file.clone(),
+        ),
+    ];
+    for (args, expect) in cases {
+        let o = civitas(&args);
+        assert!(!o.status.success(), "{args:?} should fail");
+        assert!(stderr(&o).contains(&expect), "{args:?}: {}", stderr(&o));
+    }
+}
