@@ -85,6 +85,9 @@ fn bad_flags_are_rejected_with_a_clear_message() {
     let compare_years = "'--years <YEARS>': expected a whole number of years from 1 to 200";
     let seeds = "'--seeds <SEEDS>': expected a number of seeds from 1 to 10000";
     let models = "expected some of: gov, market, hybrid, caict, ppp";
+    let shard = "'--shard <SHARD>': expected 1 ≤ i ≤ n ≤ 4294967295 in i/n";
+    let seed = "'--seed <SEED>': expected a seed from 0 to 18446744073709551615";
+    let big = "99999999999999999999999";
     let neither = "neither a scenario file nor a preset; the presets are: default, old-small,";
     let cases: Vec<(Vec<&str>, String)> = vec![
         (
@@ -141,7 +144,64 @@ fn bad_flags_are_rejected_with_a_clear_message() {
         ),
         (
             vec!["run", "default", "--seed", "x"],
-            "invalid value 'x' for '--seed <SEED>'".into(),
+            format!("invalid value 'x' for {seed}, found \"x\""),
+        ),
+        (
+            vec!["run", "default", "--seed", "-1"],
+            format!("{seed}, found -1"),
+        ),
+        (
+            vec!["run", "default", "--seed", "18446744073709551616"],
+            format!("{seed}, found 18446744073709551616"),
+        ),
+        (
+            vec!["run", "default", "--workers", big],
+            format!("{workers}, found {big}"),
+        ),
+        (
+            vec!["run", "default", "--days", big],
+            format!("{days}, found {big}"),
+        ),
+        (
+            vec!["run", "default", "--years", "1e300"],
+            format!("{run_years}, found 1e300"),
+        ),
+        (vec!["bench", "--days", "0"], format!("{days}, found 0")),
+        (
+            vec!["bench", "--days", "99999999999"],
+            format!("{days}, found 99999999999"),
+        ),
+        (
+            vec!["resume", "x.ckpt", "--days", "0"],
+            format!("{days}, found 0"),
+        ),
+        (
+            vec!["resume", "x.ckpt", "--workers", "0"],
+            format!("{workers}, found 0"),
+        ),
+        (
+            vec!["compare", "--seeds", "99999999999"],
+            format!("{seeds}, found 99999999999"),
+        ),
+        (
+            vec!["compare", "--years", "99999999999"],
+            format!("{compare_years}, found 99999999999"),
+        ),
+        (
+            vec!["compare", "--jobs", "99999999999"],
+            format!("{jobs}, found 99999999999"),
+        ),
+        (
+            vec!["batch", "x.toml", "--shard", "1/99999999999"],
+            format!("{shard}, found \"1/99999999999\""),
+        ),
+        (
+            vec!["batch", "x.toml", "--shard", "-1/4"],
+            format!("{shard}, found \"-1/4\""),
+        ),
+        (
+            vec!["batch", "x.toml", "--shard", "a/4"],
+            "expected i/n with whole numbers, 1 ≤ i ≤ n ≤ 4294967295, found \"a/4\"".into(),
         ),
         (
             vec!["run", "no-such-scenario"],
@@ -199,15 +259,15 @@ fn bad_flags_are_rejected_with_a_clear_message() {
         ),
         (
             vec!["batch", "x.toml", "--shard", "3/2"],
-            "'--shard <SHARD>': expected 1 ≤ i ≤ n in i/n, found \"3/2\"".into(),
+            format!("{shard}, found \"3/2\""),
         ),
         (
             vec!["batch", "x.toml", "--shard", "0/4"],
-            "'--shard <SHARD>': expected 1 ≤ i ≤ n in i/n, found \"0/4\"".into(),
+            format!("{shard}, found \"0/4\""),
         ),
         (
             vec!["batch", "x.toml", "--shard", "1/0"],
-            "expected 1 ≤ i ≤ n in i/n, found \"1/0\"".into(),
+            format!("{shard}, found \"1/0\""),
         ),
         (
             vec!["batch", "x.toml", "--shard", "4"],

@@ -223,8 +223,10 @@ fn bad_batch_files_get_clear_errors() {
         "{e}"
     );
     for (s, expect) in [
-        ("3/2", "expected 1 ≤ i ≤ n"),
-        ("0/4", "expected 1 ≤ i ≤ n"),
+        ("3/2", "expected 1 ≤ i ≤ n ≤ 4294967295 in i/n"),
+        ("0/4", "expected 1 ≤ i ≤ n ≤ 4294967295 in i/n"),
+        ("1/4294967296", "expected 1 ≤ i ≤ n ≤ 4294967295 in i/n"),
+        ("-1/4", "expected 1 ≤ i ≤ n ≤ 4294967295 in i/n"),
         ("2", "expected i/n"),
         ("a/b", "whole numbers"),
     ] {
