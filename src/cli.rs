@@ -3,7 +3,9 @@
 //! Every flag that has a range is checked here, once, by a typed value parser
 //! ([`seed`], [`workers`], [`jobs`], [`days`], [`years`], [`whole_years`], [`seeds`], [`model`];
 //! `--shard` by [`Shard`]'s `FromStr`), so a bad value is rejected by clap with the flag's
-//! name, what was expected and what was found. Defaults that depend on the scenario or the
+//! name, what was expected and what was found. Every path argument (a scenario, which
+//! may also name a preset, included) is a `PathBuf`, so any file name the system allows
+//! is accepted, UTF-8 or not. Defaults that depend on the scenario or the
 //! machine are decided afterwards, in one place: [`crate::plan`].
 
 use civitas_scenarios::batch::Shard;
@@ -44,7 +46,7 @@ pub(crate) enum Command {
 pub(crate) struct CompareArgs {
     /// A scenario file, or the name of a preset (see `civitas scenario list`).
     #[arg(default_value = "default")]
-    pub(crate) scenario: String,
+    pub(crate) scenario: PathBuf,
     /// Models to compare, comma-separated: gov, market, hybrid, caict, ppp.
     #[arg(
         long,
@@ -75,7 +77,7 @@ pub(crate) struct CompareArgs {
 pub(crate) struct RunArgs {
     /// A scenario file, or the name of a preset (see `civitas scenario list`).
     #[arg(default_value = "default")]
-    pub(crate) scenario: String,
+    pub(crate) scenario: PathBuf,
     /// Seed for the world and every random stream, 0 to 2^64 − 1 (default: the
     /// scenario's).
     #[arg(long, value_parser = seed, allow_negative_numbers = true)]

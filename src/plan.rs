@@ -19,7 +19,7 @@ use civitas_scenarios::compare::CompareOptions;
 use civitas_scenarios::library;
 use civitas_scenarios::runner::RunOptions;
 use civitas_twin::time::DAY;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// `civitas run`, resolved.
 #[derive(Debug)]
@@ -212,8 +212,9 @@ impl BenchPlan {
     }
 }
 
-/// A scenario file or preset name, loaded and checked.
-pub(crate) fn load_scenario(arg: &str) -> Result<Scenario> {
+/// A scenario file or preset name, loaded and checked. Like every path argument, a file
+/// name need not be UTF-8.
+pub(crate) fn load_scenario(arg: impl AsRef<Path>) -> Result<Scenario> {
     library::load(arg).map_err(|e| anyhow::anyhow!("{e}"))
 }
 

@@ -664,3 +664,75 @@ fn an_out_that_is_a_file_is_named_as_a_file_not_a_directory() {
         assert!(stderr(&o).contains(&expect), "{args:?}: {}", stderr(&o));
     }
 }
+
+/// Every path argument takes any file name the system allows, as `scenario check` always
+/// did: `run` and `compare` read a scenario whose name is not UTF-8 too, and a missing one
+/// gets the same answer from all three.
+#[cfg(unix)]
+#[test]
+fn file_names_that_are_not_utf8_are_accepted_by_every_command() {
+    use std::ffi::{OsStr, OsString};
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let name = OsStr::from_bytes(b"sc\xe9nario.toml");
+    let file = dir.path().join(name);
+    let civitas_os = |args: &[&OsStr]| {
+        Command::new(env!("CARGO_BIN_EXE_civitas"))
+            .args(args)
+            .output()
+            .expect("civitas runs")
+    };
+    let os = |s: &str| OsString::from(s);
+    let out = dir.path().join(OsStr::from_bytes(b"out\xff"));
+    let checks: [Vec<OsString>; 3] = [
+        vec![os("scenario"), os("check"), file.clone().into()],
+        vec![
+            os("run"),
+            file.clone().into(),
+            os("--days"),
+            os("2"),
+            os("-q"),
+            os("--out"),
+            out.clone().into(),
+        ],
+        vec![
+            os("compare"),
+            file.clone().into(),
+            os("--years"),
+            os("1"),
+            os("--seeds"),
+            os("1"),
+            os("--models"),
+            os("gov"),
+            os("-q"),
+            os("--out"),
+            out.clone().into(),
+        ],
+    ];
+    // Missing: the same message from each, with the name shown lossily.
+    for args in &checks {
+        let args: Vec<&OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+        let o = civitas_os(&args);
+        assert!(!o.status.success(), "{args:?}");
+        let e = stderr(&o);
+        assert!(
+            e.contains("sc\u{fffd}nario.toml: neither a scenario file nor a preset"),
+            "{args:?}: {e}"
+        );
+    }
+    std::fs::write(
+        &file,
+        std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/library/old-small.toml"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    for args in &checks {
+        let args: Vec<&OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+        let o = civitas_os(&args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    }
+    assert!(out.join("summary.json").exists());
+    assert!(out.join("compare.json").exists());
+}
