@@ -17,11 +17,21 @@ use std::path::PathBuf;
 /// Simulate smart communities: residents, devices, property firms, committees, street
 /// offices and district departments, with incidents handled through the three loops.
 #[derive(Debug, Parser)]
-#[command(name = "civitas", version, propagate_version = true)]
+#[command(
+    name = "civitas",
+    version,
+    propagate_version = true,
+    after_help = EXIT_STATUS
+)]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
 }
+
+/// The exit codes, as `--help` states them (the README too).
+pub(crate) const EXIT_STATUS: &str = "Exit status: 0 success; 1 a run failed (the engine \
+stopped, or results could not be written); 2 bad usage or input (a flag, a scenario, batch, \
+inject or checkpoint file, an --out that is a file).";
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {

@@ -12,7 +12,8 @@
 //! - [`BenchPlan`]: `civitas bench`.
 
 use crate::cli::{BatchArgs, BenchArgs, CompareArgs, MAX_THREADS, RunArgs};
-use anyhow::{Result, bail};
+use crate::commands::{Input, bad_input};
+use anyhow::{Result, anyhow};
 use civitas_scenarios::Scenario;
 use civitas_scenarios::batch::{Batch, Shard};
 use civitas_scenarios::compare::CompareOptions;
@@ -109,7 +110,7 @@ impl ComparePlan {
             }
         }
         if models.is_empty() {
-            bail!("--models: expected at least one model");
+            return Err(bad_input(anyhow!("--models: expected at least one model")));
         }
         let out = a.out.unwrap_or_else(|| {
             PathBuf::from("out").join(format!("compare-{}", safe_file_name(&scenario.name)))
@@ -154,9 +155,11 @@ impl BatchPlan {
     /// Reads the batch file and resolves the flags.
     pub(crate) fn resolve(a: BatchArgs) -> Result<BatchPlan> {
         let Some(file) = a.file else {
-            bail!("expected a batch file: civitas batch FILE [--jobs N] [--out DIR] [--shard i/n]")
+            return Err(bad_input(anyhow!(
+                "expected a batch file: civitas batch FILE [--jobs N] [--out DIR] [--shard i/n]"
+            )));
         };
-        let batch = Batch::from_path(&file)?;
+        let batch = Batch::from_path(&file).input()?;
         let out = a.out.unwrap_or_else(|| {
             PathBuf::from("out").join(format!("batch-{}", safe_file_name(&batch.name)))
         });
@@ -215,7 +218,7 @@ impl BenchPlan {
 /// A scenario file or preset name, loaded and checked. Like every path argument, a file
 /// name need not be UTF-8.
 pub(crate) fn load_scenario(arg: impl AsRef<Path>) -> Result<Scenario> {
-    library::load(arg).map_err(|e| anyhow::anyhow!("{e}"))
+    library::load(arg).map_err(|e| bad_input(anyhow!("{e}")))
 }
 
 /// Runs in parallel when `--jobs` is not given: the available parallelism, within the

@@ -2,11 +2,11 @@
 //! horizon or a new one, byte-identically to the run that wrote it; with `--set` or
 //! `--inject` it is a fork — a what-if from the checkpoint's moment on.
 
-use super::create_dir;
 use super::run::{execute, open_events, read_injects};
+use super::{Input, bad_input, create_dir};
 use crate::cli::ResumeArgs;
 use crate::plan::safe_file_name;
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow};
 use civitas_scenarios::checkpoint::Checkpoint;
 use civitas_scenarios::runner::Session;
 use civitas_twin::time::DAY;
@@ -14,12 +14,12 @@ use std::path::PathBuf;
 
 /// Resumes (or forks) the checkpoint.
 pub(super) fn resume(a: ResumeArgs) -> Result<()> {
-    let ck = Checkpoint::read(&a.checkpoint)?;
+    let ck = Checkpoint::read(&a.checkpoint).input()?;
     let now = ck.engine.now;
     let scenario = if a.sets.is_empty() {
         ck.scenario.clone()
     } else {
-        ck.scenario.with_overrides(&a.sets)?
+        ck.scenario.with_overrides(&a.sets).input()?
     };
     let mut options = ck.options;
     options.workers = a.workers;
@@ -29,11 +29,11 @@ pub(super) fn resume(a: ResumeArgs) -> Result<()> {
         options.horizon = ((y * 365.0).round() as u64).max(1) * DAY;
     }
     if options.horizon <= now {
-        bail!(
+        return Err(bad_input(anyhow!(
             "the checkpoint is at simulated day {:.2}; resume to a later day than that (found {:.2})",
             now as f64 / DAY as f64,
             options.horizon as f64 / DAY as f64
-        );
+        )));
     }
     let fork_injects = match &a.inject {
         Some(p) => read_injects(p)?,

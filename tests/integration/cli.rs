@@ -284,7 +284,7 @@ fn bad_flags_are_rejected_with_a_clear_message() {
     ];
     for (args, expect) in cases {
         let o = civitas(&args);
-        assert!(!o.status.success(), "{args:?} should fail");
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
         assert!(stderr(&o).contains(&expect), "{args:?}: {}", stderr(&o));
         assert!(!stderr(&o).contains("panicked"), "{args:?} panicked");
     }
@@ -315,7 +315,7 @@ fn scenario_check_reports_the_file_line_and_field() {
     let f = dir.path().join("bad.toml");
     std::fs::write(&f, "schema_version = 1\nname = \"x\"\n[community]\nname = \"c\"\nresidents = -4\nelderly_share = 0.2\nage = \"old\"\nregion = \"developed\"\n").unwrap();
     let c = civitas(&["scenario", "check", f.to_str().unwrap()]);
-    assert!(!c.status.success());
+    assert_eq!(c.status.code(), Some(2));
     let e = stderr(&c);
     assert!(
         e.contains(&format!("{}:5: community.residents:", f.display())),
@@ -487,7 +487,7 @@ fn resume_from_a_checkpoint_writes_what_the_uninterrupted_run_wrote() {
     ];
     for (args, expect) in cases {
         let o = civitas(&args);
-        assert!(!o.status.success(), "{args:?} should fail");
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
         assert!(stderr(&o).contains(&expect), "{args:?}: {}", stderr(&o));
         assert!(!stderr(&o).contains("panicked"), "{args:?} panicked");
     }
@@ -564,7 +564,7 @@ fn a_run_replayed_from_its_inject_log_writes_the_same_files() {
         "--injects",
         &p("bad.jsonl"),
     ]);
-    assert!(!o.status.success());
+    assert_eq!(o.status.code(), Some(2), "a bad inject log is bad input");
     assert!(
         stderr(&o).contains("line 1: missing field"),
         "{}",
@@ -583,7 +583,11 @@ fn a_run_replayed_from_its_inject_log_writes_the_same_files() {
         "--injects",
         &p("nowhere.jsonl"),
     ]);
-    assert!(!o.status.success());
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "an inject log that does not fit the run is bad input"
+    );
     assert!(stderr(&o).contains("99999"), "{}", stderr(&o));
     assert!(!stderr(&o).contains("panicked"));
 }
@@ -660,7 +664,7 @@ fn an_out_that_is_a_file_is_named_as_a_file_not_a_directory() {
     ];
     for (args, expect) in cases {
         let o = civitas(&args);
-        assert!(!o.status.success(), "{args:?} should fail");
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
         assert!(stderr(&o).contains(&expect), "{args:?}: {}", stderr(&o));
     }
 }
@@ -713,7 +717,7 @@ fn file_names_that_are_not_utf8_are_accepted_by_every_command() {
     for args in &checks {
         let args: Vec<&OsStr> = args.iter().map(|a| a.as_os_str()).collect();
         let o = civitas_os(&args);
-        assert!(!o.status.success(), "{args:?}");
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
         let e = stderr(&o);
         assert!(
             e.contains("sc\u{fffd}nario.toml: neither a scenario file nor a preset"),
@@ -735,4 +739,33 @@ fn file_names_that_are_not_utf8_are_accepted_by_every_command() {
     }
     assert!(out.join("summary.json").exists());
     assert!(out.join("compare.json").exists());
+}
+
+/// 0 success, 1 a run failed (here: its event stream cannot be written), 2 bad usage
+/// (clap's own errors) or input; `--help` says so.
+#[test]
+fn exit_codes_are_0_on_success_1_when_a_run_fails_and_2_for_bad_usage_or_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "old-small", "--days", "1", "-q", "--out"];
+        let out = p("o");
+        args.push(&out);
+        args.extend_from_slice(extra);
+        civitas(&args).status.code()
+    };
+    assert_eq!(run(&[]), Some(0));
+    assert_eq!(run(&["--events", &p("no/such/dir/e.jsonl")]), Some(1));
+    assert_eq!(run(&["--no-such-flag"]), Some(2));
+    assert_eq!(run(&["--days", "0"]), Some(2));
+    assert_eq!(civitas(&["frobnicate"]).status.code(), Some(2));
+    let help = civitas(&["--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(
+        stdout(&help).contains(
+            "Exit status: 0 success; 1 a run failed (the engine stopped, or results could not be written); 2 bad usage or input"
+        ),
+        "{}",
+        stdout(&help)
+    );
 }
