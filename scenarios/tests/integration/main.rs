@@ -7,6 +7,7 @@ mod checkpoint;
 mod claims;
 mod determinism;
 mod escalation;
+mod fuzz;
 mod metrics;
 mod money;
 mod presets;
