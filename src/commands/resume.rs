@@ -7,8 +7,9 @@ use super::{Input, bad_input, create_dir};
 use crate::cli::ResumeArgs;
 use crate::plan::safe_file_name;
 use anyhow::{Result, anyhow};
+use civitas_actors::EngineError;
 use civitas_scenarios::checkpoint::Checkpoint;
-use civitas_scenarios::runner::Session;
+use civitas_scenarios::runner::{RunError, Session};
 use civitas_twin::time::DAY;
 use std::path::PathBuf;
 
@@ -54,5 +55,19 @@ pub(super) fn resume(a: ResumeArgs) -> Result<()> {
         ..Session::default()
     };
     let days = options.horizon.div_ceil(DAY);
-    execute(&scenario, options, session, days, &out, a.quiet)
+    execute(&scenario, options, session, days, &out, a.quiet).map_err(|e| {
+        // A checkpoint that reads but does not restore is damaged input: name the file.
+        let restore = matches!(
+            e.downcast_ref::<RunError>(),
+            Some(RunError::Engine(EngineError::Checkpoint(_)))
+        );
+        if restore {
+            bad_input(e.context(format!(
+                "{}: the checkpoint does not restore",
+                a.checkpoint.display()
+            )))
+        } else {
+            e
+        }
+    })
 }

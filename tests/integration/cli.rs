@@ -769,3 +769,53 @@ fn exit_codes_are_0_on_success_1_when_a_run_fails_and_2_for_bad_usage_or_input()
         stdout(&help)
     );
 }
+
+/// Found by fuzzing (`a_mutated_checkpoint_that_reads_resumes_without_panicking`): a
+/// checkpoint damaged inside an actor's state reads, then fails to restore; the error
+/// named neither the file nor bad input.
+#[test]
+fn a_damaged_checkpoint_that_does_not_restore_is_bad_input_naming_the_file() {
+    use civitas_scenarios::checkpoint::Checkpoint;
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let o = civitas(&[
+        "run",
+        "old-small",
+        "--days",
+        "2",
+        "--checkpoint-every",
+        "1d",
+        "--out",
+        &p("ck"),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let good = std::fs::read(p("ck/checkpoints/checkpoint-day-00001.ckpt")).unwrap();
+    let damaged = p("damaged.ckpt");
+    // Bytes set to 0xff one at a time, from the middle on, until one reads but does not
+    // restore (the run is deterministic, so this is the same byte every time).
+    let mut found = false;
+    for at in (good.len() / 2..good.len()).step_by(97).take(200) {
+        let mut bytes = good.clone();
+        bytes[at] = 0xff;
+        if Checkpoint::from_bytes(&bytes, "x").is_err() {
+            continue;
+        }
+        std::fs::write(&damaged, &bytes).unwrap();
+        let o = civitas(&["resume", &damaged, "--out", &p("r"), "-q"]);
+        if o.status.success() {
+            continue;
+        }
+        let e = stderr(&o);
+        assert!(
+            e.contains(&format!(
+                "{damaged}: the checkpoint does not restore: checkpoint: actor"
+            )),
+            "{e}"
+        );
+        assert_eq!(o.status.code(), Some(2), "{e}");
+        found = true;
+        break;
+    }
+    assert!(found, "no damaged checkpoint failed to restore");
+}

@@ -228,20 +228,35 @@ fn check_scenario(bytes: &[u8]) -> Result<Option<Scenario>, TestCaseError> {
     }
 }
 
-/// A preset's text, excluding the district and the city (too large to run in a test
-/// loop; they differ from the community presets only in the world's table).
-fn preset_text() -> impl Strategy<Value = &'static str> {
-    let small: Vec<&'static str> = PRESETS
-        .iter()
-        .filter(|p| !matches!(p.name, "haishu-district" | "city-3m"))
-        .map(|p| p.text)
-        .collect();
-    proptest::sample::select(small)
+/// The community presets written out whole ([`Scenario::to_toml`]: every parameter
+/// explicit, so a mutated number can land on any of them), excluding the district and the
+/// city (too large to run in a test loop; they differ from the community presets only in
+/// the world's table).
+fn written_presets() -> &'static [String] {
+    static TEXTS: OnceLock<Vec<String>> = OnceLock::new();
+    TEXTS.get_or_init(|| {
+        PRESETS
+            .iter()
+            .filter(|p| !matches!(p.name, "haishu-district" | "city-3m"))
+            .map(|p| Scenario::from_str(p.text, p.name).unwrap().to_toml())
+            .collect()
+    })
 }
 
-/// Any preset's text (reading only).
+fn preset_text() -> impl Strategy<Value = &'static str> {
+    proptest::sample::select(
+        written_presets()
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// Any preset's text as written in the library, or written out whole (reading only).
 fn any_preset_text() -> impl Strategy<Value = &'static str> {
-    proptest::sample::select(PRESETS.iter().map(|p| p.text).collect::<Vec<_>>())
+    let mut texts: Vec<&'static str> = PRESETS.iter().map(|p| p.text).collect();
+    texts.extend(written_presets().iter().map(String::as_str));
+    proptest::sample::select(texts)
 }
 
 /// The most residents a mutated scenario is run with in the loop below.
@@ -258,13 +273,17 @@ fn runs_two_days(s: &Scenario) -> Result<(), TestCaseError> {
         workers: 1,
         model: s.model,
     };
-    // A run may fail cleanly (a typed error); it must not panic.
-    let _ = run_outputs_with(s, opts, Session::default(), |_| {});
+    let r = run_outputs_with(s, opts, Session::default(), |_| {});
+    if std::env::var_os("CIVITAS_FUZZ_LOG").is_some() {
+        eprintln!("fuzz: ran {} residents: {}", s.residents(), r.is_ok());
+    }
+    // No behaviour may panic (the engine reports that as an actor failure), nor the loop.
+    prop_assert!(r.is_ok(), "{}", r.err().unwrap());
     Ok(())
 }
 
 proptest! {
-    #![proptest_config(config(48))]
+    #![proptest_config(config(256))]
 
     #[test]
     fn the_scenario_reader_never_panics_on_mutated_presets(
@@ -281,7 +300,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(8))]
+    #![proptest_config(config(32))]
 
     /// Only numbers changed (so most still validate): what validation lets through runs.
     #[test]
@@ -324,7 +343,7 @@ max = 1200
 "#;
 
 proptest! {
-    #![proptest_config(config(48))]
+    #![proptest_config(config(256))]
 
     #[test]
     fn the_batch_reader_never_panics_on_a_mutated_batch_file(
@@ -364,7 +383,7 @@ fn checkpoint_bytes() -> &'static [u8] {
 }
 
 proptest! {
-    #![proptest_config(config(32))]
+    #![proptest_config(config(128))]
 
     #[test]
     fn the_checkpoint_reader_never_panics_on_a_mutated_checkpoint(
@@ -373,6 +392,41 @@ proptest! {
         let bytes = mutate(checkpoint_bytes(), &ms);
         if let Err(e) = Checkpoint::from_bytes(&bytes, "fuzz.ckpt") {
             names_the_file(&e.to_string(), "fuzz.ckpt")?;
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config(16))]
+
+    /// A damaged checkpoint that still reads is resumed for a day: the run may fail with
+    /// a typed error, but neither a behaviour nor the engine loop may panic.
+    #[test]
+    fn a_mutated_checkpoint_that_reads_resumes_without_panicking(
+        ms in prop::collection::vec(
+            prop_oneof![
+                (any::<Index>(), any::<u8>()).prop_map(|(i, b)| Mutation::Flip(i, b)),
+                (any::<Index>(), any::<Index>()).prop_map(|(i, v)| Mutation::Number(i, v)),
+            ],
+            1..3,
+        ),
+    ) {
+        let bytes = mutate(checkpoint_bytes(), &ms);
+        if let Ok(ck) = Checkpoint::from_bytes(&bytes, "fuzz.ckpt") {
+            let mut opts = ck.options;
+            opts.horizon = ck.engine.now + DAY;
+            let session = Session {
+                resume: Some(ck.engine),
+                ..Session::default()
+            };
+            let r = run_outputs_with(&ck.scenario, opts, session, |_| {});
+            if std::env::var_os("CIVITAS_FUZZ_LOG").is_some() {
+                eprintln!("fuzz: resumed: {:?}", r.as_ref().err().map(|e| e.to_string()));
+            }
+            if let Err(e) = r {
+                let e = e.to_string();
+                prop_assert!(!e.contains("panicked") && !e.contains("engine task failed"), "{}", e);
+            }
         }
     }
 }
