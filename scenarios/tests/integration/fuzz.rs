@@ -342,21 +342,24 @@ min = 800
 max = 1200
 "#;
 
-/// The size cap of a batch case: at most [`MAX_POINTS`] design points. Found by the
-/// search: `design.points` has no upper bound yet, and `points = 4294967295` makes the
-/// reader allocate about 100 GB for the Latin hypercube (an abort, not a panic). Design
+/// The size cap of a batch case: at most 1000 design points. Found by the search:
+/// `design.points` has no upper bound yet, and `points = 4294967295` (with
+/// `kind = "lhs"`) makes the reader allocate about 100 GB for the Latin hypercube (an
+/// abort, not a panic). Design
 /// size limits are being added on their own branch; until then this property leaves such
 /// designs out instead of crashing the test binary.
 fn design_within(text: &str) -> bool {
-    const MAX_POINTS: i64 = 1000;
-    let Ok(t) = text.parse::<toml::Table>() else {
-        return true;
-    };
-    let points = t
-        .get("design")
-        .and_then(|d| d.get("points"))
-        .and_then(|p| p.as_integer());
-    points.is_none_or(|p| p <= MAX_POINTS)
+    const MAX_POINTS: u128 = 1000;
+    // By line, not through a TOML table: toml's tables hold i64, while the batch reader
+    // takes a u64 `master_seed` that a table would refuse.
+    text.lines().all(|l| match l.split_once('=') {
+        Some((k, v)) if k.trim() == "points" => v
+            .split('#')
+            .next()
+            .and_then(|v| v.trim().replace('_', "").parse::<u128>().ok())
+            .is_none_or(|p| p <= MAX_POINTS),
+        _ => true,
+    })
 }
 
 proptest! {
@@ -367,6 +370,10 @@ proptest! {
         ms in prop::collection::vec(mutation(), 1..6),
     ) {
         let bytes = mutate(BATCH.as_bytes(), &ms);
+        // To find an input that aborts the process (no shrinking then): the last one tried.
+        if let Some(f) = std::env::var_os("CIVITAS_FUZZ_LAST") {
+            std::fs::write(f, &bytes).unwrap();
+        }
         if let Ok(text) = std::str::from_utf8(&bytes)
             && design_within(text)
             && let Err(e) = Batch::from_str(text, Path::new("fuzz/batch.toml"))
