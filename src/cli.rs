@@ -1,9 +1,11 @@
 //! Command-line flags (clap derive): the low-level arguments.
 //!
 //! Every flag that has a range is checked here, once, by a typed value parser
-//! ([`workers`], [`jobs`], [`days`], [`years`], [`whole_years`], [`seeds`], [`model`];
+//! ([`seed`], [`workers`], [`jobs`], [`days`], [`years`], [`whole_years`], [`seeds`], [`model`];
 //! `--shard` by [`Shard`]'s `FromStr`), so a bad value is rejected by clap with the flag's
-//! name, what was expected and what was found. Defaults that depend on the scenario or the
+//! name, what was expected and what was found. Every path argument (a scenario, which
+//! may also name a preset, included) is a `PathBuf`, so any file name the system allows
+//! is accepted, UTF-8 or not. Defaults that depend on the scenario or the
 //! machine are decided afterwards, in one place: [`crate::plan`].
 
 use civitas_scenarios::batch::Shard;
@@ -15,11 +17,21 @@ use std::path::PathBuf;
 /// Simulate smart communities: residents, devices, property firms, committees, street
 /// offices and district departments, with incidents handled through the three loops.
 #[derive(Debug, Parser)]
-#[command(name = "civitas", version, propagate_version = true)]
+#[command(
+    name = "civitas",
+    version,
+    propagate_version = true,
+    after_help = EXIT_STATUS
+)]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
 }
+
+/// The exit codes, as `--help` states them (the README too).
+pub(crate) const EXIT_STATUS: &str = "Exit status: 0 success; 1 a run failed (the engine \
+stopped, or results could not be written); 2 bad usage or input (a flag, a scenario, batch, \
+inject or checkpoint file, an --out that is a file).";
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
@@ -44,7 +56,7 @@ pub(crate) enum Command {
 pub(crate) struct CompareArgs {
     /// A scenario file, or the name of a preset (see `civitas scenario list`).
     #[arg(default_value = "default")]
-    pub(crate) scenario: String,
+    pub(crate) scenario: PathBuf,
     /// Models to compare, comma-separated: gov, market, hybrid, caict, ppp.
     #[arg(
         long,
@@ -75,9 +87,10 @@ pub(crate) struct CompareArgs {
 pub(crate) struct RunArgs {
     /// A scenario file, or the name of a preset (see `civitas scenario list`).
     #[arg(default_value = "default")]
-    pub(crate) scenario: String,
-    /// Seed for the world and every random stream (default: the scenario's).
-    #[arg(long)]
+    pub(crate) scenario: PathBuf,
+    /// Seed for the world and every random stream, 0 to 2^64 − 1 (default: the
+    /// scenario's).
+    #[arg(long, value_parser = seed, allow_negative_numbers = true)]
     pub(crate) seed: Option<u64>,
     /// Simulated days (default: the scenario's).
     #[arg(long, conflicts_with = "years", value_parser = days, allow_negative_numbers = true)]
@@ -157,9 +170,9 @@ pub(crate) enum ScenarioCommand {
     },
     /// Print every parameter with its default and source.
     Params,
-    /// Check a scenario file and report every problem.
+    /// Check a scenario file (or a preset) and report every problem.
     Check {
-        /// The file.
+        /// A scenario file, or the name of a preset.
         file: PathBuf,
     },
 }
@@ -178,7 +191,7 @@ pub(crate) struct BatchArgs {
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
     /// Run only shard i of n (runs k with k mod n = i − 1), e.g. --shard 2/8.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub(crate) shard: Option<Shard>,
     /// Discard run files in --out that were made from other inputs (a changed batch
     /// file, another civitas version, a damaged file) instead of refusing to run.
@@ -248,6 +261,11 @@ fn whole_in(s: &str, lo: u64, hi: u64, what: &str) -> Result<u64, String> {
     }
 }
 
+/// `run --seed`: any 64-bit seed, 0 to 2^64 − 1.
+pub(crate) fn seed(s: &str) -> Result<u64, String> {
+    whole_in(s, 0, u64::MAX, "a seed")
+}
+
 /// `--workers`: tokio worker threads, 1 to [`MAX_THREADS`].
 pub(crate) fn workers(s: &str) -> Result<usize, String> {
     whole_in(s, 1, MAX_THREADS as u64, "a number").map(|n| n as usize)
@@ -269,6 +287,8 @@ pub(crate) fn years(s: &str) -> Result<f64, String> {
     let expected = format!("expected a number of years above 0 and at most {MAX_YEARS}");
     match s.trim().parse::<f64>() {
         Ok(y) if y.is_finite() && y > 0.0 && y <= MAX_YEARS as f64 => Ok(y),
+        // As written (1e300 stays short), except NaN and infinity, spelled one way.
+        Ok(y) if y.is_finite() => Err(format!("{expected}, found {}", s.trim())),
         Ok(y) => Err(format!("{expected}, found {y}")),
         Err(_) => Err(format!("{expected}, found {:?}", s.trim())),
     }
@@ -392,6 +412,21 @@ mod tests {
                 (
                     "201",
                     "expected a whole number of years from 1 to 200, found 201",
+                ),
+            ],
+        );
+        check(
+            seed,
+            &[
+                ("0", "0"),
+                ("18446744073709551615", "18446744073709551615"),
+                (
+                    "18446744073709551616",
+                    "expected a seed from 0 to 18446744073709551615, found 18446744073709551616",
+                ),
+                (
+                    "-1",
+                    "expected a seed from 0 to 18446744073709551615, found -1",
                 ),
             ],
         );

@@ -12,7 +12,8 @@
 //! - [`BenchPlan`]: `civitas bench`.
 
 use crate::cli::{BatchArgs, BenchArgs, CompareArgs, MAX_THREADS, RunArgs};
-use anyhow::{Result, bail};
+use crate::commands::{Input, bad_input};
+use anyhow::{Result, anyhow};
 use civitas_scenarios::Scenario;
 use civitas_scenarios::batch::{Batch, Shard};
 use civitas_scenarios::compare::CompareOptions;
@@ -20,7 +21,7 @@ use civitas_scenarios::library;
 use civitas_scenarios::memory;
 use civitas_scenarios::runner::RunOptions;
 use civitas_twin::time::DAY;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// `civitas run`, resolved.
 #[derive(Debug)]
@@ -120,7 +121,7 @@ impl ComparePlan {
             }
         }
         if models.is_empty() {
-            bail!("--models: expected at least one model");
+            return Err(bad_input(anyhow!("--models: expected at least one model")));
         }
         let out = a.out.unwrap_or_else(|| {
             PathBuf::from("out").join(format!("compare-{}", safe_file_name(&scenario.name)))
@@ -165,9 +166,11 @@ impl BatchPlan {
     /// Reads the batch file and resolves the flags.
     pub(crate) fn resolve(a: BatchArgs) -> Result<BatchPlan> {
         let Some(file) = a.file else {
-            bail!("expected a batch file: civitas batch FILE [--jobs N] [--out DIR] [--shard i/n]")
+            return Err(bad_input(anyhow!(
+                "expected a batch file: civitas batch FILE [--jobs N] [--out DIR] [--shard i/n]"
+            )));
         };
-        let batch = Batch::from_path(&file)?;
+        let batch = Batch::from_path(&file).input()?;
         let out = a.out.unwrap_or_else(|| {
             PathBuf::from("out").join(format!("batch-{}", safe_file_name(&batch.name)))
         });
@@ -252,15 +255,16 @@ pub(crate) fn check_memory(
     } else {
         format!("{at_once} runs at a time of {:?} ({span} each)", s.name)
     };
-    let available = memory::available().map_err(anyhow::Error::msg)?;
+    let available = memory::available().map_err(|e| bad_input(anyhow!(e)))?;
     memory::check(one.saturating_mul(at_once.max(1) as u64), available, &what)
-        .map_err(anyhow::Error::msg)?;
+        .map_err(|e| bad_input(anyhow!(e)))?;
     Ok(one)
 }
 
-/// A scenario file or preset name, loaded and checked.
-pub(crate) fn load_scenario(arg: &str) -> Result<Scenario> {
-    library::load(arg).map_err(|e| anyhow::anyhow!("{e}"))
+/// A scenario file or preset name, loaded and checked. Like every path argument, a file
+/// name need not be UTF-8.
+pub(crate) fn load_scenario(arg: impl AsRef<Path>) -> Result<Scenario> {
+    library::load(arg).map_err(|e| bad_input(anyhow!("{e}")))
 }
 
 /// Runs in parallel when `--jobs` is not given: the available parallelism, within the

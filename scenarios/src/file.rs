@@ -167,6 +167,7 @@ impl Scenario {
                 line: None,
                 field: None,
                 message: match e {
+                    _ if !path.exists() => crate::library::neither_file_nor_preset(),
                     crate::input::InputError::Io { message, .. } => {
                         format!("cannot read the file: {message}")
                     }
@@ -225,11 +226,11 @@ impl Scenario {
                 serde_path_to_error::deserialize::<_, RawScenario>(toml::Value::Table(merged))
                     .map_err(|e| {
                         let path = e.path().to_string();
-                        ScenarioErrors(vec![err(
-                            locate(src, &path),
-                            Some(path),
-                            e.into_inner().message().trim().to_string(),
-                        )])
+                        let message = e.into_inner().message().trim().to_string();
+                        // An enum map key (a device kind) is `?` in the path: the bad
+                        // key is this file's own, not the preset's.
+                        let path = name_map_keys(&path, &message, &own);
+                        ScenarioErrors(vec![err(locate(src, &path), Some(path), message)])
                     })?
             }
         };
@@ -435,8 +436,9 @@ fn merged_parameters(overrides: &toml::Table) -> Result<Parameters, FieldError> 
 }
 
 /// serde_path_to_error writes `?` for map keys that are enums (incident and device
-/// kinds, severities). The defaults are valid, so the offending key is in the scenario's
-/// overrides: find the one that holds the rest of the path (or that the message names).
+/// kinds, severities). The defaults (and presets) are valid, so the offending key is in
+/// the scenario's own `overrides`: find the one that holds the rest of the path (or that
+/// the message names).
 fn name_map_keys(path: &str, message: &str, overrides: &toml::Table) -> String {
     let Some((prefix, rest)) = path.split_once(".?") else {
         return path.to_string();

@@ -2,6 +2,7 @@
 //! and print them without the source tree.
 
 use crate::file::{Scenario, ScenarioErrors};
+use std::path::Path;
 
 /// A preset: its name (file stem) and text.
 pub struct Preset {
@@ -82,11 +83,29 @@ pub fn preset(name: &str) -> Option<&'static Preset> {
     PRESETS.iter().find(|p| p.name == name)
 }
 
+/// The presets' names, comma-separated, in library order.
+pub fn names() -> String {
+    PRESETS
+        .iter()
+        .map(|p| p.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What to say when a scenario argument is neither an existing file nor a preset.
+pub fn neither_file_nor_preset() -> String {
+    format!(
+        "neither a scenario file nor a preset; the presets are: {}",
+        names()
+    )
+}
+
 /// Loads a scenario from a path, or from a preset when `arg` names one and is not a file.
-pub fn load(arg: &str) -> Result<Scenario, ScenarioErrors> {
-    let path = std::path::Path::new(arg);
+/// A path need not be UTF-8; only a preset name must be.
+pub fn load(arg: impl AsRef<Path>) -> Result<Scenario, ScenarioErrors> {
+    let path = arg.as_ref();
     if !path.exists()
-        && let Some(p) = preset(arg)
+        && let Some(p) = path.to_str().and_then(preset)
     {
         return Scenario::from_str(p.text, &format!("preset {}", p.name));
     }

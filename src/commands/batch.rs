@@ -1,7 +1,7 @@
 //! `civitas batch`: run a batch file's design × replications (resumable, shardable),
 //! merge shard directories, and summarize a batch per point.
 
-use super::{Progress, write_file};
+use super::{Input, Progress, create_dir, write_file};
 use crate::cli::{BatchArgs, BatchCommand};
 use crate::plan::BatchPlan;
 use anyhow::Result;
@@ -13,7 +13,8 @@ use civitas_scenarios::batch::{
 pub(super) fn batch(a: BatchArgs) -> Result<()> {
     match a.command {
         Some(BatchCommand::Merge { batch, dirs, out }) => {
-            let b = Batch::from_path(&batch)?;
+            let b = Batch::from_path(&batch).input()?;
+            create_dir(&out)?;
             let copied = merge(&b, &dirs, &out)?;
             println!(
                 "merged {} shard directories ({copied} run files copied) into {}",
@@ -23,8 +24,8 @@ pub(super) fn batch(a: BatchArgs) -> Result<()> {
             Ok(())
         }
         Some(BatchCommand::Summarize { batch, dir }) => {
-            let b = Batch::from_path(&batch)?;
-            let runs = BatchRuns::read(&b, &dir)?;
+            let b = Batch::from_path(&batch).input()?;
+            let runs = BatchRuns::read(&b, &dir).input()?;
             for w in &runs.warnings {
                 eprintln!("warning: {w}");
             }
@@ -56,6 +57,7 @@ pub(super) fn batch(a: BatchArgs) -> Result<()> {
 
 /// Runs this shard's runs that are not done yet.
 fn run(plan: BatchPlan) -> Result<()> {
+    create_dir(&plan.out)?;
     let progress = Progress::runs(plan.runs() as u64, plan.quiet);
     let BatchPlan {
         batch: b,

@@ -14,10 +14,41 @@ mod scenario;
 
 use crate::cli::{Cli, Command};
 use crate::plan::{BenchPlan, ComparePlan, RunPlan};
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
+
+/// An error in what the user gave — a flag, a scenario, batch, inject or checkpoint file,
+/// an output path that is a file — as opposed to a run that failed: `main` exits with 2
+/// for it (and 1 for the rest).
+#[derive(Debug)]
+pub(crate) struct BadInput(anyhow::Error);
+
+impl std::fmt::Display for BadInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#}", self.0)
+    }
+}
+
+impl std::error::Error for BadInput {}
+
+/// `e` marked as bad input.
+pub(crate) fn bad_input(e: impl Into<anyhow::Error>) -> anyhow::Error {
+    anyhow::Error::new(BadInput(e.into()))
+}
+
+/// Marks a result's error as bad input (`load(…).input()?`).
+pub(crate) trait Input<T> {
+    /// The error, if any, marked as [`BadInput`].
+    fn input(self) -> Result<T>;
+}
+
+impl<T, E: Into<anyhow::Error>> Input<T> for std::result::Result<T, E> {
+    fn input(self) -> Result<T> {
+        self.map_err(bad_input)
+    }
+}
 
 /// Resolves the command's plan and runs it.
 pub(crate) fn dispatch(cli: Cli) -> Result<()> {
@@ -84,8 +115,20 @@ impl Progress {
     }
 }
 
-/// Creates `dir` and its parents.
+/// Creates `dir` and its parents. A file where a directory should be is named as such
+/// (the system would only say "File exists" or "Not a directory").
 fn create_dir(dir: &Path) -> Result<()> {
+    if let Some(file) = dir.ancestors().find(|a| a.exists()).filter(|a| !a.is_dir()) {
+        let what = if file == dir {
+            "it".to_string()
+        } else {
+            file.display().to_string()
+        };
+        return Err(bad_input(anyhow!(
+            "cannot create output directory {}: {what} is a file, not a directory",
+            dir.display()
+        )));
+    }
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create output directory {}", dir.display()))
 }

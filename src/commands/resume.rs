@@ -2,24 +2,25 @@
 //! horizon or a new one, byte-identically to the run that wrote it; with `--set` or
 //! `--inject` it is a fork — a what-if from the checkpoint's moment on.
 
-use super::create_dir;
 use super::run::{execute, open_events, read_injects};
+use super::{Input, bad_input, create_dir};
 use crate::cli::ResumeArgs;
 use crate::plan::safe_file_name;
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow};
+use civitas_actors::EngineError;
 use civitas_scenarios::checkpoint::Checkpoint;
-use civitas_scenarios::runner::Session;
+use civitas_scenarios::runner::{RunError, Session};
 use civitas_twin::time::DAY;
 use std::path::PathBuf;
 
 /// Resumes (or forks) the checkpoint.
 pub(super) fn resume(a: ResumeArgs) -> Result<()> {
-    let ck = Checkpoint::read(&a.checkpoint)?;
+    let ck = Checkpoint::read(&a.checkpoint).input()?;
     let now = ck.engine.now;
     let scenario = if a.sets.is_empty() {
         ck.scenario.clone()
     } else {
-        ck.scenario.with_overrides(&a.sets)?
+        ck.scenario.with_overrides(&a.sets).input()?
     };
     let mut options = ck.options;
     options.workers = a.workers;
@@ -29,11 +30,11 @@ pub(super) fn resume(a: ResumeArgs) -> Result<()> {
         options.horizon = ((y * 365.0).round() as u64).max(1) * DAY;
     }
     if options.horizon <= now {
-        bail!(
+        return Err(bad_input(anyhow!(
             "the checkpoint is at simulated day {:.2}; resume to a later day than that (found {:.2})",
             now as f64 / DAY as f64,
             options.horizon as f64 / DAY as f64
-        );
+        )));
     }
     crate::plan::check_memory(&scenario, options.horizon.div_ceil(DAY), 1, false)?;
     let fork_injects = match &a.inject {
@@ -55,5 +56,19 @@ pub(super) fn resume(a: ResumeArgs) -> Result<()> {
         ..Session::default()
     };
     let days = options.horizon.div_ceil(DAY);
-    execute(&scenario, options, session, days, &out, a.quiet)
+    execute(&scenario, options, session, days, &out, a.quiet).map_err(|e| {
+        // A checkpoint that reads but does not restore is damaged input: name the file.
+        let restore = matches!(
+            e.downcast_ref::<RunError>(),
+            Some(RunError::Engine(EngineError::Checkpoint(_)))
+        );
+        if restore {
+            bad_input(e.context(format!(
+                "{}: the checkpoint does not restore",
+                a.checkpoint.display()
+            )))
+        } else {
+            e
+        }
+    })
 }

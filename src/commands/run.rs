@@ -2,7 +2,7 @@
 //! `incidents.csv` and the inject log `injects.jsonl`; optionally the observe stream
 //! and checkpoints. The summary table goes to stdout, wall time and memory to stderr.
 
-use super::{Progress, create_dir, peak_rss, write_file};
+use super::{Input, Progress, bad_input, create_dir, peak_rss, write_file};
 use crate::plan::RunPlan;
 use anyhow::{Context, Result};
 use civitas_actors::inject::{InjectRecord, read_log, write_log};
@@ -72,8 +72,9 @@ pub(super) fn run(plan: RunPlan) -> Result<()> {
 /// [`INJECT_LOG`](civitas_scenarios::input::INJECT_LOG)'s 256 MiB), naming the file and
 /// line of a bad record.
 pub(super) fn read_injects(path: &Path) -> Result<Vec<InjectRecord>> {
-    let text = civitas_scenarios::input::read_text(path, civitas_scenarios::input::INJECT_LOG)?;
-    read_log(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    let text =
+        civitas_scenarios::input::read_text(path, civitas_scenarios::input::INJECT_LOG).input()?;
+    read_log(&text).map_err(|e| bad_input(anyhow::anyhow!("{}: {e}", path.display())))
 }
 
 /// Opens the file for the observe stream, if one is asked for.

@@ -1,11 +1,12 @@
 //! `civitas scenario`: print the commented default scenario, list and show the presets,
-//! print every parameter with its source, and check a scenario file.
+//! print every parameter with its source, and check a scenario file or preset.
 
+use super::bad_input;
 use crate::cli::ScenarioCommand;
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow};
+use civitas_scenarios::World;
 use civitas_scenarios::input::human_bytes;
 use civitas_scenarios::library::{self, PRESETS};
-use civitas_scenarios::{Scenario, World};
 
 /// Runs one `scenario` subcommand.
 pub(super) fn scenario(c: ScenarioCommand) -> Result<()> {
@@ -20,15 +21,15 @@ pub(super) fn scenario(c: ScenarioCommand) -> Result<()> {
             Some(p) => print!("{}", p.text),
             None => {
                 let names: Vec<&str> = PRESETS.iter().map(|p| p.name).collect();
-                bail!(
+                return Err(bad_input(anyhow!(
                     "no preset named {name:?}; expected one of: {}",
                     names.join(", ")
-                )
+                )));
             }
         },
         ScenarioCommand::Params => print!("{}", civitas_twin::params::DEFAULT_PARAMETERS_TOML),
         ScenarioCommand::Check { file } => {
-            let s = Scenario::from_path(&file).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let s = library::load(&file).map_err(|e| bad_input(anyhow!("{e}")))?;
             let what = match &s.world {
                 World::Community(c) => format!("community of {} residents", c.residents),
                 World::District(d) => format!(

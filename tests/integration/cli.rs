@@ -85,6 +85,10 @@ fn bad_flags_are_rejected_with_a_clear_message() {
     let compare_years = "'--years <YEARS>': expected a whole number of years from 1 to 200";
     let seeds = "'--seeds <SEEDS>': expected a number of seeds from 1 to 10000";
     let models = "expected some of: gov, market, hybrid, caict, ppp";
+    let shard = "'--shard <SHARD>': expected 1 ≤ i ≤ n ≤ 4294967295 in i/n";
+    let seed = "'--seed <SEED>': expected a seed from 0 to 18446744073709551615";
+    let big = "99999999999999999999999";
+    let neither = "neither a scenario file nor a preset; the presets are: default, old-small,";
     let cases: Vec<(Vec<&str>, String)> = vec![
         (
             vec!["run", "default", "--workers", "0"],
@@ -144,11 +148,76 @@ fn bad_flags_are_rejected_with_a_clear_message() {
         ),
         (
             vec!["run", "default", "--seed", "x"],
-            "invalid value 'x' for '--seed <SEED>'".into(),
+            format!("invalid value 'x' for {seed}, found \"x\""),
+        ),
+        (
+            vec!["run", "default", "--seed", "-1"],
+            format!("{seed}, found -1"),
+        ),
+        (
+            vec!["run", "default", "--seed", "18446744073709551616"],
+            format!("{seed}, found 18446744073709551616"),
+        ),
+        (
+            vec!["run", "default", "--workers", big],
+            format!("{workers}, found {big}"),
+        ),
+        (
+            vec!["run", "default", "--days", big],
+            format!("{days}, found {big}"),
+        ),
+        (
+            vec!["run", "default", "--years", "1e300"],
+            format!("{run_years}, found 1e300"),
+        ),
+        (vec!["bench", "--days", "0"], format!("{days}, found 0")),
+        (
+            vec!["bench", "--days", "99999999999"],
+            format!("{days}, found 99999999999"),
+        ),
+        (
+            vec!["resume", "x.ckpt", "--days", "0"],
+            format!("{days}, found 0"),
+        ),
+        (
+            vec!["resume", "x.ckpt", "--workers", "0"],
+            format!("{workers}, found 0"),
+        ),
+        (
+            vec!["compare", "--seeds", "99999999999"],
+            format!("{seeds}, found 99999999999"),
+        ),
+        (
+            vec!["compare", "--years", "99999999999"],
+            format!("{compare_years}, found 99999999999"),
+        ),
+        (
+            vec!["compare", "--jobs", "99999999999"],
+            format!("{jobs}, found 99999999999"),
+        ),
+        (
+            vec!["batch", "x.toml", "--shard", "1/99999999999"],
+            format!("{shard}, found \"1/99999999999\""),
+        ),
+        (
+            vec!["batch", "x.toml", "--shard", "-1/4"],
+            format!("{shard}, found \"-1/4\""),
+        ),
+        (
+            vec!["batch", "x.toml", "--shard", "a/4"],
+            "expected i/n with whole numbers, 1 ≤ i ≤ n ≤ 4294967295, found \"a/4\"".into(),
         ),
         (
             vec!["run", "no-such-scenario"],
-            "no-such-scenario: cannot read the file".into(),
+            format!("no-such-scenario: {neither}"),
+        ),
+        (
+            vec!["compare", "no-such-scenario"],
+            format!("no-such-scenario: {neither}"),
+        ),
+        (
+            vec!["scenario", "check", "no-such-scenario"],
+            format!("no-such-scenario: {neither}"),
         ),
         (
             vec!["scenario", "show", "nope"],
@@ -194,15 +263,15 @@ fn bad_flags_are_rejected_with_a_clear_message() {
         ),
         (
             vec!["batch", "x.toml", "--shard", "3/2"],
-            "'--shard <SHARD>': expected 1 ≤ i ≤ n in i/n, found \"3/2\"".into(),
+            format!("{shard}, found \"3/2\""),
         ),
         (
             vec!["batch", "x.toml", "--shard", "0/4"],
-            "'--shard <SHARD>': expected 1 ≤ i ≤ n in i/n, found \"0/4\"".into(),
+            format!("{shard}, found \"0/4\""),
         ),
         (
             vec!["batch", "x.toml", "--shard", "1/0"],
-            "expected 1 ≤ i ≤ n in i/n, found \"1/0\"".into(),
+            format!("{shard}, found \"1/0\""),
         ),
         (
             vec!["batch", "x.toml", "--shard", "4"],
@@ -219,7 +288,7 @@ fn bad_flags_are_rejected_with_a_clear_message() {
     ];
     for (args, expect) in cases {
         let o = civitas(&args);
-        assert!(!o.status.success(), "{args:?} should fail");
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
         assert!(stderr(&o).contains(&expect), "{args:?}: {}", stderr(&o));
         assert!(!stderr(&o).contains("panicked"), "{args:?} panicked");
     }
@@ -235,6 +304,8 @@ fn scenario_default_prints_a_valid_scenario_that_check_accepts() {
     let c = civitas(&["scenario", "check", f.to_str().unwrap()]);
     assert!(c.status.success(), "{}", stderr(&c));
     assert!(stdout(&c).contains(": ok"));
+    let c = civitas(&["scenario", "check", "old-small"]);
+    assert!(stdout(&c).contains("old-small: ok"), "{}", stderr(&c));
     assert_eq!(
         o.stdout,
         std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/library/default.toml"))
@@ -248,7 +319,7 @@ fn scenario_check_reports_the_file_line_and_field() {
     let f = dir.path().join("bad.toml");
     std::fs::write(&f, "schema_version = 1\nname = \"x\"\n[community]\nname = \"c\"\nresidents = -4\nelderly_share = 0.2\nage = \"old\"\nregion = \"developed\"\n").unwrap();
     let c = civitas(&["scenario", "check", f.to_str().unwrap()]);
-    assert!(!c.status.success());
+    assert_eq!(c.status.code(), Some(2));
     let e = stderr(&c);
     assert!(
         e.contains(&format!("{}:5: community.residents:", f.display())),
@@ -420,7 +491,7 @@ fn resume_from_a_checkpoint_writes_what_the_uninterrupted_run_wrote() {
     ];
     for (args, expect) in cases {
         let o = civitas(&args);
-        assert!(!o.status.success(), "{args:?} should fail");
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
         assert!(stderr(&o).contains(&expect), "{args:?}: {}", stderr(&o));
         assert!(!stderr(&o).contains("panicked"), "{args:?} panicked");
     }
@@ -497,7 +568,7 @@ fn a_run_replayed_from_its_inject_log_writes_the_same_files() {
         "--injects",
         &p("bad.jsonl"),
     ]);
-    assert!(!o.status.success());
+    assert_eq!(o.status.code(), Some(2), "a bad inject log is bad input");
     assert!(
         stderr(&o).contains("line 1: missing field"),
         "{}",
@@ -516,7 +587,239 @@ fn a_run_replayed_from_its_inject_log_writes_the_same_files() {
         "--injects",
         &p("nowhere.jsonl"),
     ]);
-    assert!(!o.status.success());
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "an inject log that does not fit the run is bad input"
+    );
     assert!(stderr(&o).contains("99999"), "{}", stderr(&o));
     assert!(!stderr(&o).contains("panicked"));
+}
+
+/// A small batch file: two runs of a year of the small old estate.
+const SMALL_BATCH: &str = r#"schema_version = 1
+name = "small"
+base = "old-small"
+years = 1
+master_seed = 1
+replications = 1
+kpis = ["served_share"]
+
+[design]
+kind = "grid"
+
+[[parameters]]
+path = "parameters.incidents.fire.rate"
+values = [0.0005, 0.001]
+"#;
+
+#[test]
+fn an_out_that_is_a_file_is_named_as_a_file_not_a_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    std::fs::write(p("afile"), "").unwrap();
+    std::fs::write(p("b.toml"), SMALL_BATCH).unwrap();
+    let o = civitas(&[
+        "run",
+        "old-small",
+        "--days",
+        "2",
+        "--checkpoint-every",
+        "1d",
+        "--out",
+        &p("ck"),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ckpt = p("ck/checkpoints/checkpoint-day-00001.ckpt");
+    let afile = p("afile");
+    let below = p("afile/sub");
+    let (batch, ck) = (p("b.toml"), p("ck"));
+    let is_a_file =
+        format!("cannot create output directory {afile}: it is a file, not a directory");
+    let cases: Vec<(Vec<&str>, String)> = vec![
+        (
+            vec!["run", "old-small", "--days", "1", "--out", &afile],
+            is_a_file.clone(),
+        ),
+        (
+            vec!["run", "old-small", "--days", "1", "--out", &below],
+            format!("cannot create output directory {below}: {afile} is a file, not a directory"),
+        ),
+        (vec!["resume", &ckpt, "--out", &afile], is_a_file.clone()),
+        (
+            vec![
+                "compare",
+                "old-small",
+                "--years",
+                "1",
+                "--seeds",
+                "1",
+                "--out",
+                &afile,
+            ],
+            is_a_file.clone(),
+        ),
+        (vec!["batch", &batch, "--out", &afile], is_a_file.clone()),
+        (
+            vec!["batch", "merge", "--batch", &batch, &ck, "--out", &afile],
+            is_a_file.clone(),
+        ),
+    ];
+    for (args, expect) in cases {
+        let o = civitas(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(&expect), "{args:?}: {}", stderr(&o));
+    }
+}
+
+/// Every path argument takes any file name the system allows, as `scenario check` always
+/// did: `run` and `compare` read a scenario whose name is not UTF-8 too, and a missing one
+/// gets the same answer from all three.
+#[cfg(unix)]
+#[test]
+fn file_names_that_are_not_utf8_are_accepted_by_every_command() {
+    use std::ffi::{OsStr, OsString};
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let name = OsStr::from_bytes(b"sc\xe9nario.toml");
+    let file = dir.path().join(name);
+    let civitas_os = |args: &[&OsStr]| {
+        Command::new(env!("CARGO_BIN_EXE_civitas"))
+            .args(args)
+            .output()
+            .expect("civitas runs")
+    };
+    let os = |s: &str| OsString::from(s);
+    let out = dir.path().join(OsStr::from_bytes(b"out\xff"));
+    let checks: [Vec<OsString>; 3] = [
+        vec![os("scenario"), os("check"), file.clone().into()],
+        vec![
+            os("run"),
+            file.clone().into(),
+            os("--days"),
+            os("2"),
+            os("-q"),
+            os("--out"),
+            out.clone().into(),
+        ],
+        vec![
+            os("compare"),
+            file.clone().into(),
+            os("--years"),
+            os("1"),
+            os("--seeds"),
+            os("1"),
+            os("--models"),
+            os("gov"),
+            os("-q"),
+            os("--out"),
+            out.clone().into(),
+        ],
+    ];
+    // Missing: the same message from each, with the name shown lossily.
+    for args in &checks {
+        let args: Vec<&OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+        let o = civitas_os(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let e = stderr(&o);
+        assert!(
+            e.contains("sc\u{fffd}nario.toml: neither a scenario file nor a preset"),
+            "{args:?}: {e}"
+        );
+    }
+    std::fs::write(
+        &file,
+        std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/library/old-small.toml"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    for args in &checks {
+        let args: Vec<&OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+        let o = civitas_os(&args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    }
+    assert!(out.join("summary.json").exists());
+    assert!(out.join("compare.json").exists());
+}
+
+/// 0 success, 1 a run failed (here: its event stream cannot be written), 2 bad usage
+/// (clap's own errors) or input; `--help` says so.
+#[test]
+fn exit_codes_are_0_on_success_1_when_a_run_fails_and_2_for_bad_usage_or_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "old-small", "--days", "1", "-q", "--out"];
+        let out = p("o");
+        args.push(&out);
+        args.extend_from_slice(extra);
+        civitas(&args).status.code()
+    };
+    assert_eq!(run(&[]), Some(0));
+    assert_eq!(run(&["--events", &p("no/such/dir/e.jsonl")]), Some(1));
+    assert_eq!(run(&["--no-such-flag"]), Some(2));
+    assert_eq!(run(&["--days", "0"]), Some(2));
+    assert_eq!(civitas(&["frobnicate"]).status.code(), Some(2));
+    let help = civitas(&["--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(
+        stdout(&help).contains(
+            "Exit status: 0 success; 1 a run failed (the engine stopped, or results could not be written); 2 bad usage or input"
+        ),
+        "{}",
+        stdout(&help)
+    );
+}
+
+/// Found by fuzzing (`a_mutated_checkpoint_that_reads_resumes_without_panicking`): a
+/// checkpoint damaged inside an actor's state reads, then fails to restore; the error
+/// named neither the file nor bad input.
+#[test]
+fn a_damaged_checkpoint_that_does_not_restore_is_bad_input_naming_the_file() {
+    use civitas_scenarios::checkpoint::Checkpoint;
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let o = civitas(&[
+        "run",
+        "old-small",
+        "--days",
+        "2",
+        "--checkpoint-every",
+        "1d",
+        "--out",
+        &p("ck"),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let good = std::fs::read(p("ck/checkpoints/checkpoint-day-00001.ckpt")).unwrap();
+    let damaged = p("damaged.ckpt");
+    // Bytes set to 0xff one at a time, from the middle on, until one reads but does not
+    // restore (the run is deterministic, so this is the same byte every time).
+    let mut found = false;
+    for at in (good.len() / 2..good.len()).step_by(97).take(200) {
+        let mut bytes = good.clone();
+        bytes[at] = 0xff;
+        if Checkpoint::from_bytes(&bytes, "x").is_err() {
+            continue;
+        }
+        std::fs::write(&damaged, &bytes).unwrap();
+        let o = civitas(&["resume", &damaged, "--out", &p("r"), "-q"]);
+        if o.status.success() {
+            continue;
+        }
+        let e = stderr(&o);
+        assert!(
+            e.contains(&format!(
+                "{damaged}: the checkpoint does not restore: checkpoint: actor"
+            )),
+            "{e}"
+        );
+        assert_eq!(o.status.code(), Some(2), "{e}");
+        found = true;
+        break;
+    }
+    assert!(found, "no damaged checkpoint failed to restore");
 }

@@ -3,6 +3,7 @@
 mod calendar;
 mod clocks;
 mod engine;
+mod fuzz;
 mod open;
 
 use civitas_actors::Assembly;

@@ -191,7 +191,11 @@ impl Batch {
         } else {
             return Err(invalid(
                 "base",
-                format!("no scenario file or preset named {:?}", raw.base),
+                format!(
+                    "{:?} is {}",
+                    raw.base,
+                    crate::library::neither_file_nor_preset()
+                ),
             ));
         };
         let base_scenario = Scenario::from_str(&base_text, &raw.base)

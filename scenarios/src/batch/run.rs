@@ -22,18 +22,19 @@ impl std::str::FromStr for Shard {
         let (a, b) = s
             .split_once('/')
             .ok_or_else(|| format!("expected i/n (for example 2/8), found {s:?}"))?;
-        let (i, n): (u32, u32) = (
-            a.trim()
-                .parse()
-                .map_err(|_| format!("expected i/n with whole numbers, found {s:?}"))?,
-            b.trim()
-                .parse()
-                .map_err(|_| format!("expected i/n with whole numbers, found {s:?}"))?,
-        );
-        if n == 0 || i == 0 || i > n {
-            return Err(format!("expected 1 ≤ i ≤ n in i/n, found {s:?}"));
+        let range = format!("expected 1 ≤ i ≤ n ≤ {} in i/n, found {s:?}", u32::MAX);
+        let whole = |t: &str| t.trim().parse::<i128>();
+        match (whole(a), whole(b)) {
+            (Ok(i), Ok(n)) if 1 <= i && i <= n && n <= u32::MAX as i128 => Ok(Shard {
+                i: i as u32,
+                n: n as u32,
+            }),
+            (Ok(_), Ok(_)) => Err(range),
+            _ => Err(format!(
+                "expected i/n with whole numbers, 1 ≤ i ≤ n ≤ {}, found {s:?}",
+                u32::MAX
+            )),
         }
-        Ok(Shard { i, n })
     }
 }
 

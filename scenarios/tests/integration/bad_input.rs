@@ -69,6 +69,24 @@ fn an_unknown_device_kind_is_rejected() {
 }
 
 #[test]
+fn an_unknown_device_kind_in_a_scenario_that_extends_a_preset_is_named_on_its_own_line() {
+    let e = error_of("extends = \"default\"\n[community.devices]\nsmoke_detektor = 1.0\n");
+    assert!(
+        e.starts_with(
+            "bad.toml:3: community.devices.smoke_detektor: unknown variant `smoke_detektor`"
+        ),
+        "{e}"
+    );
+    let e = error_of(
+        "extends = \"haishu-district\"\n[district.devices]\nvideo_surveillance = 1.0\nlift_monitor = 0.5\n",
+    );
+    assert!(
+        e.starts_with("bad.toml:4: district.devices.lift_monitor: unknown variant `lift_monitor`"),
+        "{e}"
+    );
+}
+
+#[test]
 fn an_unknown_parameter_is_rejected_with_its_path() {
     let e = error_of(&format!("{GOOD}[parameters.engine]\nwindow_seconds = 30\n"));
     assert!(e.contains("parameters.engine"), "{e}");
@@ -122,14 +140,21 @@ fn a_wrong_schema_version_is_rejected() {
 }
 
 #[test]
-fn a_missing_file_is_an_error_not_a_panic() {
+fn a_missing_file_is_neither_a_file_nor_a_preset_and_the_presets_are_listed() {
+    let expect =
+        "neither a scenario file nor a preset; the presets are: default, old-small, new-large,";
     let e = Scenario::from_path(std::path::Path::new("/nonexistent/x.toml"))
         .unwrap_err()
         .to_string();
     assert!(
-        e.starts_with("/nonexistent/x.toml: cannot read the file"),
+        e.starts_with(&format!("/nonexistent/x.toml: {expect}")),
         "{e}"
     );
+    let e = civitas_scenarios::library::load("nosuchpreset")
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with(&format!("nosuchpreset: {expect}")), "{e}");
+    assert!(e.ends_with("haishu-district, city-3m"), "{e}");
 }
 
 #[test]

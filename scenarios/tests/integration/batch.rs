@@ -217,12 +217,16 @@ fn bad_batch_files_get_clear_errors() {
     assert!(e.contains("kpis[2]: unknown KPI \"gov_nett\""), "{e}");
     let e = error_of(&GRID.replace("base = \"old-small\"", "base = \"nowhere\""));
     assert!(
-        e.contains("base: no scenario file or preset named \"nowhere\""),
+        e.contains(
+            "base: \"nowhere\" is neither a scenario file nor a preset; the presets are: default, old-small,"
+        ),
         "{e}"
     );
     for (s, expect) in [
-        ("3/2", "expected 1 ≤ i ≤ n"),
-        ("0/4", "expected 1 ≤ i ≤ n"),
+        ("3/2", "expected 1 ≤ i ≤ n ≤ 4294967295 in i/n"),
+        ("0/4", "expected 1 ≤ i ≤ n ≤ 4294967295 in i/n"),
+        ("1/4294967296", "expected 1 ≤ i ≤ n ≤ 4294967295 in i/n"),
+        ("-1/4", "expected 1 ≤ i ≤ n ≤ 4294967295 in i/n"),
         ("2", "expected i/n"),
         ("a/b", "whole numbers"),
     ] {

@@ -8,6 +8,7 @@ mod checkpoint;
 mod claims;
 mod determinism;
 mod escalation;
+mod fuzz;
 mod metrics;
 mod money;
 mod presets;
