@@ -37,8 +37,7 @@ impl BatchRuns {
             ));
         }
         let runs_dir = dir.join("runs");
-        let specs: std::collections::BTreeMap<String, RunSpec> =
-            b.runs().into_iter().map(|r| (r.id.clone(), r)).collect();
+        let specs: std::collections::BTreeMap<String, RunSpec> = b.runs_by_id();
         let mut values: PointValues = vec![None; b.points.len()];
         let mut present = 0;
         for path in run_file_paths(&runs_dir)? {

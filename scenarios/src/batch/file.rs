@@ -9,6 +9,7 @@ use civitas_twin::kinds::InvestmentModel;
 use civitas_twin::rng::mix64;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use std::sync::OnceLock;
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -75,12 +76,16 @@ fn grouped(n: u64) -> String {
 }
 
 fn fnv1a(text: &str) -> String {
+    format!("{:016x}", fnv1a_u64(text))
+}
+
+fn fnv1a_u64(text: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in text.bytes() {
         h ^= b as u64;
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
-    format!("{h:016x}")
+    h
 }
 
 /// Sets `value` at dotted `path` in `table`, creating tables on the way; integers stay
@@ -406,6 +411,7 @@ impl Batch {
             design: raw.design.kind,
             base_points: n,
             paths: raw.parameters.iter().map(|p| p.path.clone()).collect(),
+            point_digests: (0..points.len()).map(|_| OnceLock::new()).collect(),
             points,
             base,
         };
@@ -473,6 +479,11 @@ impl Batch {
         v
     }
 
+    /// Every run by its id (a run file's name).
+    pub(super) fn runs_by_id(&self) -> std::collections::BTreeMap<String, RunSpec> {
+        self.runs().into_iter().map(|r| (r.id.clone(), r)).collect()
+    }
+
     /// The scenario table of point `p`: the base with the point's values set.
     fn point_table(&self, p: usize) -> Result<toml::Table, BatchError> {
         let mut t = self.base.clone();
@@ -524,19 +535,31 @@ impl Batch {
     /// model, years, KPIs, seed and the point's whole resolved scenario): a run file is
     /// reused only when it carries the same identity.
     pub fn identity(&self, spec: &RunSpec) -> Result<String, BatchError> {
-        let scenario = toml::to_string(&self.point_table(spec.point)?).expect("a table serializes");
+        let point = match self.point_digests[spec.point].get() {
+            Some(d) => *d,
+            None => {
+                let d = self.point_digest(spec.point)?;
+                *self.point_digests[spec.point].get_or_init(|| d)
+            }
+        };
+        Ok(fnv1a(&format!("{point:016x}\nseed {}", spec.seed)))
+    }
+
+    /// Everything of a point's identity but the seed, computed once per point (its
+    /// replications, the check before a batch resumes and the assembly share it).
+    fn point_digest(&self, p: usize) -> Result<u64, BatchError> {
+        let scenario = toml::to_string(&self.point_table(p)?).expect("a table serializes");
         let kpis: Vec<&str> = self
             .kpis
             .iter()
             .map(|&i| crate::metrics::KPIS[i].name)
             .collect();
-        Ok(fnv1a(&format!(
-            "civitas {}\nmodel {}\nyears {}\nkpis {}\nseed {}\n{scenario}",
+        Ok(fnv1a_u64(&format!(
+            "civitas {}\nmodel {}\nyears {}\nkpis {}\n{scenario}",
             env!("CARGO_PKG_VERSION"),
             self.model.as_str(),
             self.years,
-            kpis.join(","),
-            spec.seed
+            kpis.join(",")
         )))
     }
 }

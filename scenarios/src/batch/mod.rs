@@ -131,6 +131,8 @@ pub struct Batch {
     /// Parameter values per point.
     pub points: Vec<Vec<f64>>,
     base: toml::Table,
+    /// Per point, its identity without the seed ([`Batch::identity`]), once computed.
+    point_digests: Vec<std::sync::OnceLock<u64>>,
 }
 
 /// One run of a batch.

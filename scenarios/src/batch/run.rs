@@ -123,8 +123,7 @@ impl RunFile {
 
 /// The run files in `runs_dir` that do not belong to `b` as it is now, each with why.
 fn stale_runs(b: &Batch, runs_dir: &Path) -> Result<Vec<(PathBuf, String)>, BatchError> {
-    let specs: std::collections::BTreeMap<String, RunSpec> =
-        b.runs().into_iter().map(|r| (r.id.clone(), r)).collect();
+    let specs: std::collections::BTreeMap<String, RunSpec> = b.runs_by_id();
     let mut stale = Vec::new();
     for path in run_file_paths(runs_dir)? {
         let name = path
