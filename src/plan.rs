@@ -57,7 +57,7 @@ impl RunPlan {
     fn new(a: RunArgs, scenario: Scenario) -> RunPlan {
         let days = match (a.days, a.years) {
             (Some(d), _) => d as u64,
-            (None, Some(y)) => ((y * 365.0).round() as u64).max(1),
+            (None, Some(y)) => years_to_days(y),
             (None, None) => scenario.days as u64,
         };
         let mut options = RunOptions::from_scenario(&scenario, a.workers);
@@ -232,6 +232,11 @@ impl BenchPlan {
             cases,
         }
     }
+}
+
+/// `--years` as whole simulated days: × 365, rounded, at least one.
+pub(crate) fn years_to_days(years: f64) -> u64 {
+    ((years * 365.0).round() as u64).max(1)
 }
 
 /// The estimated peak memory of one run of `s` over `days`, refused (with the estimate

@@ -27,7 +27,7 @@ pub(super) fn resume(a: ResumeArgs) -> Result<()> {
     if let Some(d) = a.days {
         options.horizon = d as u64 * DAY;
     } else if let Some(y) = a.years {
-        options.horizon = ((y * 365.0).round() as u64).max(1) * DAY;
+        options.horizon = crate::plan::years_to_days(y) * DAY;
     }
     if options.horizon <= now {
         return Err(bad_input(anyhow!(

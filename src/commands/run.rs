@@ -36,28 +36,23 @@ pub(super) fn run(plan: RunPlan) -> Result<()> {
     let mut note = None;
     if let Some((every, dir)) = checkpoints {
         create_dir(&dir)?;
-        let times: Vec<u64> = (1..)
-            .map(|k| k * every)
-            .take_while(|t| *t < options.horizon)
-            .collect();
-        note = match (times.first(), times.last()) {
-            (Some(&a), Some(&b)) => Some(format!(
-                "wrote {} checkpoint{} into {} ({}{})",
-                times.len(),
-                if times.len() == 1 { "" } else { "s" },
+        // Checkpoints fall at the multiples of `every` before the horizon.
+        let count = options.horizon.saturating_sub(1) / every;
+        let (first, last) = (every, count * every);
+        note = Some(match count {
+            0 => format!("no checkpoint written: the run ends before its first one ({every} s)"),
+            1 => format!(
+                "wrote 1 checkpoint into {} ({})",
                 dir.display(),
-                checkpoint::file_name(a),
-                if a == b {
-                    String::new()
-                } else {
-                    format!(" … {}", checkpoint::file_name(b))
-                }
-            )),
-            _ => Some(format!(
-                "no checkpoint written: the run ends before its first one ({} s)",
-                every
-            )),
-        };
+                checkpoint::file_name(first)
+            ),
+            n => format!(
+                "wrote {n} checkpoints into {} ({} … {})",
+                dir.display(),
+                checkpoint::file_name(first),
+                checkpoint::file_name(last)
+            ),
+        });
         session.checkpoints = Some((every, dir));
     }
     session.events = open_events(events.as_deref())?;
