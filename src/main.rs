@@ -34,7 +34,10 @@ fn main() -> ExitCode {
 fn exit_code(e: &anyhow::Error) -> u8 {
     let input = e.chain().any(|c| {
         c.is::<commands::BadInput>()
-            || matches!(c.downcast_ref::<RunError>(), Some(RunError::Inject(_)))
+            || matches!(
+                c.downcast_ref::<RunError>(),
+                Some(RunError::Inject(_) | RunError::Replay { .. })
+            )
             || matches!(
                 c.downcast_ref::<BatchError>(),
                 Some(BatchError::Invalid { .. } | BatchError::Stale { .. })

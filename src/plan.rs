@@ -28,6 +28,8 @@ use std::path::{Path, PathBuf};
 pub(crate) struct RunPlan {
     /// The scenario.
     pub(crate) scenario: Scenario,
+    /// The scenario's file, when it is one (not a preset's name).
+    pub(crate) scenario_file: Option<PathBuf>,
     /// Simulated days: `--days`, else `--years` × 365 rounded (at least 1), else the
     /// scenario's.
     pub(crate) days: u64,
@@ -73,6 +75,7 @@ impl RunPlan {
             (every, dir)
         });
         RunPlan {
+            scenario_file: a.scenario.is_file().then(|| a.scenario.clone()),
             scenario,
             days,
             options,

@@ -100,6 +100,18 @@ impl Directory {
                 .get(community as usize)
                 .ok_or_else(|| format!("community {community} (there are {n})"))
         };
+        if let (
+            Address::Device {
+                device: to_device, ..
+            },
+            Inject::Device { device, .. },
+        ) = (to, what)
+            && to_device != *device
+        {
+            return Err(format!(
+                "the record goes to device {to_device} (`to.device`) but reports the state of device {device} (`inject.device`); they must name the same device"
+            ));
+        }
         let (community, building) = match to {
             Address::Building {
                 community,

@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 
 /// Where an inject goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Address {
     /// A building (its host actor: residents, households, devices).
     Building {
@@ -35,7 +35,7 @@ pub enum Address {
 
 /// What the outside world can tell a run.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Inject {
     /// An incident happens at a building (a drill's fire, a resident's report): it is
     /// raised as if it had arisen there, and becomes known the way such incidents do.
@@ -62,6 +62,7 @@ pub enum Inject {
 /// (registered in order of first appearance) and the records of a source keep their
 /// order in the file; `source_name` defaults to `injects`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct InjectRecord {
     /// Delivery time.
     pub at: SimTime,
@@ -176,10 +177,20 @@ impl Injector {
 
 /// Reads an inject log (JSON lines, as written by [`write_log`]).
 pub fn read_log(text: &str) -> Result<Vec<InjectRecord>, String> {
+    Ok(read_log_lines(text)?.into_iter().map(|(_, r)| r).collect())
+}
+
+/// Reads an inject log with the 1-based line of each record (blank lines are skipped),
+/// so a record refused later can be named by its line.
+pub fn read_log_lines(text: &str) -> Result<Vec<(usize, InjectRecord)>, String> {
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| serde_json::from_str(l).map_err(|e| format!("line {}: {e}", i + 1)))
+        .map(|(i, l)| {
+            serde_json::from_str(l)
+                .map(|r| (i + 1, r))
+                .map_err(|e| format!("line {}: {e}", i + 1))
+        })
         .collect()
 }
 

@@ -5,11 +5,14 @@
 //! simulated time reached) and a binary body (postcard): the scenario as one
 //! self-contained TOML text, the run options and the engine's state (every behaviour's
 //! state with its random streams and timers, messages in flight, the stream folded so
-//! far, the inject log). A file of another schema version is refused with a message
+//! far, the inject log). The header carries the body's length and its xxh3-64 checksum,
+//! and the body carries a copy of the header's run fields: a damaged body (a flipped bit,
+//! a truncation) or a header pasted onto another run's body is refused, never resumed
+//! into different results. A file of another schema version is refused with a message
 //! naming both versions.
 
-use crate::file::Scenario;
-use crate::runner::RunOptions;
+use crate::file::{Scenario, ScenarioError, ScenarioErrors};
+use crate::runner::{RunOptions, build_district_for};
 use civitas_actors::EngineState;
 use civitas_twin::kinds::InvestmentModel;
 use civitas_twin::time::SimTime;
@@ -18,7 +21,9 @@ use std::path::Path;
 
 /// Version of the checkpoint format; bump it when the state of any behaviour, the
 /// engine or the header changes shape.
-pub const CHECKPOINT_SCHEMA_VERSION: u32 = 1;
+/// Version 2 added the body's length and checksum to the header and the run's identity
+/// to the body.
+pub const CHECKPOINT_SCHEMA_VERSION: u32 = 2;
 
 const MAGIC: &str = "civitas checkpoint";
 
@@ -39,10 +44,52 @@ pub struct Header {
     pub horizon: SimTime,
     /// Simulated time reached (s).
     pub now: SimTime,
+    /// The body's length in bytes.
+    pub body_bytes: u64,
+    /// The body's xxh3-64 checksum, 16 hex digits.
+    pub body_xxh3: String,
+}
+
+/// The header's run fields, repeated in the body so that a header cannot be paired with
+/// another run's body.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct Identity {
+    scenario: String,
+    seed: u64,
+    model: InvestmentModel,
+    horizon: SimTime,
+    now: SimTime,
+}
+
+impl Identity {
+    /// Each field that differs, as "seed 7 in the header, 1 in the body".
+    fn differences(&self, body: &Identity) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut field = |name: &str, h: String, b: String| {
+            if h != b {
+                out.push(format!("{name} {h} in the header, {b} in the body"));
+            }
+        };
+        field(
+            "scenario",
+            format!("{:?}", self.scenario),
+            format!("{:?}", body.scenario),
+        );
+        field("seed", self.seed.to_string(), body.seed.to_string());
+        field("model", self.model.to_string(), body.model.to_string());
+        field(
+            "horizon",
+            self.horizon.to_string(),
+            body.horizon.to_string(),
+        );
+        field("now", self.now.to_string(), body.now.to_string());
+        out
+    }
 }
 
 #[derive(Serialize, Deserialize)]
 struct Body {
+    identity: Identity,
     scenario_toml: String,
     workers: usize,
     engine: EngineState,
@@ -74,6 +121,15 @@ pub enum CheckpointError {
     /// Not a regular file, too large, or unreadable.
     #[error(transparent)]
     Input(#[from] crate::input::InputError),
+    /// The body does not match the header's length and checksum, or the header names
+    /// another run than the body holds.
+    #[error("{path}: damaged checkpoint ({why})")]
+    Damaged {
+        /// The file.
+        path: String,
+        /// What does not match.
+        why: String,
+    },
     /// Not a checkpoint, or damaged.
     #[error("{path}: not a civitas checkpoint ({why})")]
     Malformed {
@@ -101,11 +157,8 @@ pub enum CheckpointError {
 }
 
 impl Checkpoint {
-    /// The header this checkpoint is written with.
-    pub fn header(&self) -> Header {
-        Header {
-            schema_version: CHECKPOINT_SCHEMA_VERSION,
-            civitas_version: env!("CARGO_PKG_VERSION").to_string(),
+    fn identity(&self) -> Identity {
+        Identity {
             scenario: self.scenario.name.clone(),
             seed: self.options.seed,
             model: self.options.model,
@@ -114,16 +167,28 @@ impl Checkpoint {
         }
     }
 
-    /// The file's bytes.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let header = serde_json::to_string(&self.header()).expect("a header serializes");
-        let mut out = format!("{MAGIC}\n{header}\n").into_bytes();
+    fn body(&self) -> Vec<u8> {
         let body = Body {
+            identity: self.identity(),
             scenario_toml: self.scenario.to_toml(),
             workers: self.options.workers,
             engine: self.engine.clone(),
         };
-        postcard::to_io(&body, &mut out).expect("a checkpoint body serializes");
+        postcard::to_stdvec(&body).expect("a checkpoint body serializes")
+    }
+
+    /// The header this checkpoint is written with.
+    pub fn header(&self) -> Header {
+        header_for(&self.identity(), &self.body())
+    }
+
+    /// The file's bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let body = self.body();
+        let header = header_for(&self.identity(), &body);
+        let header = serde_json::to_string(&header).expect("a header serializes");
+        let mut out = format!("{MAGIC}\n{header}\n").into_bytes();
+        out.extend_from_slice(&body);
         out
     }
 
@@ -160,7 +225,34 @@ impl Checkpoint {
         let header: Header =
             serde_json::from_slice(header).map_err(|e| bad(format!("header: {e}")))?;
         let body = lines.next().ok_or_else(|| bad("no body".into()))?;
+        let damaged = |why: String| CheckpointError::Damaged {
+            path: path.to_string(),
+            why,
+        };
+        if body.len() as u64 != header.body_bytes {
+            return Err(damaged(format!(
+                "the body is {} bytes; the header says {}",
+                body.len(),
+                header.body_bytes
+            )));
+        }
+        if checksum(body) != header.body_xxh3 {
+            return Err(damaged("checksum mismatch".into()));
+        }
         let body: Body = postcard::from_bytes(body).map_err(|e| bad(format!("body: {e}")))?;
+        let said = Identity {
+            scenario: header.scenario.clone(),
+            seed: header.seed,
+            model: header.model,
+            horizon: header.horizon,
+            now: header.now,
+        };
+        if said != body.identity {
+            return Err(damaged(format!(
+                "the header is of another run than the body: {}",
+                said.differences(&body.identity).join(", ")
+            )));
+        }
         let scenario = Scenario::from_str(&body.scenario_toml, path)
             .map_err(|e| bad(format!("its scenario: {e}")))?;
         Ok(Checkpoint {
@@ -192,6 +284,78 @@ impl Checkpoint {
         let name = path.display().to_string();
         let bytes = crate::input::read_bytes(path, crate::input::CHECKPOINT_FILE)?;
         Checkpoint::from_bytes(&bytes, &name)
+    }
+}
+
+fn header_for(id: &Identity, body: &[u8]) -> Header {
+    Header {
+        schema_version: CHECKPOINT_SCHEMA_VERSION,
+        civitas_version: env!("CARGO_PKG_VERSION").to_string(),
+        scenario: id.scenario.clone(),
+        seed: id.seed,
+        model: id.model,
+        horizon: id.horizon,
+        now: id.now,
+        body_bytes: body.len() as u64,
+        body_xxh3: checksum(body),
+    }
+}
+
+/// The xxh3-64 checksum of `bytes` as 16 hex digits.
+fn checksum(bytes: &[u8]) -> String {
+    format!("{:016x}", twox_hash::XxHash3_64::oneshot(bytes))
+}
+
+/// Why a fork cannot set `path`, for the paths that are fixed by the run itself rather
+/// than by the world it built.
+fn fixed_by_the_run(path: &str) -> Option<&'static str> {
+    match path {
+        "seed" => Some("it fixes the world; start a new run"),
+        "days" => {
+            Some("the checkpoint's run fixes it; give the new horizon with --days or --years")
+        }
+        "schema_version" => Some("it is the scenario format's version"),
+        _ => None,
+    }
+}
+
+impl Checkpoint {
+    /// The checkpoint's scenario with `sets` applied from its moment on: a fork.
+    /// A path that fixes the run (`seed`, `days`) or the world built at its start
+    /// (residents, buildings, devices, staff — anything that changes the generated
+    /// district) is refused by name, since the checkpointed state cannot take it.
+    pub fn forked(&self, sets: &[(String, f64)]) -> Result<Scenario, ScenarioErrors> {
+        let refuse = |path: &str, why: &str| {
+            ScenarioErrors(vec![ScenarioError {
+                file: "--set".into(),
+                line: None,
+                field: None,
+                message: format!("{path} cannot be changed by a fork ({why})"),
+            }])
+        };
+        if let Some((path, why)) = sets
+            .iter()
+            .find_map(|(p, _)| fixed_by_the_run(p).map(|w| (p, w)))
+        {
+            return Err(refuse(path, why));
+        }
+        let forked = self.scenario.with_overrides(sets)?;
+        let world = |s: &Scenario| build_district_for(s, self.options.seed, self.options.model);
+        let before = world(&self.scenario);
+        if world(&forked) != before {
+            // Name the first setting that changes the world on its own.
+            let culprit = sets.iter().find(|set| {
+                self.scenario
+                    .with_overrides(std::slice::from_ref(set))
+                    .is_ok_and(|s| world(&s) != before)
+            });
+            let path = culprit.map_or("the settings together", |(p, _)| p.as_str());
+            return Err(refuse(
+                path,
+                "it changes the world built at the run's start: its residents, buildings, devices or staff; start a new run",
+            ));
+        }
+        Ok(forked)
     }
 }
 

@@ -359,7 +359,24 @@ impl Scenario {
             })?;
         }
         let text = toml::to_string(&table).expect("a TOML table serializes");
-        Scenario::from_str(&text, "--set")
+        // Errors name the flag and the value the user wrote, never a line of the merged
+        // text (which nobody sees).
+        Scenario::from_str(&text, "--set").map_err(|ScenarioErrors(errors)| {
+            ScenarioErrors(
+                errors
+                    .into_iter()
+                    .map(|mut e| {
+                        e.line = None;
+                        let set = sets.iter().find(|(p, _)| e.field.as_deref() == Some(p));
+                        if let Some((p, v)) = set {
+                            e.file = format!("--set {p}={v}");
+                            e.field = None;
+                        }
+                        e
+                    })
+                    .collect(),
+            )
+        })
     }
 
     /// Residents simulated.

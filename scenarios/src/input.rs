@@ -199,6 +199,147 @@ pub fn read_text(path: &Path, limit: FileLimit) -> Result<String, InputError> {
     })
 }
 
+/// Why an output stream could not be opened (recoverable: name another path).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OutputError {
+    /// The system could not create or open it.
+    #[error("{path}: cannot write the {what}: {message}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What is written.
+        what: &'static str,
+        /// What the system said.
+        message: String,
+    },
+    /// A directory (or a socket) where a file is to be written.
+    #[error("{path}: cannot write the {what}: it is {found}")]
+    NotWritable {
+        /// The path.
+        path: String,
+        /// What is written.
+        what: &'static str,
+        /// What it is.
+        found: &'static str,
+    },
+    /// A FIFO that nobody reads yet: opening it would wait for a reader without a word.
+    #[error("{path}: cannot write the {what}: it is a FIFO with no reader; start its reader first")]
+    NoReader {
+        /// The FIFO.
+        path: String,
+        /// What is written.
+        what: &'static str,
+    },
+}
+
+/// Opens `path` to stream `what` into it: a regular file is created or truncated; a
+/// character device (`/dev/null`, a terminal) is written as is; a FIFO must already
+/// have a reader (it is opened non-blocking, so a FIFO nobody reads is refused instead
+/// of waited on), and is then written with ordinary blocking writes. A directory or a
+/// socket is refused.
+pub fn open_stream(path: &Path, what: &'static str) -> Result<std::fs::File, OutputError> {
+    let name = || path.display().to_string();
+    let io = |e: std::io::Error| OutputError::Io {
+        path: name(),
+        what,
+        message: e.to_string(),
+    };
+    #[cfg(unix)]
+    if let Ok(m) = std::fs::metadata(path) {
+        use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+        let ft = m.file_type();
+        if ft.is_dir() || ft.is_socket() {
+            let found = if ft.is_dir() {
+                "a directory"
+            } else {
+                "a socket"
+            };
+            return Err(OutputError::NotWritable {
+                path: name(),
+                what,
+                found,
+            });
+        }
+        if ft.is_fifo() {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(path)
+                .map_err(|e| {
+                    if e.raw_os_error() == Some(libc::ENXIO) {
+                        OutputError::NoReader { path: name(), what }
+                    } else {
+                        io(e)
+                    }
+                })?;
+            set_blocking(&file).map_err(io)?;
+            return Ok(file);
+        }
+    }
+    std::fs::File::create(path).map_err(io)
+}
+
+/// Clears `O_NONBLOCK` on an opened file.
+#[cfg(unix)]
+fn set_blocking(file: &std::fs::File) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let fd = file.as_raw_fd();
+    // SAFETY: `fd` is an open descriptor owned by `file` for the duration of both calls;
+    // F_GETFL and F_SETFL read and set its status flags only.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: as above.
+    if unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Whether two paths name the same file: the same inode when both exist, else the same
+/// absolute path once every existing ancestor is resolved (symbolic links, `..`), so an
+/// output not written yet is still recognised under another spelling.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    if let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+        use std::os::unix::fs::MetadataExt;
+        return ma.dev() == mb.dev() && ma.ino() == mb.ino();
+    }
+    resolved(a) == resolved(b)
+}
+
+/// Whether `path` is `dir` or lies under it (after resolving as [`same_file`] does).
+pub fn is_within(path: &Path, dir: &Path) -> bool {
+    resolved(path).starts_with(resolved(dir))
+}
+
+/// `p` made absolute, its deepest existing ancestor canonicalized and the rest appended.
+fn resolved(p: &Path) -> std::path::PathBuf {
+    let abs = std::env::current_dir()
+        .map(|d| d.join(p))
+        .unwrap_or_else(|_| p.to_path_buf());
+    let mut rest = Vec::new();
+    let mut at = abs.as_path();
+    loop {
+        if let Ok(c) = at.canonicalize() {
+            let mut out = c;
+            for part in rest.iter().rev() {
+                out.push(part);
+            }
+            return out;
+        }
+        match (at.parent(), at.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                at = parent;
+            }
+            _ => return abs,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,5 +350,53 @@ mod tests {
         assert_eq!(human_bytes(4 * MIB), "4.0 MiB");
         assert_eq!(human_bytes(16 * GIB), "16.0 GiB");
         assert_eq!(human_bytes(1536), "1.5 KiB");
+    }
+
+    #[test]
+    fn the_same_file_is_recognised_under_another_spelling_written_or_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir(d.join("o")).unwrap();
+        std::fs::write(d.join("o/a.json"), "{}").unwrap();
+        assert!(same_file(&d.join("o/a.json"), &d.join("o/../o/./a.json")));
+        assert!(same_file(&d.join("x/y.json"), &d.join("x/./y.json")));
+        assert!(!same_file(&d.join("o/a.json"), &d.join("o/b.json")));
+        assert!(is_within(&d.join("o/new/c"), &d.join("o")));
+        assert!(!is_within(&d.join("other"), &d.join("o")));
+    }
+
+    #[test]
+    fn a_stream_into_a_directory_or_a_fifo_nobody_reads_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display().to_string();
+        let e = open_stream(dir.path(), "event stream").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("{d}: cannot write the event stream: it is a directory")
+        );
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.display().to_string()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let e = open_stream(&fifo, "event stream").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{d}/fifo: cannot write the event stream: it is a FIFO with no reader; start its reader first"
+            )
+        );
+        // With a reader, it opens and writes go through.
+        use std::os::unix::fs::OpenOptionsExt;
+        let reader = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&fifo)
+            .unwrap();
+        let mut w = open_stream(&fifo, "event stream").unwrap();
+        std::io::Write::write_all(&mut w, b"x\n").unwrap();
+        drop(w);
+        let mut got = String::new();
+        std::io::Read::read_to_string(&mut &reader, &mut got).unwrap();
+        assert_eq!(got, "x\n");
     }
 }

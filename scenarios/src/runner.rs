@@ -55,6 +55,17 @@ pub enum RunError {
     /// a past time).
     #[error(transparent)]
     Inject(#[from] InjectError),
+    /// A record of the replayed inject log (`fork: false`) or of a fork's injects
+    /// (`fork: true`) was refused; `record` counts from 0 in its list.
+    #[error("inject record {}: {error}", record + 1)]
+    Replay {
+        /// Which list.
+        fork: bool,
+        /// Its index in the list.
+        record: usize,
+        /// Why.
+        error: InjectError,
+    },
     /// A checkpoint could not be written.
     #[error(transparent)]
     Checkpoint(#[from] crate::checkpoint::CheckpointError),
@@ -164,10 +175,24 @@ pub fn run_session(
                 None => Engine::spawn(assembly, window, SimClock).await?,
                 Some(state) => Engine::restore(assembly, state, SimClock).await?,
             };
-            engine.replay(&injects)?;
-            for r in fork_injects {
+            for (record, r) in injects.iter().enumerate() {
+                engine
+                    .replay(std::slice::from_ref(r))
+                    .map_err(|error| RunError::Replay {
+                        fork: false,
+                        record,
+                        error,
+                    })?;
+            }
+            for (record, r) in fork_injects.into_iter().enumerate() {
                 let source = engine.source(&r.source_name);
-                engine.inject(source, r.at, r.to, r.inject)?;
+                engine
+                    .inject(source, r.at, r.to, r.inject)
+                    .map_err(|error| RunError::Replay {
+                        fork: true,
+                        record,
+                        error,
+                    })?;
             }
             let mut progress = progress;
             let mut failed_write: Option<std::io::Error> = None;

@@ -133,6 +133,50 @@ fn create_dir(dir: &Path) -> Result<()> {
         .with_context(|| format!("cannot create output directory {}", dir.display()))
 }
 
+/// Opens the file for the observe stream (`--events`), if one is asked for, after
+/// checking that it is none of the command's `inputs` and none of the files it writes
+/// (`outputs`, or anything under `output_dirs`): each is given with what it is, for the
+/// message.
+fn open_events(
+    path: Option<&Path>,
+    inputs: &[(&Path, &str)],
+    output_dirs: &[(&Path, &str)],
+) -> Result<Option<Box<dyn std::io::Write + Send>>> {
+    use civitas_scenarios::input::{is_within, open_stream, same_file};
+    let Some(p) = path else { return Ok(None) };
+    let refuse = |what: &str| {
+        Err(bad_input(anyhow!(
+            "--events {}: that is {what}; write the event stream to a file of its own",
+            p.display()
+        )))
+    };
+    for (input, what) in inputs {
+        if same_file(p, input) {
+            return refuse(what);
+        }
+    }
+    for (dir, what) in output_dirs {
+        if is_within(p, dir) {
+            return refuse(what);
+        }
+    }
+    let f = open_stream(p, "event stream").input()?;
+    Ok(Some(Box::new(std::io::BufWriter::new(f))))
+}
+
+/// The files `run`, `resume` and `fork` write into their output directory, with what
+/// each is (for [`open_events`]).
+fn run_outputs(out: &Path) -> [(std::path::PathBuf, &'static str); 3] {
+    [
+        (out.join("summary.json"), "the run's summary.json"),
+        (out.join("incidents.csv"), "the run's incidents.csv"),
+        (
+            out.join("injects.jsonl"),
+            "the run's inject log injects.jsonl",
+        ),
+    ]
+}
+
 /// Writes `contents` to `path`, naming the path if it fails.
 fn write_file(path: &Path, contents: impl AsRef<[u8]>) -> Result<()> {
     std::fs::write(path, contents).with_context(|| format!("cannot write {}", path.display()))

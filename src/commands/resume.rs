@@ -2,8 +2,8 @@
 //! horizon or a new one, byte-identically to the run that wrote it; with `--set` or
 //! `--inject` it is a fork — a what-if from the checkpoint's moment on.
 
-use super::run::{execute, open_events, read_injects};
-use super::{Input, bad_input, create_dir};
+use super::run::{InjectFile, execute, read_injects};
+use super::{Input, bad_input, create_dir, open_events, run_outputs};
 use crate::cli::ResumeArgs;
 use crate::plan::safe_file_name;
 use anyhow::{Result, anyhow};
@@ -20,7 +20,7 @@ pub(super) fn resume(a: ResumeArgs) -> Result<()> {
     let scenario = if a.sets.is_empty() {
         ck.scenario.clone()
     } else {
-        ck.scenario.with_overrides(&a.sets).input()?
+        ck.forked(&a.sets).input()?
     };
     let mut options = ck.options;
     options.workers = a.workers;
@@ -37,10 +37,7 @@ pub(super) fn resume(a: ResumeArgs) -> Result<()> {
         )));
     }
     crate::plan::check_memory(&scenario, options.horizon.div_ceil(DAY), 1, false)?;
-    let fork_injects = match &a.inject {
-        Some(p) => read_injects(p)?,
-        None => Vec::new(),
-    };
+    let fork_injects = a.inject.as_deref().map(read_injects).transpose()?;
     let out = a.out.unwrap_or_else(|| {
         PathBuf::from("out").join(format!(
             "{}-from-day-{}",
@@ -48,11 +45,25 @@ pub(super) fn resume(a: ResumeArgs) -> Result<()> {
             now / DAY
         ))
     });
+    let outputs = run_outputs(&out);
+    let mut inputs: Vec<(&std::path::Path, &str)> =
+        outputs.iter().map(|(p, w)| (p.as_path(), *w)).collect();
+    inputs.push((&a.checkpoint, "the checkpoint being resumed"));
+    if let Some(f) = &a.inject {
+        inputs.push((f, "the inject log given by --inject"));
+    }
+    let events = open_events(a.events.as_deref(), &inputs, &[])?;
     create_dir(&out)?;
+    if let Some(f) = &fork_injects {
+        f.warn_after(options.horizon, a.quiet);
+    }
     let session = Session {
         resume: Some(ck.engine),
-        fork_injects,
-        events: open_events(a.events.as_deref())?,
+        fork_injects: fork_injects
+            .as_ref()
+            .map(InjectFile::records)
+            .unwrap_or_default(),
+        events,
         ..Session::default()
     };
     let days = options.horizon.div_ceil(DAY);
@@ -68,7 +79,10 @@ pub(super) fn resume(a: ResumeArgs) -> Result<()> {
                 a.checkpoint.display()
             )))
         } else {
-            e
+            match &fork_injects {
+                Some(f) => f.name_record(e, true),
+                None => e,
+            }
         }
     })
 }

@@ -2,14 +2,16 @@
 //! `incidents.csv` and the inject log `injects.jsonl`; optionally the observe stream
 //! and checkpoints. The summary table goes to stdout, wall time and memory to stderr.
 
-use super::{Input, Progress, bad_input, create_dir, peak_rss, write_file};
+use super::{
+    Input, Progress, bad_input, create_dir, open_events, peak_rss, run_outputs, write_file,
+};
 use crate::plan::RunPlan;
-use anyhow::{Context, Result};
-use civitas_actors::inject::{InjectRecord, read_log, write_log};
+use anyhow::Result;
+use civitas_actors::inject::{InjectRecord, read_log_lines, write_log};
 use civitas_scenarios::Scenario;
 use civitas_scenarios::checkpoint;
-use civitas_scenarios::runner::{self, Outputs, RunOptions, Session};
-use civitas_twin::time::DAY;
+use civitas_scenarios::runner::{self, Outputs, RunError, RunOptions, Session};
+use civitas_twin::time::{DAY, SimTime};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -17,6 +19,7 @@ use std::time::Instant;
 pub(super) fn run(plan: RunPlan) -> Result<()> {
     let RunPlan {
         scenario,
+        scenario_file,
         days,
         options,
         out,
@@ -25,12 +28,31 @@ pub(super) fn run(plan: RunPlan) -> Result<()> {
         checkpoints,
         quiet,
     } = plan;
+    // The stream is opened before anything is written, and never onto an input or
+    // another output of the run.
+    let outputs = run_outputs(&out);
+    let mut inputs: Vec<(&Path, &str)> = outputs.iter().map(|(p, w)| (p.as_path(), *w)).collect();
+    if let Some(f) = &scenario_file {
+        inputs.push((f, "the scenario file"));
+    }
+    if let Some(f) = &injects {
+        inputs.push((f, "the inject log given by --injects"));
+    }
+    let mut dirs: Vec<(&Path, &str)> = Vec::new();
+    if let Some((_, dir)) = &checkpoints {
+        dirs.push((dir, "in the run's checkpoint directory"));
+    }
+    let injects = injects.as_deref().map(read_injects).transpose()?;
+    let events = open_events(events.as_deref(), &inputs, &dirs)?;
     create_dir(&out)?;
+    if let Some(f) = &injects {
+        f.warn_after(options.horizon, quiet);
+    }
     let mut session = Session {
-        injects: match &injects {
-            Some(p) => read_injects(p)?,
-            None => Vec::new(),
-        },
+        injects: injects
+            .as_ref()
+            .map(InjectFile::records)
+            .unwrap_or_default(),
         ..Session::default()
     };
     let mut note = None;
@@ -55,29 +77,83 @@ pub(super) fn run(plan: RunPlan) -> Result<()> {
         });
         session.checkpoints = Some((every, dir));
     }
-    session.events = open_events(events.as_deref())?;
-    execute(&scenario, options, session, days, &out, quiet)?;
+    session.events = events;
+    execute(&scenario, options, session, days, &out, quiet).map_err(|e| match &injects {
+        Some(f) => f.name_record(e, false),
+        None => e,
+    })?;
     if let Some(n) = note.filter(|_| !quiet) {
         println!("{n}");
     }
     Ok(())
 }
 
+/// An inject log read from a file: its records and the line each came from.
+pub(super) struct InjectFile {
+    path: PathBuf,
+    records: Vec<InjectRecord>,
+    lines: Vec<usize>,
+}
+
+impl InjectFile {
+    /// The records, for the run's session.
+    pub(super) fn records(&self) -> Vec<InjectRecord> {
+        self.records.clone()
+    }
+
+    /// On stderr (unless `quiet`): how many records fall at or after the horizon, which
+    /// the run never delivers.
+    pub(super) fn warn_after(&self, horizon: SimTime, quiet: bool) {
+        let late: Vec<usize> = (self.records.iter().zip(&self.lines))
+            .filter(|(r, _)| r.at >= horizon)
+            .map(|(_, l)| *l)
+            .collect();
+        if quiet || late.is_empty() {
+            return;
+        }
+        let n = late.len();
+        eprintln!(
+            "warning: {}: {n} inject{} at or after the horizon (simulated day {}) {} not delivered (first on line {})",
+            self.path.display(),
+            if n == 1 { "" } else { "s" },
+            horizon as f64 / DAY as f64,
+            if n == 1 { "is" } else { "are" },
+            late[0]
+        );
+    }
+
+    /// `e` with the file and line of the record it refused, when it refused one of
+    /// this file's records (`fork` says which of a run's lists this file is).
+    pub(super) fn name_record(&self, e: anyhow::Error, fork: bool) -> anyhow::Error {
+        match e.downcast_ref::<RunError>() {
+            Some(RunError::Replay {
+                fork: f,
+                record,
+                error,
+            }) if *f == fork => bad_input(anyhow::anyhow!(
+                "{}: line {}: {error}",
+                self.path.display(),
+                self.lines.get(*record).copied().unwrap_or(0)
+            )),
+            _ => e,
+        }
+    }
+}
+
 /// Reads an inject log (a regular file of at most
 /// [`INJECT_LOG`](civitas_scenarios::input::INJECT_LOG)'s 256 MiB), naming the file and
 /// line of a bad record.
-pub(super) fn read_injects(path: &Path) -> Result<Vec<InjectRecord>> {
+pub(super) fn read_injects(path: &Path) -> Result<InjectFile> {
     let text =
         civitas_scenarios::input::read_text(path, civitas_scenarios::input::INJECT_LOG).input()?;
-    read_log(&text).map_err(|e| bad_input(anyhow::anyhow!("{}: {e}", path.display())))
-}
-
-/// Opens the file for the observe stream, if one is asked for.
-pub(super) fn open_events(path: Option<&Path>) -> Result<Option<Box<dyn std::io::Write + Send>>> {
-    let Some(p) = path else { return Ok(None) };
-    let f = std::fs::File::create(p)
-        .with_context(|| format!("cannot write the event stream {}", p.display()))?;
-    Ok(Some(Box::new(std::io::BufWriter::new(f))))
+    let read =
+        read_log_lines(&text).map_err(|e| bad_input(anyhow::anyhow!("{}: {e}", path.display())))?;
+    let (lines, records) = read.into_iter().unzip();
+    Ok(InjectFile {
+        path: path.to_path_buf(),
+        records,
+        lines,
+    })
 }
 
 /// Runs with a session, writes summary.json, incidents.csv and injects.jsonl into

@@ -1,14 +1,14 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn civitas(args: &[&str]) -> Output {
+pub(crate) fn civitas(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_civitas"))
         .args(args)
         .output()
         .expect("civitas runs")
 }
 
-fn stderr(o: &Output) -> String {
+pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
@@ -404,7 +404,7 @@ fn resume_from_a_checkpoint_writes_what_the_uninterrupted_run_wrote() {
     let head = std::fs::read(&ckpt).unwrap();
     let head = String::from_utf8_lossy(&head[..200]);
     assert!(
-        head.starts_with("civitas checkpoint\n{\"schema_version\":1,"),
+        head.starts_with("civitas checkpoint\n{\"schema_version\":2,"),
         "{head}"
     );
     assert!(dir.path().join("ck/checkpoint-day-00020.ckpt").exists());
@@ -759,7 +759,9 @@ fn exit_codes_are_0_on_success_1_when_a_run_fails_and_2_for_bad_usage_or_input()
         civitas(&args).status.code()
     };
     assert_eq!(run(&[]), Some(0));
-    assert_eq!(run(&["--events", &p("no/such/dir/e.jsonl")]), Some(1));
+    // The stream's device is full: the run fails while writing results.
+    assert_eq!(run(&["--events", "/dev/full"]), Some(1));
+    assert_eq!(run(&["--events", &p("no/such/dir/e.jsonl")]), Some(2));
     assert_eq!(run(&["--no-such-flag"]), Some(2));
     assert_eq!(run(&["--days", "0"]), Some(2));
     assert_eq!(civitas(&["frobnicate"]).status.code(), Some(2));
@@ -774,11 +776,11 @@ fn exit_codes_are_0_on_success_1_when_a_run_fails_and_2_for_bad_usage_or_input()
     );
 }
 
-/// Found by fuzzing (`a_mutated_checkpoint_that_reads_resumes_without_panicking`): a
-/// checkpoint damaged inside an actor's state reads, then fails to restore; the error
-/// named neither the file nor bad input.
+/// A damaged checkpoint is refused by its checksum (before the checksum, fuzzing found
+/// damaged ones that read, then failed to restore, naming neither the file nor bad
+/// input); a whole checkpoint that does not fit its scenario names the file as bad input.
 #[test]
-fn a_damaged_checkpoint_that_does_not_restore_is_bad_input_naming_the_file() {
+fn a_damaged_checkpoint_is_refused_by_its_checksum_and_a_foreign_state_does_not_restore() {
     use civitas_scenarios::checkpoint::Checkpoint;
     let dir = tempfile::tempdir().unwrap();
     let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
@@ -794,32 +796,38 @@ fn a_damaged_checkpoint_that_does_not_restore_is_bad_input_naming_the_file() {
         "-q",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let good = std::fs::read(p("ck/checkpoints/checkpoint-day-00001.ckpt")).unwrap();
+    let good_path = p("ck/checkpoints/checkpoint-day-00001.ckpt");
+    let good = std::fs::read(&good_path).unwrap();
+    // A flipped bit in the body: refused by its checksum, before anything runs.
     let damaged = p("damaged.ckpt");
-    // Bytes set to 0xff one at a time, from the middle on, until one reads but does not
-    // restore (the run is deterministic, so this is the same byte every time).
-    let mut found = false;
-    for at in (good.len() / 2..good.len()).step_by(97).take(200) {
-        let mut bytes = good.clone();
-        bytes[at] = 0xff;
-        if Checkpoint::from_bytes(&bytes, "x").is_err() {
-            continue;
-        }
-        std::fs::write(&damaged, &bytes).unwrap();
-        let o = civitas(&["resume", &damaged, "--out", &p("r"), "-q"]);
-        if o.status.success() {
-            continue;
-        }
-        let e = stderr(&o);
-        assert!(
-            e.contains(&format!(
-                "{damaged}: the checkpoint does not restore: checkpoint: actor"
-            )),
-            "{e}"
-        );
-        assert_eq!(o.status.code(), Some(2), "{e}");
-        found = true;
-        break;
-    }
-    assert!(found, "no damaged checkpoint failed to restore");
+    let mut bytes = good.clone();
+    let at = good.len() * 2 / 3;
+    bytes[at] ^= 0x10;
+    std::fs::write(&damaged, &bytes).unwrap();
+    let o = civitas(&["resume", &damaged, "--out", &p("r"), "-q"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o).trim(),
+        format!("error: {damaged}: damaged checkpoint (checksum mismatch)")
+    );
+    assert!(!dir.path().join("r").exists(), "nothing is written");
+    // A whole, well-formed checkpoint whose state is not of its scenario's world (the
+    // small estate's state under the default community): it reads, and does not restore.
+    let mut ck = Checkpoint::read(std::path::Path::new(&good_path)).unwrap();
+    ck.scenario = civitas_scenarios::Scenario::from_str(
+        civitas_scenarios::library::preset("default").unwrap().text,
+        "default",
+    )
+    .unwrap();
+    let foreign = p("foreign.ckpt");
+    ck.write(std::path::Path::new(&foreign)).unwrap();
+    let o = civitas(&["resume", &foreign, "--out", &p("r2"), "-q"]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert_eq!(
+        e.trim_end(),
+        format!(
+            "error: {foreign}: the checkpoint does not restore: checkpoint: it holds 25 actors, this scenario has 57: it is from another community"
+        )
+    );
 }

@@ -3,4 +3,5 @@
 mod bounded;
 mod cli;
 mod golden;
+mod nothing_silent;
 mod tidy;

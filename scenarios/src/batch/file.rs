@@ -110,6 +110,26 @@ pub(crate) fn set_path(table: &mut toml::Table, path: &str, value: f64) -> Resul
     Ok(())
 }
 
+/// Designs of at most this many points have every point validated as a whole before the
+/// first run (a point is a scenario read, about a millisecond); larger designs have every
+/// value validated on its own, and a point whose values conflict with each other fails
+/// when it is run, named by its values.
+const WHOLE_POINTS_CHECKED: usize = 2_000;
+
+/// A scenario's errors without the lines of the generated text they were found in
+/// (nobody sees that text): each error's field and message, the field left out when it
+/// is one of `paths` (the value's position already names it).
+fn field_errors(e: &crate::file::ScenarioErrors, paths: &[&str]) -> String {
+    let why: Vec<String> =
+        e.0.iter()
+            .map(|e| match &e.field {
+                Some(f) if !paths.contains(&f.as_str()) => format!("{f}: {}", e.message),
+                _ => e.message.clone(),
+            })
+            .collect();
+    why.join("; ")
+}
+
 /// The value at dotted `path` in `table`, if there is one.
 fn value_at<'a>(table: &'a toml::Table, path: &str) -> Option<&'a toml::Value> {
     let mut parts = path.split('.');
@@ -186,6 +206,17 @@ impl Batch {
                 "parameters",
                 "expected at least one [[parameters]] entry to vary".into(),
             ));
+        }
+        for (j, p) in raw.parameters.iter().enumerate() {
+            if let Some(i) = raw.parameters[..j].iter().position(|q| q.path == p.path) {
+                return Err(invalid(
+                    &format!("parameters[{j}].path"),
+                    format!(
+                        "`{}` is already varied by parameters[{i}]; each path may be varied once",
+                        p.path
+                    ),
+                ));
+            }
         }
         // The base scenario, as a table the parameters are set in.
         let base_path = path.parent().unwrap_or(Path::new(".")).join(&raw.base);
@@ -415,34 +446,70 @@ impl Batch {
             points,
             base,
         };
-        // Every path must name a scenario field that takes the values asked for.
-        for (i, path) in batch.paths.iter().enumerate() {
-            let mut t = batch.base.clone();
-            set_path(&mut t, path, batch.points[0][i]).map_err(|m| {
-                invalid(
-                    &format!("parameters[{i}].path"),
-                    format!("cannot set `{path}`: {m}"),
-                )
-            })?;
-            let text = toml::to_string(&t).expect("a table serializes");
-            if let Err(e) = Scenario::from_str(&text, &raw.base) {
-                // The lines are those of a generated text nobody sees: name the fields.
-                let why: Vec<String> =
-                    e.0.iter()
-                        .map(|e| match &e.field {
-                            Some(f) => format!("{f}: {}", e.message),
-                            None => e.message.clone(),
-                        })
-                        .collect();
-                return Err(invalid(
-                    &format!("parameters[{i}].path"),
-                    format!(
-                        "`{path}` = {} is not valid in {}: {}",
-                        batch.points[0][i],
-                        raw.base,
-                        why.join("; ")
-                    ),
-                ));
+        // Every value the user wrote is checked before the first run, each at its own
+        // position in the file: every grid or list value, every lhs or sobol bound (the
+        // other parameters at the base's values). Then, for designs small enough to
+        // check quickly, every point as a whole (parameters may constrain each other).
+        let integer: Vec<bool> = batch
+            .paths
+            .iter()
+            .map(|p| matches!(value_at(&batch.base, p), Some(toml::Value::Integer(_))))
+            .collect();
+        for (i, p) in raw.parameters.iter().enumerate() {
+            let written: Vec<(String, f64)> = match (&p.values, p.min, p.max) {
+                (Some(v), _, _)
+                    if matches!(raw.design.kind, DesignKind::Grid | DesignKind::List) =>
+                {
+                    v.iter()
+                        .enumerate()
+                        .map(|(j, x)| (format!("parameters[{i}].values[{j}]"), *x))
+                        .collect()
+                }
+                (_, Some(a), Some(b)) => vec![
+                    (format!("parameters[{i}].min"), a),
+                    (format!("parameters[{i}].max"), b),
+                ],
+                _ => Vec::new(),
+            };
+            // A path the resolved base does not have (every field is written out in
+            // it) is the path's fault, not a value's.
+            let unknown = value_at(&batch.base, &p.path).is_none();
+            for (at, x) in written {
+                let at = if unknown {
+                    format!("parameters[{i}].path")
+                } else {
+                    at
+                };
+                let x = if integer[i] { x.round() } else { x };
+                let mut t = batch.base.clone();
+                set_path(&mut t, &p.path, x).map_err(|m| {
+                    invalid(
+                        &format!("parameters[{i}].path"),
+                        format!("cannot set `{}`: {m}", p.path),
+                    )
+                })?;
+                let text = toml::to_string(&t).expect("a table serializes");
+                if let Err(e) = Scenario::from_str(&text, &raw.base) {
+                    let why = if unknown {
+                        format!(
+                            "`{}` = {x} is not valid in {}: {}",
+                            p.path,
+                            raw.base,
+                            field_errors(&e, &[])
+                        )
+                    } else {
+                        field_errors(&e, &[&p.path])
+                    };
+                    return Err(invalid(&at, why));
+                }
+            }
+        }
+        if batch.points.len() <= WHOLE_POINTS_CHECKED {
+            for k in 0..batch.points.len() {
+                batch.scenario(k).map_err(|e| match e {
+                    BatchError::Run { run, message } => invalid(&format!("design {run}"), message),
+                    e => e,
+                })?;
             }
         }
         let runs = batch.runs();
@@ -518,17 +585,25 @@ impl Batch {
         let text = toml::to_string(&t).expect("a table serializes");
         Scenario::from_str(&text, "the largest point").map_err(|e| BatchError::Run {
             run: "largest point".into(),
-            message: e.to_string(),
+            message: field_errors(&e, &[]),
         })
     }
 
     /// The scenario of point `p`.
     pub fn scenario(&self, p: usize) -> Result<Scenario, BatchError> {
         let text = toml::to_string(&self.point_table(p)?).expect("a table serializes");
-        Scenario::from_str(&text, &format!("point {p}")).map_err(|e| BatchError::Run {
-            run: format!("point {p}"),
-            message: e.to_string(),
+        Scenario::from_str(&text, &self.point_name(p)).map_err(|e| BatchError::Run {
+            run: self.point_name(p),
+            message: field_errors(&e, &[]),
         })
+    }
+
+    /// Point `p` as the user can recognise it: "point 3 (a.b = 1, c = 0.5)".
+    fn point_name(&self, p: usize) -> String {
+        let values: Vec<String> = (self.paths.iter().zip(&self.points[p]))
+            .map(|(path, v)| format!("{path} = {v}"))
+            .collect();
+        format!("point {p} ({})", values.join(", "))
     }
 
     /// What identifies the inputs of run `spec` (FNV-1a 64 of the civitas version, the

@@ -507,9 +507,16 @@ fn a_design_over_the_run_limit_is_refused_with_its_size_before_any_point_is_made
         .next()
         .unwrap_or_default()
         .to_string();
-    for _ in 0..6 {
+    for path in [
+        "parameters.economy.models.gov.market_openness",
+        "parameters.economy.models.market.market_openness",
+        "parameters.economy.models.hybrid.market_openness",
+        "parameters.economy.models.caict.market_openness",
+        "parameters.economy.models.ppp.market_openness",
+        "parameters.economy.adoption.outreach_60plus",
+    ] {
         six.push_str(&format!(
-            "[[parameters]]\npath = \"parameters.economy.models.hybrid.market_openness\"\nvalues = [{}]\n",
+            "[[parameters]]\npath = \"{path}\"\nvalues = [{}]\n",
             values.join(", ")
         ));
     }
@@ -557,4 +564,36 @@ fn max_runs_raises_the_limit_up_to_the_ceiling() {
             "{e}"
         );
     }
+}
+
+#[test]
+fn every_value_of_a_design_is_checked_before_the_first_run_at_its_position() {
+    // The second value of a grid, not only the first.
+    assert_eq!(
+        error_of(&GRID.replace("values = [0.0, 0.2]", "values = [0.0, 0.2, 7]")),
+        "bad-batch.toml: parameters[1].values[2]: expected a share between 0 and 1, found 7"
+    );
+    // A list design's values, and an lhs design's bounds.
+    let list = GRID.replace("kind = \"grid\"", "kind = \"list\"");
+    assert_eq!(
+        error_of(&list.replace("values = [0.3, 1.0]", "values = [0.3, -1.0]")),
+        "bad-batch.toml: parameters[0].values[1]: expected a share between 0 and 1, found -1"
+    );
+    let lhs = GRID
+        .replace("kind = \"grid\"", "kind = \"lhs\"\npoints = 5")
+        .replace("values = [0.3, 1.0]", "min = 0.2\nmax = 1.5")
+        .replace("values = [0.0, 0.2]", "min = 0.0\nmax = 0.3");
+    assert_eq!(
+        error_of(&lhs),
+        "bad-batch.toml: parameters[0].max: expected a share between 0 and 1, found 1.5"
+    );
+    // The same path twice.
+    let twice = GRID.replace(
+        "parameters.economy.adoption.outreach_60plus",
+        "parameters.economy.models.hybrid.market_openness",
+    );
+    assert_eq!(
+        error_of(&twice),
+        "bad-batch.toml: parameters[1].path: `parameters.economy.models.hybrid.market_openness` is already varied by parameters[0]; each path may be varied once"
+    );
 }

@@ -128,16 +128,16 @@ fn a_checkpoint_of_another_schema_version_is_refused_naming_both_versions() {
         .expect("a magic line and a header line")
         .0;
     let head = String::from_utf8(text[..=header_end].to_vec()).unwrap();
-    assert!(head.contains("\"schema_version\":1"), "{head}");
+    assert!(head.contains("\"schema_version\":2"), "{head}");
     let mut bytes = head
-        .replacen("\"schema_version\":1", "\"schema_version\":2", 1)
+        .replacen("\"schema_version\":2", "\"schema_version\":3", 1)
         .into_bytes();
     bytes.extend_from_slice(&text[header_end + 1..]);
     let err = Checkpoint::from_bytes(&bytes, "old.ckpt").unwrap_err();
     assert_eq!(
         err.to_string(),
         format!(
-            "old.ckpt: checkpoint schema_version 2 (written by civitas {v}); this build (civitas {v}) reads schema_version 1: resume it with the version that wrote it",
+            "old.ckpt: checkpoint schema_version 3 (written by civitas {v}); this build (civitas {v}) reads schema_version 2: resume it with the version that wrote it",
             v = env!("CARGO_PKG_VERSION")
         )
     );
@@ -151,8 +151,105 @@ fn a_checkpoint_of_another_schema_version_is_refused_naming_both_versions() {
     let err = Checkpoint::from_bytes(&text[..text.len() / 2], "cut.ckpt").unwrap_err();
     assert!(
         err.to_string()
-            .starts_with("cut.ckpt: not a civitas checkpoint"),
+            .starts_with("cut.ckpt: damaged checkpoint (the body is "),
         "{err}"
+    );
+}
+
+/// The day-1 checkpoint of a two-day run of the small old estate, and where its body
+/// starts.
+fn small_checkpoint(seed: u64) -> (Vec<u8>, usize) {
+    let s = load("old-small");
+    let dir = tempfile::tempdir().unwrap();
+    run_outputs_with(
+        &s,
+        RunOptions {
+            seed,
+            ..options(&s, 2)
+        },
+        Session {
+            checkpoints: Some((DAY, dir.path().to_path_buf())),
+            ..Session::default()
+        },
+        |_| {},
+    )
+    .unwrap();
+    let bytes = std::fs::read(dir.path().join(file_name(DAY))).unwrap();
+    let body = 1 + bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .nth(1)
+        .expect("a magic line and a header line")
+        .0;
+    (bytes, body)
+}
+
+#[test]
+fn every_flipped_bit_of_a_checkpoint_is_refused_or_reads_as_the_same_state() {
+    let (good, body) = small_checkpoint(1);
+    let original =
+        Checkpoint::from_bytes(&good, "good.ckpt").expect("the undamaged checkpoint reads");
+    let mut slack = 0;
+    // Every bit of the magic and header lines, and 4,000 bits of the body spread over all
+    // of it (the body is hundreds of kilobytes; a checksum failure costs a hash of it).
+    let header_bits = 0..body * 8;
+    let body_bits = body * 8..good.len() * 8;
+    let stride = (body_bits.len() / 4000).max(1);
+    let mut refused = [0usize; 2];
+    for (i, bit) in header_bits.chain(body_bits.step_by(stride)).enumerate() {
+        let mut bytes = good.clone();
+        bytes[bit / 8] ^= 1 << (bit % 8);
+        let in_body = bit >= body * 8;
+        match Checkpoint::from_bytes(&bytes, "flip.ckpt") {
+            Err(e) => {
+                let e = e.to_string();
+                assert!(e.starts_with("flip.ckpt: "), "{e}");
+                if in_body {
+                    assert_eq!(e, "flip.ckpt: damaged checkpoint (checksum mismatch)");
+                }
+                refused[usize::from(in_body)] += 1;
+            }
+            // Slack: a byte nothing depends on (the informative civitas_version). It
+            // must read as exactly the same state.
+            Ok(ck) => {
+                assert!(!in_body, "flip {i} (bit {bit}) in the body was read");
+                assert!(
+                    ck == original,
+                    "flip {i} (bit {bit}) was read as another state"
+                );
+                slack += 1;
+            }
+        }
+    }
+    assert!(refused[1] >= 4000, "{refused:?}");
+    assert!(
+        slack <= 5 * 8,
+        "only the version string is slack: {slack} bits"
+    );
+}
+
+#[test]
+fn a_header_from_another_run_is_refused_with_the_body() {
+    let (one, body_one) = small_checkpoint(1);
+    let (two, body_two) = small_checkpoint(2);
+    // Run 1's header on run 2's body: the checksum names the body it was written with.
+    let mut swapped = one[..body_one].to_vec();
+    swapped.extend_from_slice(&two[body_two..]);
+    let err = Checkpoint::from_bytes(&swapped, "swap.ckpt").unwrap_err();
+    let e = err.to_string();
+    assert!(e.starts_with("swap.ckpt: damaged checkpoint ("), "{e}");
+    // A header edited to another seed but keeping the body's checksum: the body's own
+    // copy of the run's identity disagrees.
+    let head = String::from_utf8(one[..body_one].to_vec()).unwrap();
+    assert!(head.contains("\"seed\":1,"), "{head}");
+    let mut edited = head.replacen("\"seed\":1,", "\"seed\":7,", 1).into_bytes();
+    edited.extend_from_slice(&one[body_one..]);
+    let err = Checkpoint::from_bytes(&edited, "seed.ckpt").unwrap_err();
+    let e = err.to_string();
+    assert_eq!(
+        e,
+        "seed.ckpt: damaged checkpoint (the header is of another run than the body: seed 7 in the header, 1 in the body)"
     );
 }
 

@@ -1,0 +1,264 @@
+//! Nothing silently wrong (issue 23): every case here once ran to exit 0 with a wrong or
+//! lost result. Each is now refused with its reason and exit 2, or warned about.
+
+use crate::cli::{civitas, stderr};
+
+/// A fire in building 3 of community 0 at simulated second `at`, as an inject record.
+fn fire_at(at: u64) -> String {
+    format!(
+        r#"{{"at":{at},"to":{{"building":{{"community":0,"building":3}}}},"inject":{{"incident":{{"kind":"fire","household":null}}}}}}"#
+    )
+}
+
+/// Runs `args`, expects exit 2 and stderr to be exactly `error: {message}`.
+fn refused(args: &[&str], message: &str) {
+    let o = civitas(args);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {e}");
+    assert_eq!(e.trim_end(), format!("error: {message}"), "{args:?}");
+}
+
+#[test]
+fn the_event_stream_never_overwrites_an_input_or_another_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let log = p("same.jsonl");
+    std::fs::write(&log, fire_at(600) + "\n").unwrap();
+    let scenario = p("s.toml");
+    let o = civitas(&["scenario", "show", "old-small"]);
+    std::fs::write(&scenario, &o.stdout).unwrap();
+    fn run<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+        let mut a = vec!["run", "old-small", "--days", "2", "-q"];
+        a.extend_from_slice(extra);
+        a
+    }
+    refused(
+        &run(&["--injects", &log, "--events", &log]),
+        &format!(
+            "--events {log}: that is the inject log given by --injects; write the event stream to a file of its own"
+        ),
+    );
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        fire_at(600) + "\n",
+        "the inject log is untouched"
+    );
+    // Another spelling of an output that does not exist yet.
+    let o_dir = p("o");
+    let summary = format!("{}/./summary.json", o_dir);
+    refused(
+        &run(&["--out", &o_dir, "--events", &summary]),
+        &format!(
+            "--events {summary}: that is the run's summary.json; write the event stream to a file of its own"
+        ),
+    );
+    refused(
+        &[
+            "run", &scenario, "--days", "2", "-q", "--out", &o_dir, "--events", &scenario,
+        ],
+        &format!(
+            "--events {scenario}: that is the scenario file; write the event stream to a file of its own"
+        ),
+    );
+    let ck_dir = p("ck");
+    let inside = format!("{ck_dir}/events.jsonl");
+    refused(
+        &run(&[
+            "--checkpoint-every",
+            "1d",
+            "--checkpoint-dir",
+            &ck_dir,
+            "--events",
+            &inside,
+        ]),
+        &format!(
+            "--events {inside}: that is in the run's checkpoint directory; write the event stream to a file of its own"
+        ),
+    );
+    let d = dir.path().to_str().unwrap();
+    refused(
+        &run(&["--out", &o_dir, "--events", d]),
+        &format!("{d}: cannot write the event stream: it is a directory"),
+    );
+    // Resume: the checkpoint it reads.
+    let o = civitas(&run(&["--out", &o_dir, "--checkpoint-every", "1d"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ck = format!("{o_dir}/checkpoints/checkpoint-day-00001.ckpt");
+    let before = std::fs::read(&ck).unwrap();
+    refused(
+        &["resume", &ck, "--out", &p("r"), "-q", "--events", &ck],
+        &format!(
+            "--events {ck}: that is the checkpoint being resumed; write the event stream to a file of its own"
+        ),
+    );
+    assert_eq!(
+        std::fs::read(&ck).unwrap(),
+        before,
+        "the checkpoint is untouched"
+    );
+}
+
+#[test]
+fn an_event_stream_into_a_fifo_without_a_reader_is_refused_instead_of_waited_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("events.fifo");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success());
+    let f = fifo.to_str().unwrap();
+    let out = dir.path().join("o");
+    refused(
+        &[
+            "run",
+            "old-small",
+            "--days",
+            "1",
+            "-q",
+            "--out",
+            out.to_str().unwrap(),
+            "--events",
+            f,
+        ],
+        &format!(
+            "{f}: cannot write the event stream: it is a FIFO with no reader; start its reader first"
+        ),
+    );
+}
+
+#[test]
+fn injects_after_the_horizon_are_counted_in_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let log = p("late.jsonl");
+    // Day 1 (delivered), then day 5 and day 9 of a 5-day run (not delivered).
+    let text = [
+        fire_at(86_400),
+        String::new(),
+        fire_at(5 * 86_400),
+        fire_at(9 * 86_400),
+    ]
+    .join("\n");
+    std::fs::write(&log, text).unwrap();
+    let o = civitas(&[
+        "run",
+        "old-small",
+        "--days",
+        "5",
+        "--injects",
+        &log,
+        "--out",
+        &p("o"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!(
+            "warning: {log}: 2 injects at or after the horizon (simulated day 5) are not delivered (first on line 3)"
+        )),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn inject_records_are_refused_with_their_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let run = |log: &str| {
+        vec![
+            "run".to_string(),
+            "old-small".into(),
+            "--days".into(),
+            "3".into(),
+            "--injects".into(),
+            log.into(),
+            "-q".into(),
+            "--out".into(),
+            p("o"),
+        ]
+    };
+    let check = |name: &str, lines: &[String], message: &str| {
+        let log = p(name);
+        std::fs::write(&log, lines.join("\n")).unwrap();
+        let args = run(&log);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        refused(&args, &format!("{log}: {message}"));
+    };
+    check(
+        "typo.jsonl",
+        &[fire_at(600).replace("\"at\"", "\"sorce_name\":\"x\",\"at\"")],
+        "line 1: unknown field `sorce_name`, expected one of `at`, `source`, `source_name`, `seq`, `to`, `inject` at line 1 column 13",
+    );
+    check(
+        "nowhere.jsonl",
+        &[
+            fire_at(600),
+            String::new(),
+            fire_at(700).replace("\"building\":3", "\"building\":99999"),
+        ],
+        "line 3: no such destination: building 99999 in community 0 (it has 14)",
+    );
+    check(
+        "two_devices.jsonl",
+        &[r#"{"at":600,"to":{"device":{"community":0,"device":5}},"inject":{"device":{"device":7,"state":"failed"}}}"#.to_string()],
+        "line 1: no such destination: the record goes to device 5 (`to.device`) but reports the state of device 7 (`inject.device`); they must name the same device",
+    );
+}
+
+#[test]
+fn a_fork_refuses_by_name_what_it_cannot_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let o = civitas(&[
+        "run",
+        "old-small",
+        "--days",
+        "2",
+        "--checkpoint-every",
+        "1d",
+        "--out",
+        &p("o"),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ck = p("o/checkpoints/checkpoint-day-00001.ckpt");
+    let fork = |set: &str| {
+        vec![
+            "fork".to_string(),
+            ck.clone(),
+            "--set".into(),
+            set.into(),
+            "--out".into(),
+            p("f"),
+            "-q".into(),
+        ]
+    };
+    for (set, message) in [
+        (
+            "seed=7",
+            "--set: seed cannot be changed by a fork (it fixes the world; start a new run)",
+        ),
+        (
+            "days=30",
+            "--set: days cannot be changed by a fork (the checkpoint's run fixes it; give the new horizon with --days or --years)",
+        ),
+        (
+            "community.residents=9000",
+            "--set: community.residents cannot be changed by a fork (it changes the world built at the run's start: its residents, buildings, devices or staff; start a new run)",
+        ),
+        (
+            "parameters.staffing.committee_day=9",
+            "--set: parameters.staffing.committee_day cannot be changed by a fork (it changes the world built at the run's start: its residents, buildings, devices or staff; start a new run)",
+        ),
+        (
+            "community.elderly_share=7",
+            "--set community.elderly_share=7: expected a share between 0 and 1, found 7",
+        ),
+    ] {
+        let args = fork(set);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        refused(&args, message);
+    }
+    assert!(!dir.path().join("f").exists(), "nothing was written");
+}
