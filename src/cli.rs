@@ -39,10 +39,12 @@ pub(crate) enum Command {
     Compare(CompareArgs),
     /// Run one scenario and write summary.json, incidents.csv and injects.jsonl.
     Run(RunArgs),
-    /// Carry on from a checkpoint (`run --checkpoint-every`), or fork it: with `--set` or
-    /// `--inject`, a what-if from that moment on.
-    #[command(visible_alias = "fork")]
+    /// Carry on from a checkpoint (`run --checkpoint-every`) to its horizon or a new one,
+    /// byte-identically to the run that wrote it.
     Resume(ResumeArgs),
+    /// A what-if from a checkpoint: resume it with `--set` changes or `--injects` added
+    /// from that moment on.
+    Fork(ResumeArgs),
     /// Run a batch: a parameter design × replications, resumable and shardable.
     Batch(BatchArgs),
     /// Print, list or check scenario files.
@@ -104,7 +106,7 @@ pub(crate) struct RunArgs {
     pub(crate) workers: usize,
     /// Replay an inject log (the injects.jsonl of an earlier run, or one written in
     /// that format): the run is then identical to the one that wrote it.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, visible_alias = "inject", value_name = "FILE")]
     pub(crate) injects: Option<PathBuf>,
     /// Write the observe stream (every window's events and counters) as JSON lines.
     #[arg(long, value_name = "FILE")]
@@ -140,11 +142,18 @@ pub(crate) struct ResumeArgs {
     pub(crate) sets: Vec<(String, f64)>,
     /// Fork: add the injects of this file (an inject log's format; their times must
     /// not be before the checkpoint).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long = "injects", visible_alias = "inject", value_name = "FILE")]
     pub(crate) inject: Option<PathBuf>,
     /// Write the observe stream from the checkpoint on as JSON lines.
     #[arg(long, value_name = "FILE")]
     pub(crate) events: Option<PathBuf>,
+    /// Write a checkpoint every so long of simulated time from here on: 30d, 12h, 1y
+    /// (at its multiples since the start, as `run` does).
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub(crate) checkpoint_every: Option<u64>,
+    /// Directory for the checkpoints (default: <out>/checkpoints).
+    #[arg(long, value_name = "DIR", requires = "checkpoint_every")]
+    pub(crate) checkpoint_dir: Option<PathBuf>,
     /// Worker threads for the actors (results do not depend on it); 1, the default, runs
     /// every actor on one thread, which is fastest for the presets (docs/PERFORMANCE.md).
     #[arg(long, default_value_t = 1, value_parser = workers, allow_negative_numbers = true)]

@@ -40,7 +40,11 @@ fn exit_code(e: &anyhow::Error) -> u8 {
             )
             || matches!(
                 c.downcast_ref::<BatchError>(),
-                Some(BatchError::Invalid { .. } | BatchError::Stale { .. })
+                Some(
+                    BatchError::Invalid { .. }
+                        | BatchError::Stale { .. }
+                        | BatchError::Merge { .. }
+                )
             )
     });
     if input { 2 } else { 1 }

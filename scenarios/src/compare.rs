@@ -299,11 +299,12 @@ impl Comparison {
     }
 }
 
-/// A number with sensible precision for a table.
+/// A number with sensible precision for a table; a negative number that rounds to zero
+/// is written `0.000`, never `-0.000`.
 pub fn num(x: f64) -> String {
     let a = x.abs();
-    if !x.is_finite() {
-        "–".into()
+    let s = if !x.is_finite() {
+        return "–".into();
     } else if a >= 1000.0 {
         format!("{x:.0}")
     } else if a >= 10.0 {
@@ -312,6 +313,10 @@ pub fn num(x: f64) -> String {
         format!("{x:.2}")
     } else {
         format!("{x:.3}")
+    };
+    match s.strip_prefix('-') {
+        Some(rest) if rest.chars().all(|c| c == '0' || c == '.') => rest.to_string(),
+        _ => s,
     }
 }
 

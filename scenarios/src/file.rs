@@ -82,6 +82,11 @@ impl fmt::Display for ScenarioErrors {
 impl std::error::Error for ScenarioErrors {}
 impl std::error::Error for ScenarioError {}
 
+/// The longest scenario `name` accepted, in characters: the name becomes an output
+/// directory's name (`out/<name>`, `out/compare-<name>`), and a file name may hold at most
+/// 255 bytes (4 bytes per character at worst, with room for the prefixes).
+pub const MAX_NAME_CHARS: usize = 60;
+
 /// What a scenario simulates.
 #[derive(Debug, Clone, PartialEq)]
 pub enum World {
@@ -242,6 +247,16 @@ impl Scenario {
                 format!(
                     "this build reads schema_version {SCENARIO_SCHEMA_VERSION}, found {}",
                     raw.schema_version
+                ),
+            ));
+        }
+        let name_chars = raw.name.chars().count();
+        if name_chars > MAX_NAME_CHARS {
+            errors.push(err(
+                locate(src, "name"),
+                Some("name".into()),
+                format!(
+                    "expected a name of at most {MAX_NAME_CHARS} characters (it names the output directory), found {name_chars}"
                 ),
             ));
         }

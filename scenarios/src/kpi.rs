@@ -7,7 +7,7 @@
 //! the last year for `sustained`).
 
 use crate::metrics::{K, KPIS, N_KPIS, Period, Span, percentile_hours, real_in, spans};
-use crate::stats::{Stat, stat};
+use crate::stats::{Stat, stat_within};
 use civitas_actors::engine::RunResult;
 use civitas_actors::incident::IncidentRecord;
 use civitas_actors::ledger::{Account, MoneyClass, YearReport};
@@ -283,13 +283,24 @@ pub fn run_kpis(
 /// Yearly and final stats per KPI for one model.
 pub fn summarize(runs: &[RunKpis]) -> (Vec<Stat>, Vec<Vec<Stat>>) {
     let years = runs.first().map_or(0, |r| r.yearly.len());
+    let range = |k: usize| KPIS[k].range();
     let finals = (0..N_KPIS)
-        .map(|k| stat(&runs.iter().map(|r| r.finals[k]).collect::<Vec<_>>()))
+        .map(|k| {
+            stat_within(
+                &runs.iter().map(|r| r.finals[k]).collect::<Vec<_>>(),
+                range(k),
+            )
+        })
         .collect();
     let series = (0..N_KPIS)
         .map(|k| {
             (0..years)
-                .map(|y| stat(&runs.iter().map(|r| r.yearly[y][k]).collect::<Vec<_>>()))
+                .map(|y| {
+                    stat_within(
+                        &runs.iter().map(|r| r.yearly[y][k]).collect::<Vec<_>>(),
+                        range(k),
+                    )
+                })
                 .collect()
         })
         .collect();

@@ -124,6 +124,19 @@ pub struct KpiDef {
     pub higher_is_better: bool,
 }
 
+impl KpiDef {
+    /// The range the metric's values can take, from its unit: shares and 0–1 indices lie
+    /// in [0, 1]; counts, hours, years and uses are not negative; money and the price
+    /// level are unbounded here.
+    pub fn range(&self) -> (f64, f64) {
+        match self.unit {
+            "share" | "0–1" => (0.0, 1.0),
+            "count" | "hours" | "years" | "uses/household" => (0.0, f64::INFINITY),
+            _ => (f64::NEG_INFINITY, f64::INFINITY),
+        }
+    }
+}
+
 macro_rules! kpis {
     ($($id:ident = ($name:literal, $unit:literal, $label:literal, $flow:expr, $better:expr);)+) => {
         /// Index of each KPI.

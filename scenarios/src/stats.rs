@@ -1,5 +1,8 @@
 //! Mean and 95% Student-t interval over replicates — the intervals of every table,
-//! chart and summary of `compare` and `batch`.
+//! chart and summary of `compare` and `batch`. A metric with a bounded range (a share,
+//! a 0–1 index, a count) has its interval truncated to that range ([`stat_within`]):
+//! the true mean lies in the range, so the truncated interval covers it exactly as often
+//! as the untruncated one did, and no interval of a share reads below 0 or above 1.
 
 use serde::Serialize;
 
@@ -55,5 +58,36 @@ pub fn stat(xs: &[f64]) -> Stat {
         mean,
         lo: mean - half,
         hi: mean + half,
+    }
+}
+
+/// [`stat`] with the interval truncated to `[lo, hi]`, the range the metric's values can
+/// take (the mean is within it already).
+pub fn stat_within(xs: &[f64], (lo, hi): (f64, f64)) -> Stat {
+    let s = stat(xs);
+    if s.mean.is_nan() {
+        return s;
+    }
+    Stat {
+        mean: s.mean,
+        lo: s.lo.clamp(lo, hi),
+        hi: s.hi.clamp(lo, hi),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_interval_of_a_share_stays_within_0_and_1() {
+        let xs = [1.0, 1.0, 0.98, 1.0];
+        let t = stat(&xs);
+        assert!(t.hi > 1.0, "Student's t leaves the range: {t:?}");
+        let s = stat_within(&xs, (0.0, 1.0));
+        assert_eq!((s.mean, s.lo, s.hi), (t.mean, t.lo, 1.0));
+        let low = stat_within(&[0.0, 0.0, 0.01], (0.0, 1.0));
+        assert_eq!(low.lo, 0.0);
+        assert!(stat_within(&[], (0.0, 1.0)).mean.is_nan());
     }
 }

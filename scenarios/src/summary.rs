@@ -53,8 +53,10 @@ pub struct KindSummary {
     pub total: u64,
     /// Closed, by the loop that closed them.
     pub closed_by: BTreeMap<String, u64>,
-    /// Still open or undetected.
+    /// Known but still open at the horizon (as the header's `open`).
     pub open: u64,
+    /// Never detected by the horizon (as the header's `undetected`).
+    pub undetected: u64,
     /// Detection time.
     pub detection: Times,
     /// Resolution time (happened → closed).
@@ -328,9 +330,10 @@ impl Summary {
                 ..KindSummary::default()
             };
             for i in &of {
-                match i.closed_level {
-                    Some(l) => *ks.closed_by.entry(l.as_str().into()).or_default() += 1,
-                    None => ks.open += 1,
+                match (i.closed_level, i.detected) {
+                    (Some(l), _) => *ks.closed_by.entry(l.as_str().into()).or_default() += 1,
+                    (None, Some(_)) => ks.open += 1,
+                    (None, None) => ks.undetected += 1,
                 }
             }
             ks.detection = times(of.iter().map(|i| **i), Span::Detection);
@@ -401,8 +404,8 @@ impl Summary {
         );
         let _ = writeln!(
             o,
-            "\n{:<20} {:>7} {:>7} {:>7} {:>8} {:>6}  {:>9} {:>9}",
-            "kind", "total", "micro", "street", "district", "open", "res p50", "res p90"
+            "\n{:<20} {:>7} {:>7} {:>7} {:>8} {:>6} {:>6}  {:>9} {:>9}",
+            "kind", "total", "micro", "street", "district", "open", "undet", "res p50", "res p90"
         );
         for (k, ks) in &self.by_kind {
             if ks.total == 0 {
@@ -411,13 +414,14 @@ impl Summary {
             let g = |l: &str| ks.closed_by.get(l).copied().unwrap_or(0);
             let _ = writeln!(
                 o,
-                "{:<20} {:>7} {:>7} {:>7} {:>8} {:>6}  {}",
+                "{:<20} {:>7} {:>7} {:>7} {:>8} {:>6} {:>6}  {}",
                 k,
                 ks.total,
                 g("micro"),
                 g("street"),
                 g("district"),
                 ks.open,
+                ks.undetected,
                 h(&ks.resolution)
             );
         }

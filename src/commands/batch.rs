@@ -1,7 +1,7 @@
 //! `civitas batch`: run a batch file's design × replications (resumable, shardable),
 //! merge shard directories, and summarize a batch per point.
 
-use super::{Input, Progress, create_dir, write_file};
+use super::{Input, Progress, create_dir, refuse_file_as_dir, write_file};
 use crate::cli::{BatchArgs, BatchCommand};
 use crate::plan::BatchPlan;
 use anyhow::Result;
@@ -14,7 +14,8 @@ pub(super) fn batch(a: BatchArgs) -> Result<()> {
     match a.command {
         Some(BatchCommand::Merge { batch, dirs, out }) => {
             let b = Batch::from_path(&batch).input()?;
-            create_dir(&out)?;
+            // The merge checks every shard before it creates anything in `out`.
+            refuse_file_as_dir(&out)?;
             let copied = merge(&b, &dirs, &out)?;
             println!(
                 "merged {} shard directories ({copied} run files copied) into {}",

@@ -55,7 +55,7 @@ pub(crate) fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Compare(a) => compare::compare(ComparePlan::resolve(a)?),
         Command::Run(a) => run::run(RunPlan::resolve(a)?),
-        Command::Resume(a) => resume::resume(a),
+        Command::Resume(a) | Command::Fork(a) => resume::resume(a),
         Command::Batch(a) => batch::batch(a),
         Command::Scenario(c) => scenario::scenario(c),
         Command::Bench(b) => bench::bench(BenchPlan::resolve(b)),
@@ -118,6 +118,14 @@ impl Progress {
 /// Creates `dir` and its parents. A file where a directory should be is named as such
 /// (the system would only say "File exists" or "Not a directory").
 fn create_dir(dir: &Path) -> Result<()> {
+    refuse_file_as_dir(dir)?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create output directory {}", dir.display()))
+}
+
+/// Refuses `dir` as an output directory when it, or a path above it, is a file; creates
+/// nothing.
+fn refuse_file_as_dir(dir: &Path) -> Result<()> {
     if let Some(file) = dir.ancestors().find(|a| a.exists()).filter(|a| !a.is_dir()) {
         let what = if file == dir {
             "it".to_string()
@@ -129,8 +137,7 @@ fn create_dir(dir: &Path) -> Result<()> {
             dir.display()
         )));
     }
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create output directory {}", dir.display()))
+    Ok(())
 }
 
 /// Opens the file for the observe stream (`--events`), if one is asked for, after

@@ -52,13 +52,25 @@ pub(super) fn resume(a: ResumeArgs) -> Result<()> {
     if let Some(f) = &a.inject {
         inputs.push((f, "the inject log given by --inject"));
     }
-    let events = open_events(a.events.as_deref(), &inputs, &[])?;
+    let checkpoints = a.checkpoint_every.map(|every| {
+        let dir = a.checkpoint_dir.unwrap_or_else(|| out.join("checkpoints"));
+        (every, dir)
+    });
+    let dirs: Vec<(&std::path::Path, &str)> = checkpoints
+        .iter()
+        .map(|(_, d)| (d.as_path(), "in the run's checkpoint directory"))
+        .collect();
+    let events = open_events(a.events.as_deref(), &inputs, &dirs)?;
     create_dir(&out)?;
+    if let Some((_, dir)) = &checkpoints {
+        create_dir(dir)?;
+    }
     if let Some(f) = &fork_injects {
         f.warn_after(options.horizon, a.quiet);
     }
     let session = Session {
         resume: Some(ck.engine),
+        checkpoints,
         fork_injects: fork_injects
             .as_ref()
             .map(InjectFile::records)

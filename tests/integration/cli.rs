@@ -597,7 +597,7 @@ fn a_run_replayed_from_its_inject_log_writes_the_same_files() {
 }
 
 /// A small batch file: two runs of a year of the small old estate.
-const SMALL_BATCH: &str = r#"schema_version = 1
+pub(crate) const SMALL_BATCH: &str = r#"schema_version = 1
 name = "small"
 base = "old-small"
 years = 1
@@ -829,5 +829,54 @@ fn a_damaged_checkpoint_is_refused_by_its_checksum_and_a_foreign_state_does_not_
         format!(
             "error: {foreign}: the checkpoint does not restore: checkpoint: it holds 25 actors, this scenario has 57: it is from another community"
         )
+    );
+}
+
+#[test]
+fn the_planners_guide_error_example_is_what_the_program_prints() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/guide-planner.md"),
+    )
+    .unwrap();
+    let at = text
+        .find("setting only `services = 0.5`")
+        .expect("the example");
+    let rest = &text[at..];
+    let toml = &rest[rest.find("```toml\n").unwrap() + 8..];
+    let toml = &toml[..toml.find("```").unwrap()];
+    let quote = &rest[rest
+        .find("$ civitas scenario check bad-weights.toml\n")
+        .unwrap()..];
+    let expected = quote.lines().nth(1).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad-weights.toml"), toml).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_civitas"))
+        .args(["scenario", "check", "bad-weights.toml"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o).trim_end(), expected);
+}
+
+#[test]
+fn the_event_count_in_performance_md_is_what_a_default_year_prints() {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/PERFORMANCE.md"))
+            .unwrap();
+    let intro = "a default year has ";
+    let at = text.find(intro).expect("the figure") + intro.len();
+    let figure: String = text[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == ',')
+        .filter(|c| *c != ',')
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let o = civitas(&["run", "default", "--out", dir.path().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains(&format!(" {figure} events (")),
+        "PERFORMANCE.md says {figure} events; the run printed: {e}"
     );
 }

@@ -59,7 +59,7 @@ fn a_run_writes_the_same_bytes_as_before() {
     check(
         &out,
         &[
-            ("summary.json", 0xda4753495df507f6),
+            ("summary.json", 0x1f260fca5cdc1483),
             ("incidents.csv", 0x15a856ea93bf510c),
         ],
     );
@@ -67,7 +67,10 @@ fn a_run_writes_the_same_bytes_as_before() {
 
 /// Changed with the calendar (issue 8): months have their calendar lengths (31 days for
 /// January, not 30.4), so the monthly market closes at other times; the 30-day run
-/// above, which ends before the first month end, kept its bytes.
+/// above, which ends before the first month end, kept its bytes. Changed in issue 23: a
+/// year's satisfaction is taken at its last moment (before December's service outcome),
+/// intervals are cut to each KPI's range, and `-0.000` is written `0.000`; the run's
+/// `summary.json` gained `undetected` per kind.
 #[test]
 fn a_comparison_writes_the_same_bytes_as_before() {
     let t = tempfile::tempdir().unwrap();
@@ -88,8 +91,8 @@ fn a_comparison_writes_the_same_bytes_as_before() {
     check(
         &out,
         &[
-            ("compare.json", 0xf6105e9c45dc3c0b),
-            ("compare.csv", 0xfa163ee418877212),
+            ("compare.json", 0xa5a06d0dd75c2731),
+            ("compare.csv", 0x3ebde89c3774c78c),
         ],
     );
 }
@@ -133,13 +136,13 @@ max = 0.3
     check(
         &out,
         &[
-            ("runs.csv", 0x6acb6fae9e5c5e95),
-            ("series.csv", 0x6128608cd04be3cd),
-            ("runs.parquet", 0x1360b56a14fee69c),
-            ("series.parquet", 0x5eb52d2a3d0195d7),
+            ("runs.csv", 0xecff1cb7f749d25b),
+            ("series.csv", 0x232c1c954cd56af7),
+            ("runs.parquet", 0xf4829adfefb7d16d),
+            ("series.parquet", 0xaffc735be4a900c6),
             ("batch.json", 0xf12eb88014d7e8c3),
-            ("points.csv", 0xbba3adf5e2c3857e),
-            ("src.csv", 0xa34acfbaa96c25af),
+            ("points.csv", 0xde08ad8e9ac275a7),
+            ("src.csv", 0x45d2deec453c14ca),
         ],
     );
 }

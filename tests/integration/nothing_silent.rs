@@ -262,3 +262,134 @@ fn a_fork_refuses_by_name_what_it_cannot_change() {
     }
     assert!(!dir.path().join("f").exists(), "nothing was written");
 }
+
+#[test]
+fn a_merge_of_missing_foreign_or_incomplete_shards_is_refused_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let batch = p("small.toml");
+    std::fs::write(&batch, crate::cli::SMALL_BATCH).unwrap();
+    let other = p("other.toml");
+    std::fs::write(
+        &other,
+        crate::cli::SMALL_BATCH.replace("master_seed = 1", "master_seed = 2"),
+    )
+    .unwrap();
+    for (file, out) in [(&batch, "s1"), (&other, "o1")] {
+        let o = civitas(&["batch", file, "--shard", "1/2", "--out", &p(out), "-q"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let merged = p("m");
+    let merge = |dirs: &[&str]| -> Vec<String> {
+        let mut a: Vec<String> = ["batch", "merge", "--batch", &batch, "--out", &merged]
+            .map(String::from)
+            .to_vec();
+        a.extend(dirs.iter().map(|d| d.to_string()));
+        a
+    };
+    let refused = |args: Vec<String>, message: &str| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        refused(&args, message)
+    };
+    let missing = p("nowhere");
+    refused(
+        merge(&[&p("s1"), &missing]),
+        &format!("{missing}: not a batch directory: no such directory"),
+    );
+    let o1 = p("o1");
+    let args = merge(&[&p("s1"), &o1]);
+    let o = civitas(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with(&format!(
+            "error: {o1}: a shard of another batch (batch_hash "
+        )),
+        "{}",
+        stderr(&o)
+    );
+    refused(
+        merge(&[&p("s1")]),
+        &format!(
+            "{merged}: 1 of 2 runs are missing from the directories given (the first is p000001-r0000); merge every shard"
+        ),
+    );
+    assert!(
+        !dir.path().join("m").exists(),
+        "a refused merge writes nothing"
+    );
+}
+
+#[test]
+fn an_over_long_scenario_name_is_refused_by_the_scenario_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("long.toml");
+    let text = String::from_utf8(civitas(&["scenario", "show", "old-small"]).stdout).unwrap();
+    let long = "x".repeat(300);
+    let text = text.replacen("name = \"old-small\"", &format!("name = \"{long}\""), 1);
+    assert!(text.contains(&long), "the preset names itself");
+    std::fs::write(&file, text).unwrap();
+    let f = file.to_str().unwrap();
+    for cmd in [vec!["scenario", "check", f], vec!["run", f, "--days", "1"]] {
+        let o = civitas(&cmd);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!(
+                "{f}:6: name: expected a name of at most 60 characters (it names the output directory), found 300"
+            )),
+            "{}",
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
+fn a_resumed_run_writes_checkpoints_too_identical_to_the_uninterrupted_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let o = civitas(&[
+        "run",
+        "old-small",
+        "--days",
+        "4",
+        "--checkpoint-every",
+        "1d",
+        "--out",
+        &p("whole"),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Resume from day 1, writing checkpoints again; then resume the resumed run's day 2.
+    let o = civitas(&[
+        "resume",
+        &p("whole/checkpoints/checkpoint-day-00001.ckpt"),
+        "--checkpoint-every",
+        "1d",
+        "--out",
+        &p("again"),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for day in ["00002", "00003"] {
+        let name = format!("checkpoints/checkpoint-day-{day}.ckpt");
+        assert_eq!(
+            std::fs::read(dir.path().join("whole").join(&name)).unwrap(),
+            std::fs::read(dir.path().join("again").join(&name)).unwrap(),
+            "{name}"
+        );
+    }
+    let o = civitas(&[
+        "fork",
+        &p("again/checkpoints/checkpoint-day-00002.ckpt"),
+        "--out",
+        &p("last"),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for f in ["summary.json", "incidents.csv", "injects.jsonl"] {
+        assert_eq!(
+            std::fs::read(dir.path().join("whole").join(f)).unwrap(),
+            std::fs::read(dir.path().join("last").join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}

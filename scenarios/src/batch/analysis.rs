@@ -124,8 +124,8 @@ pub fn point_summary(b: &Batch, runs: &BatchRuns) -> String {
         for v in &b.points[p] {
             let _ = write!(o, ",{v}");
         }
-        for xs in kpis {
-            let s = crate::stats::stat(xs);
+        for (xs, &k) in kpis.iter().zip(&b.kpis) {
+            let s = crate::stats::stat_within(xs, crate::metrics::KPIS[k].range());
             let _ = write!(
                 o,
                 ",{},{},{}",
@@ -235,7 +235,9 @@ fn point_stats(b: &Batch, runs: &BatchRuns) -> Vec<Vec<crate::stats::Stat>> {
     runs.values
         .iter()
         .map(|kpis| match kpis {
-            Some(kpis) => kpis.iter().map(|xs| crate::stats::stat(xs)).collect(),
+            Some(kpis) => (kpis.iter().zip(&b.kpis))
+                .map(|(xs, &k)| crate::stats::stat_within(xs, crate::metrics::KPIS[k].range()))
+                .collect(),
             None => vec![crate::stats::stat(&[]); b.kpis.len()],
         })
         .collect()

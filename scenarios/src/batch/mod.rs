@@ -57,6 +57,15 @@ pub enum BatchError {
         /// What went wrong.
         message: String,
     },
+    /// `batch merge` was given a directory that is not a shard of this batch, or
+    /// shards that do not hold every run (bad input; nothing was written).
+    #[error("{path}: {message}")]
+    Merge {
+        /// The directory.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
     /// The output directory holds run files made from other inputs.
     #[error(
         "{dir}: {count} run file(s) there were made from other inputs ({example}: {why}); use a new --out, or --force to discard them"

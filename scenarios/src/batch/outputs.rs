@@ -183,45 +183,77 @@ pub(super) fn assemble(
 /// Joins shard directories of the same batch into `out`: copies their run files and
 /// assembles the outputs, which equal the unsharded batch's byte for byte.
 pub fn merge(b: &Batch, dirs: &[PathBuf], out: &Path) -> Result<usize, BatchError> {
+    // Everything is checked before anything is written: each directory is a shard of
+    // this batch, and together they hold every run. A refused merge leaves `out` as it
+    // was.
+    let refuse = |path: &Path, message: String| BatchError::Merge {
+        path: path.display().to_string(),
+        message,
+    };
     let runs_dir = out.join("runs");
-    std::fs::create_dir_all(&runs_dir).map_err(|e| io_err(&runs_dir, e))?;
-    let mut copied = 0;
+    let mut sources: std::collections::BTreeMap<std::ffi::OsString, PathBuf> =
+        run_file_paths(&runs_dir)?
+            .into_iter()
+            .filter_map(|p| Some((p.file_name()?.to_os_string(), p)))
+            .collect();
+    let already = sources.len();
     for d in dirs {
+        if !d.is_dir() {
+            return Err(refuse(
+                d,
+                "not a batch directory: no such directory".to_string(),
+            ));
+        }
         let manifest = d.join("batch.json");
-        let text = std::fs::read_to_string(&manifest)
-            .map_err(|e| io_err(&manifest, format!("not a batch directory: {e}")))?;
-        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| io_err(&manifest, e))?;
+        let text = std::fs::read_to_string(&manifest).map_err(|e| {
+            refuse(
+                d,
+                format!("not a batch directory: cannot read its batch.json ({e})"),
+            )
+        })?;
+        let v: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| refuse(&manifest, format!("not a batch manifest: {e}")))?;
         if v["batch_hash"].as_str() != Some(b.hash.as_str()) {
-            return Err(io_err(
-                &manifest,
+            return Err(refuse(
+                d,
                 format!(
-                    "belongs to another batch (hash {}, expected {})",
+                    "a shard of another batch (batch_hash {}, this batch file's is \"{}\")",
                     v["batch_hash"], b.hash
                 ),
             ));
         }
         for p in run_file_paths(&d.join("runs"))? {
-            let target = runs_dir.join(p.file_name().expect("a file"));
-            if !target.exists() {
-                std::fs::copy(&p, &target).map_err(|e| io_err(&p, e))?;
-                copied += 1;
+            if let Some(name) = p.file_name() {
+                sources.entry(name.to_os_string()).or_insert(p);
             }
         }
     }
     let all = b.runs();
-    let missing = all
+    let missing: Vec<&str> = all
         .iter()
-        .filter(|r| !runs_dir.join(format!("{}.json", r.id)).is_file())
-        .count();
-    if missing > 0 {
-        return Err(BatchError::Io {
-            path: out.display().to_string(),
-            message: format!(
-                "{missing} of {} runs are missing; merge every shard",
+        .filter(|r| !sources.contains_key(std::ffi::OsStr::new(&format!("{}.json", r.id))))
+        .map(|r| r.id.as_str())
+        .collect();
+    if let Some(first) = missing.first() {
+        return Err(refuse(
+            out,
+            format!(
+                "{} of {} runs are missing from the directories given (the first is {first}); merge every shard",
+                missing.len(),
                 all.len()
             ),
-        });
+        ));
     }
+    std::fs::create_dir_all(&runs_dir).map_err(|e| io_err(&runs_dir, e))?;
+    let mut copied = 0;
+    for (name, p) in &sources {
+        let target = runs_dir.join(name);
+        if !target.exists() {
+            std::fs::copy(p, &target).map_err(|e| io_err(p, e))?;
+            copied += 1;
+        }
+    }
+    debug_assert_eq!(copied + already, sources.len());
     assemble(b, out, &all, None)?;
     Ok(copied)
 }

@@ -54,9 +54,10 @@ impl Lead<'_> {
     }
 }
 
-/// Same value, up to rounding.
+/// Same value, up to rounding: equal within 1e-9 (relative), or written the same in the
+/// report — a difference the reader sees as 0 is never called a lead.
 fn same(a: f64, b: f64) -> bool {
-    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0) || val(a) == val(b)
 }
 
 fn lead(c: &Comparison, k: usize) -> Lead<'_> {

@@ -98,7 +98,9 @@ impl BuildingHost {
         let at = self.calendar.month_start(m);
         let year = self.calendar.year_index(at);
         if year > self.calendar.year_index(at - 1) {
-            // The year closes once December's outcome is in.
+            // The year's satisfaction is taken now; the year closes once December's
+            // outcome is in.
+            self.year_satisfaction();
             self.year_end_due = Some(year);
         }
         self.timers

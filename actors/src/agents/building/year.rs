@@ -1,5 +1,5 @@
-//! The building's year: at the end of each year (once December's service outcome is
-//! in) residents take up the app — with outreach if the model does it, else at the
+//! The building's year: at its last moment residents' satisfaction is taken; once
+//! December's service outcome is in, residents take up the app — with outreach if the model does it, else at the
 //! background rate — and the host writes the year's [`BuildingYear`] report.
 
 use super::BuildingHost;
@@ -10,6 +10,21 @@ use civitas_twin::rng;
 use std::collections::BTreeMap;
 
 impl BuildingHost {
+    /// The year's last moment (local midnight): residents' satisfaction as it stands, the
+    /// year's satisfaction. December's service outcome, which arrives hours later, moves
+    /// the next year's — so a run that ends at the year's end reports in `summary.json`
+    /// the satisfaction the comparison reports for that year.
+    pub(super) fn year_satisfaction(&mut self) {
+        for r in &self.residents {
+            self.year.residents += 1;
+            self.year.satisfaction_sum += r.satisfaction as f64;
+            if r.age >= 60 {
+                self.year.elderly += 1;
+                self.year.satisfaction_elderly_sum += r.satisfaction as f64;
+            }
+        }
+    }
+
     /// Year `y` (1-based) ends: adoption, then the year's report.
     pub(super) fn year_end(&mut self, ctx: &mut Ctx<'_>, y: u32) {
         let a = &self.params.economy.adoption;
@@ -35,15 +50,9 @@ impl BuildingHost {
         );
         report.year = y - 1;
         for r in &self.residents {
-            report.residents += 1;
-            report.satisfaction_sum += r.satisfaction as f64;
             if r.uses_app {
                 report.app_users += 1;
-            }
-            if r.age >= 60 {
-                report.elderly += 1;
-                report.satisfaction_elderly_sum += r.satisfaction as f64;
-                if r.uses_app {
+                if r.age >= 60 {
                     report.app_users_elderly += 1;
                 }
             }
