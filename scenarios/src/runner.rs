@@ -196,6 +196,13 @@ pub fn run_session(
             }
             let mut progress = progress;
             let mut failed_write: Option<std::io::Error> = None;
+            if let Some(out) = events.as_mut() {
+                // The stream's first line says what it is and its version.
+                let header = civitas_twin::vocab::events::stream_header();
+                if let Err(e) = writeln!(out, "{header}") {
+                    failed_write = Some(e);
+                }
+            }
             let mut observer = |w: &Window| {
                 progress(w.end);
                 if let Some(out) = events.as_mut()

@@ -409,15 +409,14 @@ fn resume_from_a_checkpoint_writes_what_the_uninterrupted_run_wrote() {
     );
     assert!(dir.path().join("ck/checkpoint-day-00020.ckpt").exists());
     let events = std::fs::read_to_string(p("events.jsonl")).unwrap();
-    // One line per window that had anything in it, in order, up to the horizon.
-    let starts: Vec<u64> = events
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["start"]
-                .as_u64()
-                .unwrap()
-        })
-        .collect();
+    // A header line naming the format, then one line per window that had anything in
+    // it, in order, up to the horizon.
+    assert_eq!(
+        events.lines().next(),
+        Some("{\"schema\":\"civitas-events\",\"schema_version\":1}")
+    );
+    let windows = civitas_twin::vocab::events::read_stream(&events).expect("the file reads");
+    let starts: Vec<u64> = windows.iter().map(|w| w.start).collect();
     assert!(starts.len() > 100, "{} windows", starts.len());
     assert!(starts.windows(2).all(|w| w[0] < w[1]), "windows in order");
     assert!(*starts.last().unwrap() < 30 * 86_400);

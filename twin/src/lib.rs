@@ -13,10 +13,13 @@
 //! - [`params::Parameters`]: every mechanism's parameters, with embedded, sourced
 //!   defaults (`twin/parameters.toml`);
 //! - [`rng`]: one reproducible random stream per entity;
-//! - [`calendar::Calendar`]: the local date and hour of a simulated time.
+//! - [`calendar::Calendar`]: the local date and hour of a simulated time;
+//! - [`vocab`]: what the outside world and a run say to each other — injects, the
+//!   observe stream's events and windows, incident records, transfers.
 //!
 //! This crate does no I/O and never reads a clock. The spec and parameter types derive
-//! serde because they *are* the scenario file format; the built world does not.
+//! serde because they *are* the scenario file format, and [`vocab`] because it is the
+//! stream and file format of runs; the built world does not.
 
 pub mod calendar;
 pub mod economy;
@@ -27,6 +30,7 @@ pub mod params;
 pub mod rng;
 pub mod spec;
 pub mod time;
+pub mod vocab;
 
 pub use generate::{generate_community, generate_district};
 pub use model::{Community, District};

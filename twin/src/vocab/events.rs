@@ -1,0 +1,281 @@
+//! The observe stream's vocabulary: every [`Event`] a run records, grouped into one
+//! [`Window`] per processed window with the engine's [`Counters`]. The engine
+//! (`civitas-actors`) produces them; the summary, the KPIs, the `--events` file, the
+//! live twin, the console and the viewer read them — none of those needs the engine to
+//! read an event.
+
+use crate::kinds::{Department, DetectedBy, DeviceKind, Handler, IncidentKind, Level};
+use crate::time::SimTime;
+use crate::vocab::incident::{EscalationReason, IncidentRecord};
+use crate::vocab::ledger::{Transfer, YearReport};
+use serde::{Deserialize, Serialize};
+
+/// A stage in an incident's life.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// It happened (not yet known to anyone).
+    Created,
+    /// The platform learned of it.
+    Detected {
+        /// How.
+        by: DetectedBy,
+    },
+    /// The platform assigned it to a first handler.
+    Dispatched {
+        /// Who handles its kind first.
+        to: Handler,
+    },
+    /// Someone started handling it.
+    Acknowledged {
+        /// The loop handling it.
+        level: Level,
+    },
+    /// The micro-loop sent it up to the street office.
+    Escalated {
+        /// Why.
+        reason: EscalationReason,
+    },
+    /// The street office whistled a district department.
+    Whistled {
+        /// The department.
+        department: Department,
+        /// Why.
+        reason: EscalationReason,
+    },
+    /// The department reported (took the case).
+    DepartmentReported {
+        /// Within its deadline.
+        on_time: bool,
+    },
+    /// It closed; the full record.
+    Closed {
+        /// Everything that happened to it.
+        record: Box<IncidentRecord>,
+    },
+}
+
+/// A device's state as the twin sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceState {
+    /// Working.
+    Working,
+    /// Broken (still sending heartbeats, or not yet noticed).
+    Failed,
+    /// Missed its heartbeat.
+    Offline,
+    /// Raising an alarm.
+    Alarm,
+}
+
+/// One thing that happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Event {
+    /// An incident moved on.
+    Incident {
+        /// When.
+        at: SimTime,
+        /// The incident.
+        id: u64,
+        /// Its kind.
+        kind: IncidentKind,
+        /// Community.
+        community: u32,
+        /// Building (for site incidents, the building hosting the site point).
+        building: u32,
+        /// What happened.
+        stage: Stage,
+    },
+    /// A device changed state.
+    Device {
+        /// When.
+        at: SimTime,
+        /// Community.
+        community: u32,
+        /// Building hosting it.
+        building: u32,
+        /// Device id within the community.
+        device: u32,
+        /// Its kind.
+        kind: DeviceKind,
+        /// Its new state.
+        state: DeviceState,
+    },
+    /// A payment.
+    Payment(Transfer),
+    /// A yearly report.
+    Report {
+        /// When it was written.
+        at: SimTime,
+        /// The report.
+        report: YearReport,
+    },
+    /// A component of the twin failed and was isolated (wall clock only; in a
+    /// simulation a failing behaviour stops the run).
+    ComponentFailed {
+        /// Start of the window it failed in.
+        at: SimTime,
+        /// The actor's name.
+        actor: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+impl Event {
+    /// When it happened.
+    pub fn at(&self) -> SimTime {
+        match self {
+            Event::Incident { at, .. }
+            | Event::Device { at, .. }
+            | Event::Report { at, .. }
+            | Event::ComponentFailed { at, .. } => *at,
+            Event::Payment(t) => t.at,
+        }
+    }
+}
+
+/// The engine's own counters for one window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Counters {
+    /// Windows processed so far, this one included (empty windows are skipped).
+    pub window: u64,
+    /// Actors activated in this window.
+    pub activations: u64,
+    /// Timers fired plus messages read in this window.
+    pub events: u64,
+    /// Messages delivered in this window.
+    pub messages: u64,
+    /// Outside injects delivered in this window.
+    pub injects: u64,
+    /// How far behind the wall clock the window started (0 on the simulated clock), ms.
+    pub lag_ms: u64,
+}
+
+/// Everything that happened in one window `[start, end)`, sorted by (time, actor,
+/// order of recording).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Window {
+    /// Start.
+    pub start: SimTime,
+    /// End (exclusive).
+    pub end: SimTime,
+    /// What happened.
+    pub events: Vec<Event>,
+    /// The engine's counters.
+    pub counters: Counters,
+}
+
+/// Version of the observe stream's format (the `--events` file, and any stream of
+/// [`Window`]s): bump it when an event, a stage or the counters change shape.
+pub const EVENTS_SCHEMA_VERSION: u32 = 1;
+
+/// The name on an events file's first line.
+pub const EVENTS_SCHEMA: &str = "civitas-events";
+
+/// The first line of an events file (without its newline): what it is and its version.
+pub fn stream_header() -> String {
+    format!("{{\"schema\":\"{EVENTS_SCHEMA}\",\"schema_version\":{EVENTS_SCHEMA_VERSION}}}")
+}
+
+/// Why an events file could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StreamError {
+    /// Its first line does not name the events schema.
+    #[error("not a civitas events file (its first line is not {expected}): {found}")]
+    NotEvents {
+        /// The header expected.
+        expected: String,
+        /// The first line found (shortened).
+        found: String,
+    },
+    /// Written in another version of the format.
+    #[error("an events file of schema_version {found}; this build reads schema_version {expected}")]
+    Version {
+        /// Its version.
+        found: u64,
+        /// The version this build reads.
+        expected: u32,
+    },
+    /// A line that is not a window.
+    #[error("line {line}: {message}")]
+    Line {
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Reads an events file: its header line, then one [`Window`] per line.
+pub fn read_stream(text: &str) -> Result<Vec<Window>, StreamError> {
+    let mut lines = text.lines().enumerate();
+    let first = lines.next().map_or("", |(_, l)| l);
+    let not_events = || StreamError::NotEvents {
+        expected: stream_header(),
+        found: first.chars().take(80).collect(),
+    };
+    let header: serde_json::Value = serde_json::from_str(first).map_err(|_| not_events())?;
+    if header["schema"] != EVENTS_SCHEMA {
+        return Err(not_events());
+    }
+    match header["schema_version"].as_u64() {
+        Some(v) if v == u64::from(EVENTS_SCHEMA_VERSION) => {}
+        Some(found) => {
+            return Err(StreamError::Version {
+                found,
+                expected: EVENTS_SCHEMA_VERSION,
+            });
+        }
+        None => return Err(not_events()),
+    }
+    lines
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l).map_err(|e| StreamError::Line {
+                line: i + 1,
+                message: e.to_string(),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_events_file_reads_back_and_another_version_is_refused_by_name() {
+        let w = Window {
+            start: 60,
+            end: 120,
+            events: vec![],
+            counters: Counters::default(),
+        };
+        let text = format!(
+            "{}\n{}\n",
+            stream_header(),
+            serde_json::to_string(&w).unwrap()
+        );
+        assert_eq!(read_stream(&text), Ok(vec![w]));
+        let newer = text.replacen("\"schema_version\":1", "\"schema_version\":2", 1);
+        assert_eq!(
+            read_stream(&newer).unwrap_err().to_string(),
+            "an events file of schema_version 2; this build reads schema_version 1"
+        );
+        assert_eq!(
+            read_stream("{\"start\":60}\n").unwrap_err().to_string(),
+            "not a civitas events file (its first line is not {\"schema\":\"civitas-events\",\"schema_version\":1}): {\"start\":60}"
+        );
+        let bad = format!("{}\n{{}}\n", stream_header());
+        assert!(
+            read_stream(&bad)
+                .unwrap_err()
+                .to_string()
+                .starts_with("line 2: missing field `start`")
+        );
+    }
+}
