@@ -1,5 +1,6 @@
 //! One clock trait, two clocks: simulated time runs as fast as the events allow; wall
-//! time waits for each window to come. Behaviour never sees which one drives it.
+//! time waits for each window to come, and says what simulated second real time has
+//! reached (where an inject "now" lands). Behaviour never sees which one drives it.
 
 use civitas_twin::time::SimTime;
 use std::future::Future;
@@ -20,6 +21,12 @@ pub trait Clock: Send {
     /// clock that does not follow real time).
     fn lag(&self, _t: SimTime) -> Duration {
         Duration::ZERO
+    }
+
+    /// The simulated second real time has reached, for a clock that follows real time
+    /// (`None` for one that does not: injects "now" then go to the next window).
+    fn now(&self) -> Option<SimTime> {
+        None
     }
 }
 
@@ -101,6 +108,14 @@ impl Clock for WallClock {
         if s > 0.0 {
             tokio::time::sleep_until(self.start + Duration::from_secs_f64(s)).await;
         }
+    }
+
+    #[allow(clippy::disallowed_methods)] // the simulated time of the wall clock
+    fn now(&self) -> Option<SimTime> {
+        let elapsed = tokio::time::Instant::now()
+            .saturating_duration_since(self.start)
+            .as_secs_f64();
+        Some((self.offset + elapsed * self.speed).max(0.0).floor() as SimTime)
     }
 
     #[allow(clippy::disallowed_methods)] // lag is measured against the wall clock

@@ -45,5 +45,5 @@ pub use assembly::Assembly;
 pub use clock::{Clock, SimClock, WallClock};
 pub use engine::{Engine, EngineError, EngineState, EngineStats, FailurePolicy, RunResult};
 pub use incident::{EscalationReason, IncidentRecord};
-pub use inject::{Address, Inject, InjectError, InjectRecord, Injector};
+pub use inject::{Address, EngineHandle, Inject, InjectError, InjectRecord, Injector, When};
 pub use observe::{Collector, Event, Observer, Stage, Subscription, Window};

@@ -4,6 +4,7 @@ mod calendar;
 mod clocks;
 mod engine;
 mod fuzz;
+mod live;
 mod open;
 
 use civitas_actors::Assembly;

@@ -110,6 +110,17 @@ pub enum InjectError {
     /// The engine has finished or stopped.
     #[error("the engine is not running")]
     EngineGone,
+    /// The engine's intake is full: requests arrive faster than the engine takes them
+    /// (recoverable: retry later, or slow down).
+    #[error(
+        "the engine's intake is full ({capacity} requests waiting); {refused} refused so far: retry later or send less"
+    )]
+    IntakeFull {
+        /// Requests the intake holds.
+        capacity: usize,
+        /// Requests refused so far on this engine, this one included.
+        refused: u64,
+    },
 }
 
 /// Reads an inject log (JSON lines, as written by [`write_log`]).

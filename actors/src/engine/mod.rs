@@ -16,23 +16,29 @@
 //! [`Observer`]s and [`Subscription`]s; [`Engine::checkpoint`] captures the complete
 //! state at a window barrier and [`Engine::restore`] carries on from it.
 
-use crate::agents::{Agent, DeviceTally, Final, Tally};
+mod hosts;
+
+use crate::agents::{Agent, DeviceTally, Tally};
 use crate::assembly::{Assembly, Directory};
 use crate::clock::Clock;
 use crate::incident::IncidentRecord;
-use crate::inject::{Address, Inject, InjectError, InjectRecord, Injector, Request, SourceId};
+use crate::inject::{
+    Address, Control, EngineHandle, INTAKE_CAPACITY, Inject, InjectError, InjectRecord, Injector,
+    Source, SourceId, When,
+};
 use crate::ledger::{Transfer, YearReport};
 use crate::message::{ActorId, Envelope, Payload};
 use crate::observe::{Collector, Counters, Event, Observer, Subscription, Window};
 use crate::protocol::{ReplySink, StepFailure, StepReply, StepRequest};
 use civitas_twin::kinds::DeviceKind;
 use civitas_twin::time::SimTime;
-use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
+use hosts::{Host, HostMsg, HostState, Supervisor, SupervisorMsg};
+use ractor::{Actor, ActorRef};
 use serde::{Deserialize, Serialize};
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
-use std::panic::AssertUnwindSafe;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use tokio::sync::{broadcast, mpsc};
 
 /// What can stop a run.
@@ -67,6 +73,10 @@ pub enum EngineError {
     /// A checkpoint could not be taken or does not fit this run.
     #[error("checkpoint: {0}")]
     Checkpoint(String),
+    /// A handle was used after the engine stopped (recoverable for the caller: there is
+    /// nothing left to ask).
+    #[error("the engine has stopped")]
+    Stopped,
 }
 
 /// What the engine does when a behaviour fails.
@@ -125,150 +135,6 @@ pub struct RunResult {
     pub stats: EngineStats,
 }
 
-pub(crate) enum HostMsg {
-    Step(StepRequest),
-    Finish {
-        now: SimTime,
-        reply: RpcReplyPort<Final>,
-    },
-    Snapshot {
-        reply: RpcReplyPort<Result<Vec<u8>, String>>,
-    },
-}
-
-#[cfg(feature = "cluster")]
-impl ractor::Message for HostMsg {}
-
-struct Host;
-
-struct HostState {
-    id: ActorId,
-    agent: Agent,
-    seq: u64,
-    replies: Arc<dyn ReplySink>,
-}
-
-fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
-    p.downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| p.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "panic".to_string())
-}
-
-impl Actor for Host {
-    type Msg = HostMsg;
-    type State = HostState;
-    type Arguments = HostState;
-
-    async fn pre_start(
-        &self,
-        _me: ActorRef<HostMsg>,
-        args: HostState,
-    ) -> Result<HostState, ActorProcessingErr> {
-        Ok(args)
-    }
-
-    async fn handle(
-        &self,
-        _me: ActorRef<HostMsg>,
-        msg: HostMsg,
-        st: &mut HostState,
-    ) -> Result<(), ActorProcessingErr> {
-        match msg {
-            HostMsg::Step(req) => {
-                let (id, agent, seq) = (st.id, &mut st.agent, &mut st.seq);
-                let StepRequest { start, end, inbox } = req;
-                // A panic in a behaviour is a bug; report it instead of hanging the run.
-                let result =
-                    std::panic::catch_unwind(AssertUnwindSafe(|| agent.step(id, seq, end, inbox)))
-                        .map_err(|p| StepFailure::Panicked(panic_message(p)));
-                // The engine may have gone (run aborted); nothing to do then.
-                st.replies.send(StepReply {
-                    actor: id,
-                    start,
-                    result,
-                });
-            }
-            HostMsg::Finish { now, reply } => {
-                let _ = reply.send(st.agent.finish(now));
-            }
-            HostMsg::Snapshot { reply } => {
-                let bytes = postcard::to_stdvec(&(st.seq, &st.agent)).map_err(|e| e.to_string());
-                let _ = reply.send(bytes);
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Watches the hosts: a host that stops outside a window's handling (or dies in a way
-/// the host itself could not catch) is reported to the engine as a failed reply, so the
-/// engine never waits for an answer that will not come.
-struct Supervisor;
-
-struct SupervisorState {
-    ids: HashMap<ractor::ActorId, ActorId>,
-    replies: Arc<dyn ReplySink>,
-}
-
-enum SupervisorMsg {
-    Watch(ractor::ActorId, ActorId),
-}
-
-#[cfg(feature = "cluster")]
-impl ractor::Message for SupervisorMsg {}
-
-impl Actor for Supervisor {
-    type Msg = SupervisorMsg;
-    type State = SupervisorState;
-    type Arguments = Arc<dyn ReplySink>;
-
-    async fn pre_start(
-        &self,
-        _me: ActorRef<SupervisorMsg>,
-        replies: Arc<dyn ReplySink>,
-    ) -> Result<SupervisorState, ActorProcessingErr> {
-        Ok(SupervisorState {
-            ids: HashMap::new(),
-            replies,
-        })
-    }
-
-    async fn handle(
-        &self,
-        _me: ActorRef<SupervisorMsg>,
-        msg: SupervisorMsg,
-        st: &mut SupervisorState,
-    ) -> Result<(), ActorProcessingErr> {
-        let SupervisorMsg::Watch(cell, id) = msg;
-        st.ids.insert(cell, id);
-        Ok(())
-    }
-
-    async fn handle_supervisor_evt(
-        &self,
-        _me: ActorRef<SupervisorMsg>,
-        evt: SupervisionEvent,
-        st: &mut SupervisorState,
-    ) -> Result<(), ActorProcessingErr> {
-        let (cell, why) = match evt {
-            SupervisionEvent::ActorFailed(cell, e) => (cell, e.to_string()),
-            SupervisionEvent::ActorTerminated(cell, _, reason) => {
-                (cell, reason.unwrap_or_else(|| "stopped".into()))
-            }
-            _ => return Ok(()),
-        };
-        if let Some(id) = st.ids.remove(&cell.get_id()) {
-            st.replies.send(StepReply {
-                actor: id,
-                start: SimTime::MAX,
-                result: Err(StepFailure::Gone(why)),
-            });
-        }
-        Ok(())
-    }
-}
-
 /// The engine's complete state at a window barrier, apart from the behaviours' own
 /// (which each host encodes): what [`Engine::checkpoint`] returns with them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -308,7 +174,12 @@ pub struct Engine<C: Clock> {
     directory: Directory,
     due: BinaryHeap<Reverse<(SimTime, u32)>>,
     actor_due: Vec<Option<SimTime>>,
+    /// Messages and injects in flight, by delivery time.
     pending: BTreeMap<SimTime, Vec<Envelope>>,
+    /// Window boundaries besides the multiples of the window length: each inject's time
+    /// and the second after it, so an inject is handled in a one-second window of its own
+    /// (at once on the wall clock) and a replay cuts the same windows.
+    cuts: BTreeSet<SimTime>,
     replies: mpsc::UnboundedReceiver<StepReply>,
     collector: Collector,
     stats: EngineStats,
@@ -318,8 +189,11 @@ pub struct Engine<C: Clock> {
     own_events: Vec<Event>,
     sources: Vec<(String, u64)>,
     injects: Vec<InjectRecord>,
-    inject_tx: mpsc::UnboundedSender<Request>,
-    inject_rx: mpsc::UnboundedReceiver<Request>,
+    /// The intake: what handles send (bounded).
+    handle: EngineHandle,
+    control_rx: mpsc::Receiver<Control>,
+    /// A handle asked the run to stop.
+    stopped: bool,
     stream: Option<broadcast::Sender<Arc<Window>>>,
     // Reused buffers.
     active: Vec<u32>,
@@ -372,9 +246,12 @@ impl<C: Clock> Engine<C> {
             }
         }
         engine.actor_due = state.actor_due;
+        let actors = engine.hosts.len() as u32;
         for e in state.pending {
-            let w = e.at - e.at % engine.window;
-            engine.pending.entry(w).or_default().push(e);
+            if e.src.0 >= actors {
+                engine.cut_for_inject(e.at);
+            }
+            engine.pending.entry(e.at).or_default().push(e);
         }
         engine.collector = state.collector;
         engine.stats = state.stats;
@@ -425,7 +302,12 @@ impl<C: Clock> Engine<C> {
             hosts.push(r);
             joins.push(j);
         }
-        let (inject_tx, inject_rx) = mpsc::unbounded_channel();
+        let (control_tx, control_rx) = mpsc::channel(INTAKE_CAPACITY);
+        let handle = EngineHandle {
+            tx: control_tx,
+            capacity: INTAKE_CAPACITY,
+            refused: Arc::new(AtomicU64::new(0)),
+        };
         Ok(Engine {
             clock,
             window: window_secs.max(1),
@@ -439,6 +321,7 @@ impl<C: Clock> Engine<C> {
             due,
             actor_due,
             pending: BTreeMap::new(),
+            cuts: BTreeSet::new(),
             replies: rx,
             collector: Collector::default(),
             stats: EngineStats {
@@ -450,8 +333,9 @@ impl<C: Clock> Engine<C> {
             own_events: Vec::new(),
             sources: Vec::new(),
             injects: Vec::new(),
-            inject_tx,
-            inject_rx,
+            handle,
+            control_rx,
+            stopped: false,
             stream: None,
             active: Vec::new(),
             got: Vec::new(),
@@ -483,8 +367,32 @@ impl<C: Clock> Engine<C> {
     pub fn injector(&mut self, name: &str) -> Injector {
         Injector {
             source: self.source(name),
-            tx: self.inject_tx.clone(),
+            handle: self.handle.clone(),
         }
+    }
+
+    /// A handle any task can hold while the engine runs: inject, subscribe, checkpoint,
+    /// stop ([`EngineHandle`]).
+    pub fn handle(&self) -> EngineHandle {
+        self.handle.clone()
+    }
+
+    /// Sets how many requests the intake holds (default
+    /// [`INTAKE_CAPACITY`](crate::inject::INTAKE_CAPACITY)); handles taken before keep
+    /// the old intake, which nobody serves any more.
+    pub fn set_intake_capacity(&mut self, capacity: usize) {
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        self.handle = EngineHandle {
+            tx,
+            capacity: capacity.max(1),
+            refused: Arc::new(AtomicU64::new(0)),
+        };
+        self.control_rx = rx;
+    }
+
+    /// Whether a handle has stopped the run.
+    pub fn stopped(&self) -> bool {
+        self.stopped
     }
 
     /// Injects `what` for `to` at simulated second `at`, from `source`. Accepted only
@@ -524,11 +432,15 @@ impl<C: Clock> Engine<C> {
             payload: Payload::Inject(what),
         };
         self.injects.push(record);
-        self.pending
-            .entry(at - at % self.window)
-            .or_default()
-            .push(env);
+        self.pending.entry(at).or_default().push(env);
+        self.cut_for_inject(at);
         Ok(())
+    }
+
+    /// An inject at `at` gets a one-second window of its own.
+    fn cut_for_inject(&mut self, at: SimTime) {
+        self.cuts.insert(at);
+        self.cuts.insert(at + 1);
     }
 
     /// Replays an inject log: registers its sources under the same ids and injects
@@ -586,11 +498,20 @@ impl<C: Clock> Engine<C> {
 
     /// Start of the next window that has anything in it.
     pub fn next_window(&mut self) -> Option<SimTime> {
+        self.next_span().map(|(start, _)| start)
+    }
+
+    /// The next window that has anything in it: `[start, end)`, bounded by the
+    /// multiples of the window length and by the cuts around injects.
+    fn next_span(&mut self) -> Option<(SimTime, SimTime)> {
         while let Some(&Reverse((t, i))) = self.due.peek() {
             if self.actor_due[i as usize] == Some(t) {
                 break;
             }
             self.due.pop();
+        }
+        while self.cuts.first().is_some_and(|&c| c < self.now) {
+            self.cuts.pop_first();
         }
         let a = self.due.peek().map(|Reverse((t, _))| *t);
         let b = self.pending.keys().next().copied();
@@ -598,7 +519,24 @@ impl<C: Clock> Engine<C> {
             (Some(a), Some(b)) => a.min(b),
             (x, None) | (None, x) => x?,
         };
-        Some(t - t % self.window)
+        let cut_before = self.cuts.range(..=t).next_back().copied().unwrap_or(0);
+        let start = (t - t % self.window).max(cut_before).max(self.now);
+        let grid_end = (start / self.window + 1) * self.window;
+        let end = self
+            .cuts
+            .range(start + 1..)
+            .next()
+            .map_or(grid_end, |&c| c.min(grid_end));
+        Some((start, end))
+    }
+
+    /// Whether `[start, end)` delivers an inject (it then runs as soon as the inject is
+    /// in, not when its end is due).
+    fn holds_inject(&self, start: SimTime, end: SimTime) -> bool {
+        let actors = self.hosts.len() as u32;
+        self.pending
+            .range(start..end)
+            .any(|(_, v)| v.iter().any(|e| e.src.0 >= actors))
     }
 
     /// Simulated time the engine has reached.
@@ -611,58 +549,102 @@ impl<C: Clock> Engine<C> {
         self.stats
     }
 
-    fn accept(&mut self, r: Request) {
-        let answer = self.inject(r.source, r.at, r.to, r.inject);
-        let _ = r.reply.send(answer);
-    }
-
-    /// Takes the injects other tasks have sent so far.
-    fn drain_injects(&mut self) {
-        while let Ok(r) = self.inject_rx.try_recv() {
-            self.accept(r);
+    /// Serves one request from the intake.
+    async fn serve(&mut self, c: Control) -> Result<(), EngineError> {
+        match c {
+            Control::Inject {
+                source,
+                when,
+                to,
+                inject,
+                reply,
+            } => {
+                let at = match when {
+                    When::At(t) => t,
+                    When::Now => self.clock.now().map_or(self.now, |t| t.max(self.now)),
+                };
+                let source = match source {
+                    Source::Id(id) => Ok(id),
+                    Source::Name(n) => Ok(self.source(&n)),
+                };
+                let answer = source.and_then(|s| self.inject(s, at, to, inject).map(|()| at));
+                let _ = reply.send(answer);
+            }
+            Control::Subscribe { capacity, reply } => {
+                let _ = reply.send(self.subscribe(capacity));
+            }
+            Control::Checkpoint { reply } => {
+                let _ = reply.send(self.snapshot().await);
+            }
+            Control::Stop { reply } => {
+                self.stopped = true;
+                let _ = reply.send(self.now);
+            }
         }
+        Ok(())
     }
 
-    /// Waits until the window at `t` may run; `false` if an inject arrived first (it
-    /// may have added an earlier window).
-    async fn wait_for(&mut self, t: SimTime) -> bool {
+    /// Serves every request the intake holds now.
+    async fn drain_intake(&mut self) -> Result<(), EngineError> {
+        while let Ok(c) = self.control_rx.try_recv() {
+            self.serve(c).await?;
+        }
+        Ok(())
+    }
+
+    /// Waits until real time reaches simulated `t` (on the wall clock), serving the
+    /// intake meanwhile; `false` if a request came first (it may have added an earlier
+    /// window or stopped the run).
+    async fn wait_for(&mut self, t: SimTime) -> Result<bool, EngineError> {
         if !self.clock.waits() {
-            return true;
+            return Ok(true);
         }
         let got = tokio::select! {
             biased;
-            r = self.inject_rx.recv() => r,
+            c = self.control_rx.recv() => c,
             _ = self.clock.wait_until(t) => None,
         };
         match got {
-            Some(r) => {
-                self.accept(r);
-                false
+            Some(c) => {
+                self.serve(c).await?;
+                Ok(false)
             }
-            None => true,
+            None => Ok(true),
         }
     }
 
     /// Processes the next window with anything in it before `limit`, if any; returns
     /// its start. On the wall clock, waits for it (accepting injects meanwhile) and, if
     /// nothing is due before `limit`, waits for `limit` or an inject.
+    ///
+    /// On the wall clock a window runs when real time reaches its end, so the run is
+    /// never ahead of real time and an inject lands at the moment it arrives; a window
+    /// that delivers an inject runs at once. A stop request ends the loop.
     async fn step_before(
         &mut self,
         limit: SimTime,
         observer: &mut (dyn Observer + Send),
     ) -> Result<Option<SimTime>, EngineError> {
         loop {
-            self.drain_injects();
-            match self.next_window().filter(|&w| w < limit) {
-                Some(start) => {
-                    if self.wait_for(start).await {
-                        self.process(start, observer).await?;
-                        self.now = start + self.window;
+            self.drain_intake().await?;
+            if self.stopped {
+                return Ok(None);
+            }
+            match self.next_span().filter(|&(w, _)| w < limit) {
+                Some((start, end)) => {
+                    let due = if self.holds_inject(start, end) {
+                        start
+                    } else {
+                        end
+                    };
+                    if self.wait_for(due).await? {
+                        self.process(start, end, due, observer).await?;
+                        self.now = end;
                         return Ok(Some(start));
                     }
                 }
                 None => {
-                    if self.wait_for(limit).await {
+                    if self.wait_for(limit).await? {
                         return Ok(None);
                     }
                 }
@@ -676,7 +658,7 @@ impl<C: Clock> Engine<C> {
         &mut self,
         observer: &mut (dyn Observer + Send),
     ) -> Result<Option<SimTime>, EngineError> {
-        self.drain_injects();
+        self.drain_intake().await?;
         let Some(start) = self.next_window() else {
             return Ok(None);
         };
@@ -692,7 +674,9 @@ impl<C: Clock> Engine<C> {
     ) -> Result<(), EngineError> {
         let t = t.div_ceil(self.window) * self.window;
         while self.step_before(t, observer).await?.is_some() {}
-        self.now = self.now.max(t);
+        if !self.stopped {
+            self.now = self.now.max(t);
+        }
         Ok(())
     }
 
@@ -710,10 +694,17 @@ impl<C: Clock> Engine<C> {
     async fn process(
         &mut self,
         start: SimTime,
+        end: SimTime,
+        due: SimTime,
         observer: &mut (dyn Observer + Send),
     ) -> Result<(), EngineError> {
-        let end = start + self.window;
-        let mut msgs = self.pending.remove(&start).unwrap_or_default();
+        let mut msgs = Vec::new();
+        while let Some(e) = self.pending.first_entry() {
+            if *e.key() >= end {
+                break;
+            }
+            msgs.append(&mut e.remove());
+        }
         let n_msgs = msgs.len() as u64;
         let n_actors = self.hosts.len() as u32;
         let injects = msgs.iter().filter(|m| m.src.0 >= n_actors).count() as u64;
@@ -793,10 +784,7 @@ impl<C: Clock> Engine<C> {
             }
             for e in out.out {
                 debug_assert!(e.at >= end, "a message must arrive in a later window");
-                self.pending
-                    .entry(e.at - e.at % self.window)
-                    .or_default()
-                    .push(e);
+                self.pending.entry(e.at).or_default().push(e);
             }
             events.extend(out.journal.events);
         }
@@ -818,7 +806,7 @@ impl<C: Clock> Engine<C> {
                 events: n_events,
                 messages: n_msgs,
                 injects,
-                lag_ms: self.clock.lag(start).as_millis() as u64,
+                lag_ms: self.clock.lag(due).as_millis() as u64,
             },
         };
         self.collector.window(&window);
@@ -854,7 +842,12 @@ impl<C: Clock> Engine<C> {
     /// its random streams and timers), messages in flight, the stream folded so far and
     /// the inject log. [`Engine::restore`] carries on from it byte-identically.
     pub async fn checkpoint(&mut self) -> Result<EngineState, EngineError> {
-        self.drain_injects();
+        self.drain_intake().await?;
+        self.snapshot().await
+    }
+
+    /// The state now, without serving the intake first.
+    async fn snapshot(&mut self) -> Result<EngineState, EngineError> {
         let mut agents = Vec::with_capacity(self.hosts.len());
         for (i, h) in self.hosts.iter().enumerate() {
             let name = &self.names[i];
