@@ -120,6 +120,14 @@ pub(crate) struct RunArgs {
     /// Directory for summary.json and incidents.csv (default: out/<scenario name>).
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
+    /// Run in real time from the current local time: print each incident as it opens,
+    /// escalates and closes, and a status line; Ctrl-C writes a checkpoint into
+    /// <out>/checkpoints and stops.
+    #[arg(long)]
+    pub(crate) live: bool,
+    /// With --live: simulated seconds per real second (3600: an hour a second).
+    #[arg(long, requires = "live", value_parser = speed, allow_negative_numbers = true)]
+    pub(crate) speed: Option<f64>,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub(crate) quiet: bool,
@@ -288,6 +296,16 @@ pub(crate) fn jobs(s: &str) -> Result<usize, String> {
 /// `run --days`: 1 to the scenario files' own limit, [`MAX_DAYS`].
 pub(crate) fn days(s: &str) -> Result<u32, String> {
     whole_in(s, 1, MAX_DAYS as u64, "a whole number of days").map(|n| n as u32)
+}
+
+/// `--speed`: a number of simulated seconds per real second, from 0.01 to 1,000,000.
+fn speed(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && (0.01..=1_000_000.0).contains(&x) => Ok(x),
+        _ => Err(format!(
+            "expected simulated seconds per real second from 0.01 to 1000000, found {s:?}"
+        )),
+    }
 }
 
 /// `run --years`: a number of years above 0 and at most [`MAX_YEARS`]; fractions allowed

@@ -43,6 +43,8 @@ pub(crate) struct RunPlan {
     pub(crate) events: Option<PathBuf>,
     /// Checkpoint interval (s) and directory (`--checkpoint-dir`, else `<out>/checkpoints`).
     pub(crate) checkpoints: Option<(u64, PathBuf)>,
+    /// `--live`: simulated seconds per real second (1 unless `--speed`).
+    pub(crate) live: Option<f64>,
     /// Print nothing but errors.
     pub(crate) quiet: bool,
 }
@@ -83,6 +85,7 @@ impl RunPlan {
             injects: a.injects,
             events: a.events,
             checkpoints,
+            live: a.live.then(|| a.speed.unwrap_or(1.0)),
             quiet: a.quiet,
         }
     }

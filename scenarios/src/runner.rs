@@ -4,7 +4,10 @@
 use crate::checkpoint::{self, Checkpoint};
 use crate::file::{Scenario, World};
 use civitas_actors::engine::{Engine, EngineError, RunResult};
-use civitas_actors::{Assembly, EngineState, InjectError, InjectRecord, SimClock, Window};
+use civitas_actors::{
+    Assembly, Clock, EngineHandle, EngineState, FailurePolicy, InjectError, InjectRecord, SimClock,
+    WallClock, Window,
+};
 use civitas_twin::economy::apply_model;
 use civitas_twin::generate::{generate_district, single_community_district};
 use civitas_twin::kinds::InvestmentModel;
@@ -134,6 +137,29 @@ pub struct Session {
     pub checkpoints: Option<(SimTime, PathBuf)>,
     /// Write every window of the observe stream here, one JSON line each.
     pub events: Option<Box<dyn Write + Send>>,
+    /// Called with every window, on the engine's task (keep it cheap).
+    pub observer: Option<WindowCallback>,
+    /// Run on the wall clock instead of the simulated one.
+    pub live: Option<Live>,
+}
+
+/// A function called with each window of a run.
+pub type WindowCallback = Box<dyn FnMut(&Window) + Send>;
+
+/// A run on the wall clock: simulated time 0 is the real instant `origin` (the
+/// scenario's start), the run is started at the real instant `now`, and simulated time
+/// passes `speed` times as fast as real time. On Ctrl-C (SIGINT) a checkpoint is written
+/// into `checkpoint_dir` and the run stops there, writing its results as of that moment.
+#[derive(Debug, Clone)]
+pub struct Live {
+    /// Simulated seconds per real second.
+    pub speed: f64,
+    /// The real instant of simulated time 0.
+    pub origin: std::time::SystemTime,
+    /// The real instant the run starts at.
+    pub now: std::time::SystemTime,
+    /// Where Ctrl-C writes its checkpoint; `None` leaves Ctrl-C to the process.
+    pub checkpoint_dir: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Session {
@@ -143,6 +169,7 @@ impl std::fmt::Debug for Session {
             .field("resume", &self.resume.as_ref().map(|e| e.now))
             .field("checkpoints", &self.checkpoints)
             .field("events", &self.events.is_some())
+            .field("live", &self.live)
             .finish_non_exhaustive()
     }
 }
@@ -152,110 +179,183 @@ pub fn run_session(
     district: &District,
     s: &Scenario,
     opts: RunOptions,
-    session: Session,
+    mut session: Session,
     progress: impl FnMut(SimTime) + Send + 'static,
 ) -> Result<RunResult, RunError> {
-    let rt = runtime(opts.workers)?;
+    let rt = runtime(opts.workers, session.live.is_some())?;
     let assembly = Assembly::build_at(district, &s.parameters, &s.calendar, opts.seed, opts.model);
     let window = s.parameters.engine.window_secs;
     let scenario = s.clone();
     // The engine loop runs as a task on the runtime, beside the actors, so that with
     // one worker no window needs a wake-up across threads (measured: 3.3 s → see
-    // docs/ARCHITECTURE.md for the district figures).
+    // docs/ARCHITECTURE.md for the district figures). The same loop drives the simulated
+    // clock and the wall clock.
     let result = rt.block_on(async move {
         let task = tokio::spawn(async move {
-            let Session {
-                injects,
-                fork_injects,
-                resume,
-                checkpoints,
-                mut events,
-            } = session;
-            let mut engine = match resume {
-                None => Engine::spawn(assembly, window, SimClock).await?,
-                Some(state) => Engine::restore(assembly, state, SimClock).await?,
-            };
-            for (record, r) in injects.iter().enumerate() {
-                engine
-                    .replay(std::slice::from_ref(r))
-                    .map_err(|error| RunError::Replay {
-                        fork: false,
-                        record,
-                        error,
-                    })?;
-            }
-            for (record, r) in fork_injects.into_iter().enumerate() {
-                let source = engine.source(&r.source_name);
-                engine
-                    .inject(source, r.at, r.to, r.inject)
-                    .map_err(|error| RunError::Replay {
-                        fork: true,
-                        record,
-                        error,
-                    })?;
-            }
-            let mut progress = progress;
-            let mut failed_write: Option<std::io::Error> = None;
-            if let Some(out) = events.as_mut() {
-                // The stream's first line says what it is and its version.
-                let header = civitas_twin::vocab::events::stream_header();
-                if let Err(e) = writeln!(out, "{header}") {
-                    failed_write = Some(e);
-                }
-            }
-            let mut observer = |w: &Window| {
-                progress(w.end);
-                if let Some(out) = events.as_mut()
-                    && failed_write.is_none()
-                    && let Err(e) = serde_json::to_writer(&mut *out, w)
-                        .map_err(std::io::Error::from)
-                        .and_then(|_| out.write_all(b"\n"))
-                {
-                    failed_write = Some(e);
-                }
-            };
-            let horizon = opts.horizon;
-            if let Some((every, dir)) = checkpoints.filter(|(e, _)| *e > 0) {
-                let mut next = (engine.now() / every + 1) * every;
-                while next < horizon {
-                    engine.step_until(next, &mut observer).await?;
-                    let ck = Checkpoint {
-                        scenario: scenario.clone(),
-                        options: opts,
-                        engine: engine.checkpoint().await?,
+            match session.live.clone() {
+                None => {
+                    let engine = match session.resume.take() {
+                        None => Engine::spawn(assembly, window, SimClock).await?,
+                        Some(state) => Engine::restore(assembly, state, SimClock).await?,
                     };
-                    ck.write(&dir.join(checkpoint::file_name(engine.now())))?;
-                    next += every;
+                    drive(engine, &scenario, opts, session, progress, false).await
+                }
+                Some(live) => {
+                    let clock = WallClock::starting_at(live.origin, live.now, live.speed);
+                    let mut engine = match session.resume.take() {
+                        None => Engine::spawn(assembly, window, clock).await?,
+                        Some(state) => Engine::restore(assembly, state, clock).await?,
+                    };
+                    // A live run keeps going when one behaviour fails.
+                    engine.on_failure(FailurePolicy::Isolate);
+                    if let Some(dir) = live.checkpoint_dir {
+                        stop_on_ctrl_c(engine.handle(), scenario.clone(), opts, dir);
+                    }
+                    drive(engine, &scenario, opts, session, progress, true).await
                 }
             }
-            let result = engine.run(horizon, &mut observer).await?;
-            if let Some(e) = failed_write {
-                return Err(RunError::Events(e));
-            }
-            if let Some(out) = events.as_mut() {
-                out.flush().map_err(RunError::Events)?;
-            }
-            Ok(result)
         });
         task.await.map_err(|e| RunError::Join(e.to_string()))?
     })?;
     Ok(result)
 }
 
+/// On Ctrl-C: a checkpoint into `dir` (named by the simulated time reached), then stop.
+fn stop_on_ctrl_c(handle: EngineHandle, scenario: Scenario, opts: RunOptions, dir: PathBuf) {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+        if let Ok(engine) = handle.checkpoint().await {
+            let path = dir.join(checkpoint::file_name(engine.now));
+            let ck = Checkpoint {
+                scenario,
+                options: opts,
+                engine,
+            };
+            if let Err(e) = std::fs::create_dir_all(&dir)
+                .map_err(|e| e.to_string())
+                .and_then(|()| ck.write(&path).map_err(|e| e.to_string()))
+            {
+                eprintln!("error: the checkpoint on Ctrl-C could not be written: {e}");
+            }
+        }
+        let _ = handle.stop().await;
+    });
+}
+
+/// Runs an engine to the session's horizon on whatever clock it has: replays the
+/// session's injects, writes checkpoints and the event stream, calls the observers.
+async fn drive<C: Clock>(
+    mut engine: Engine<C>,
+    scenario: &Scenario,
+    opts: RunOptions,
+    session: Session,
+    progress: impl FnMut(SimTime) + Send + 'static,
+    flush_each_window: bool,
+) -> Result<RunResult, RunError> {
+    let Session {
+        injects,
+        fork_injects,
+        checkpoints,
+        mut events,
+        mut observer,
+        ..
+    } = session;
+    for (record, r) in injects.iter().enumerate() {
+        engine
+            .replay(std::slice::from_ref(r))
+            .map_err(|error| RunError::Replay {
+                fork: false,
+                record,
+                error,
+            })?;
+    }
+    for (record, r) in fork_injects.into_iter().enumerate() {
+        let source = engine.source(&r.source_name);
+        engine
+            .inject(source, r.at, r.to, r.inject)
+            .map_err(|error| RunError::Replay {
+                fork: true,
+                record,
+                error,
+            })?;
+    }
+    let mut progress = progress;
+    let mut failed_write: Option<std::io::Error> = None;
+    if let Some(out) = events.as_mut() {
+        // The stream's first line says what it is and its version.
+        let header = civitas_twin::vocab::events::stream_header();
+        if let Err(e) = writeln!(out, "{header}") {
+            failed_write = Some(e);
+        }
+    }
+    let mut observer = |w: &Window| {
+        progress(w.end);
+        if let Some(o) = observer.as_mut() {
+            o(w);
+        }
+        if let Some(out) = events.as_mut()
+            && failed_write.is_none()
+            && let Err(e) = serde_json::to_writer(&mut *out, w)
+                .map_err(std::io::Error::from)
+                .and_then(|_| out.write_all(b"\n"))
+                // A live stream is read as it comes: each window is flushed.
+                .and_then(|_| {
+                    if flush_each_window {
+                        out.flush()
+                    } else {
+                        Ok(())
+                    }
+                })
+        {
+            failed_write = Some(e);
+        }
+    };
+    let horizon = opts.horizon;
+    if let Some((every, dir)) = checkpoints.filter(|(e, _)| *e > 0) {
+        let mut next = (engine.now() / every + 1) * every;
+        while next < horizon && !engine.stopped() {
+            engine.step_until(next, &mut observer).await?;
+            if engine.stopped() {
+                break;
+            }
+            let ck = Checkpoint {
+                scenario: scenario.clone(),
+                options: opts,
+                engine: engine.checkpoint().await?,
+            };
+            ck.write(&dir.join(checkpoint::file_name(engine.now())))?;
+            next += every;
+        }
+    }
+    let result = engine.run(horizon, &mut observer).await?;
+    if let Some(e) = failed_write {
+        return Err(RunError::Events(e));
+    }
+    if let Some(out) = events.as_mut() {
+        out.flush().map_err(RunError::Events)?;
+    }
+    Ok(result)
+}
+
 /// The runtime for `workers` threads. One worker is a current-thread runtime: the engine
 /// and every host then run on the calling thread, so a window's messages and replies
 /// never wake another thread (measured in `docs/PERFORMANCE.md`).
-fn runtime(workers: usize) -> std::io::Result<tokio::runtime::Runtime> {
-    if workers <= 1 {
+/// A live run also gets the I/O driver, which Ctrl-C handling needs.
+fn runtime(workers: usize, live: bool) -> std::io::Result<tokio::runtime::Runtime> {
+    let mut b = if workers <= 1 {
         tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
     } else {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(workers)
-            .enable_time()
-            .build()
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(workers);
+        b
+    };
+    b.enable_time();
+    if live {
+        b.enable_io();
     }
+    b.build()
 }
 
 /// A run's result files, ready to write.

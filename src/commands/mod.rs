@@ -8,6 +8,7 @@
 mod batch;
 mod bench;
 mod compare;
+mod live;
 mod resume;
 mod run;
 mod scenario;

@@ -79,22 +79,24 @@ pub(super) fn resume(a: ResumeArgs) -> Result<()> {
         ..Session::default()
     };
     let days = options.horizon.div_ceil(DAY);
-    execute(&scenario, options, session, days, &out, a.quiet).map_err(|e| {
-        // A checkpoint that reads but does not restore is damaged input: name the file.
-        let restore = matches!(
-            e.downcast_ref::<RunError>(),
-            Some(RunError::Engine(EngineError::Checkpoint(_)))
-        );
-        if restore {
-            bad_input(e.context(format!(
-                "{}: the checkpoint does not restore",
-                a.checkpoint.display()
-            )))
-        } else {
-            match &fork_injects {
-                Some(f) => f.name_record(e, true),
-                None => e,
+    execute(&scenario, options, session, days, &out, a.quiet)
+        .map(|_| ())
+        .map_err(|e| {
+            // A checkpoint that reads but does not restore is damaged input: name the file.
+            let restore = matches!(
+                e.downcast_ref::<RunError>(),
+                Some(RunError::Engine(EngineError::Checkpoint(_)))
+            );
+            if restore {
+                bad_input(e.context(format!(
+                    "{}: the checkpoint does not restore",
+                    a.checkpoint.display()
+                )))
+            } else {
+                match &fork_injects {
+                    Some(f) => f.name_record(e, true),
+                    None => e,
+                }
             }
-        }
-    })
+        })
 }

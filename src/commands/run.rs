@@ -2,15 +2,18 @@
 //! `incidents.csv` and the inject log `injects.jsonl`; optionally the observe stream
 //! and checkpoints. The summary table goes to stdout, wall time and memory to stderr.
 
+use super::live::LiveView;
 use super::{
     Input, Progress, bad_input, create_dir, open_events, peak_rss, run_outputs, write_file,
 };
 use crate::plan::RunPlan;
 use anyhow::Result;
+use civitas_actors::Window;
 use civitas_actors::inject::{InjectRecord, read_log_lines, write_log};
 use civitas_scenarios::Scenario;
 use civitas_scenarios::checkpoint;
-use civitas_scenarios::runner::{self, Outputs, RunError, RunOptions, Session};
+use civitas_scenarios::runner::{self, Live, Outputs, RunError, RunOptions, Session};
+use civitas_twin::calendar::Calendar;
 use civitas_twin::time::{DAY, SimTime};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -18,7 +21,7 @@ use std::time::Instant;
 /// Runs the plan and writes its result files.
 pub(super) fn run(plan: RunPlan) -> Result<()> {
     let RunPlan {
-        scenario,
+        mut scenario,
         scenario_file,
         days,
         options,
@@ -26,6 +29,7 @@ pub(super) fn run(plan: RunPlan) -> Result<()> {
         injects,
         events,
         checkpoints,
+        live,
         quiet,
     } = plan;
     // The stream is opened before anything is written, and never onto an input or
@@ -78,10 +82,50 @@ pub(super) fn run(plan: RunPlan) -> Result<()> {
         session.checkpoints = Some((every, dir));
     }
     session.events = events;
-    execute(&scenario, options, session, days, &out, quiet).map_err(|e| match &injects {
-        Some(f) => f.name_record(e, false),
-        None => e,
-    })?;
+    if let Some(speed) = live {
+        // A live run starts now, in the scenario's time zone, and Ctrl-C checkpoints it.
+        #[allow(clippy::disallowed_methods)] // the live run's start is the real now
+        let now = std::time::SystemTime::now();
+        scenario.calendar = Calendar::starting_at(now, scenario.calendar.time_zone())?;
+        let dir = session
+            .checkpoints
+            .as_ref()
+            .map_or_else(|| out.join("checkpoints"), |(_, d)| d.clone());
+        session.live = Some(Live {
+            speed,
+            origin: scenario.calendar.origin(),
+            now,
+            checkpoint_dir: Some(dir.clone()),
+        });
+        if !quiet {
+            let mut view = LiveView::new(scenario.calendar.clone());
+            session.observer = Some(Box::new(move |w: &Window| view.window(w)));
+            eprintln!(
+                "live: {} from {} ({} simulated seconds per real second); Ctrl-C writes a checkpoint into {} and stops",
+                scenario.name,
+                scenario.calendar.start_text(),
+                speed,
+                dir.display()
+            );
+        }
+    }
+    let checkpoint_dir = session.live.as_ref().and_then(|l| l.checkpoint_dir.clone());
+    let reached =
+        execute(&scenario, options, session, days, &out, quiet).map_err(|e| match &injects {
+            Some(f) => f.name_record(e, false),
+            None => e,
+        })?;
+    if let Some(dir) = checkpoint_dir.filter(|_| reached < options.horizon && !quiet) {
+        println!(
+            "stopped at {} (simulated day {:.2}); its checkpoint is in {}",
+            scenario
+                .calendar
+                .datetime(reached)
+                .strftime("%Y-%m-%d %H:%M:%S"),
+            reached as f64 / DAY as f64,
+            dir.display()
+        );
+    }
     if let Some(n) = note.filter(|_| !quiet) {
         println!("{n}");
     }
@@ -159,6 +203,9 @@ pub(super) fn read_injects(path: &Path) -> Result<InjectFile> {
 /// Runs with a session, writes summary.json, incidents.csv and injects.jsonl into
 /// `out`, and prints the summary.
 #[allow(clippy::disallowed_methods)] // times the run for the terminal, never for results
+///
+/// `no_bar` hides the progress bar (a live run prints its own lines). Returns the
+/// simulated time the run reached (its horizon, or where it was stopped).
 pub(super) fn execute(
     scenario: &Scenario,
     options: RunOptions,
@@ -166,9 +213,10 @@ pub(super) fn execute(
     days: u64,
     out: &Path,
     quiet: bool,
-) -> Result<()> {
+) -> Result<SimTime> {
+    let no_bar = quiet || session.live.is_some();
     let started = Instant::now();
-    let progress = Progress::days(days, quiet);
+    let progress = Progress::days(days, no_bar);
     let ticker = progress.clone();
     let outputs =
         runner::run_outputs_with(scenario, options, session, move |t| ticker.set(t / DAY))?;
@@ -188,7 +236,7 @@ pub(super) fn execute(
             peak_rss().map_or("unknown".into(), |k| format!("{:.0} MB", k as f64 / 1024.0)),
         );
     }
-    Ok(())
+    Ok(outputs.result.horizon)
 }
 
 fn write_outputs(outputs: &Outputs, out: &Path) -> Result<Vec<PathBuf>> {

@@ -3,5 +3,6 @@
 mod bounded;
 mod cli;
 mod golden;
+mod live;
 mod nothing_silent;
 mod tidy;

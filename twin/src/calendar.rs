@@ -129,6 +129,28 @@ impl Calendar {
         })
     }
 
+    /// A calendar whose `SimTime` 0 is the real instant `at` (to the whole second) in
+    /// `time_zone`: a live run's, started now. The caller reads the clock; this does not.
+    pub fn starting_at(
+        at: std::time::SystemTime,
+        time_zone: &str,
+    ) -> Result<Calendar, CalendarError> {
+        let zone = TimeZone::get(time_zone).map_err(|_| CalendarError::TimeZone {
+            value: time_zone.to_string(),
+        })?;
+        let secs = match at.duration_since(std::time::UNIX_EPOCH) {
+            Ok(d) => d.as_secs() as i64,
+            Err(e) => -(e.duration().as_secs() as i64),
+        };
+        let bad = |reason: String| CalendarError::Start {
+            value: format!("{secs} s after 1970-01-01T00:00Z"),
+            reason,
+        };
+        let ts = jiff::Timestamp::from_second(secs).map_err(|e| bad(e.to_string()))?;
+        let local = zone.to_datetime(ts);
+        Calendar::new(&local.strftime("%Y-%m-%dT%H:%M:%S").to_string(), time_zone)
+    }
+
     /// The start as written in a scenario file (`2026-01-01T00:00`, seconds only when
     /// they are not zero).
     pub fn start_text(&self) -> String {
@@ -277,6 +299,16 @@ mod tests {
 
     fn local(c: &Calendar, t: SimTime) -> String {
         c.datetime(t).strftime("%Y-%m-%d %H:%M").to_string()
+    }
+
+    #[test]
+    fn a_live_calendar_starts_at_the_given_instant_in_local_time() {
+        // 2026-12-07T02:21:05Z is 10:21:05 in Shanghai.
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_796_610_065);
+        let c = Calendar::starting_at(at, "Asia/Shanghai").unwrap();
+        assert_eq!(c.start_text(), "2026-12-07T10:21:05");
+        assert_eq!(c.origin(), at);
+        assert!(Calendar::starting_at(at, "Mars/Olympus").is_err());
     }
 
     #[test]

@@ -1,0 +1,138 @@
+//! `civitas run --live`: the operator's first view of a community in real time — each
+//! incident as it opens, escalates and closes on stdout, and a status line (open cases
+//! by loop, the backlog, how far behind real time the engine is) on stderr every few
+//! seconds.
+
+use civitas_actors::{Event, Stage, Window};
+use civitas_twin::calendar::Calendar;
+use civitas_twin::kinds::Level;
+use civitas_twin::time::SimTime;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+/// Prints a live run as it goes.
+pub(super) struct LiveView {
+    calendar: Calendar,
+    /// Known open incidents and the loop holding each.
+    open: BTreeMap<u64, Level>,
+    /// When the last status line was printed (real time).
+    last_status: Option<Instant>,
+    lag_ms: u64,
+}
+
+/// Real time between status lines.
+const STATUS_EVERY: Duration = Duration::from_secs(5);
+
+impl LiveView {
+    pub(super) fn new(calendar: Calendar) -> Self {
+        LiveView {
+            calendar,
+            open: BTreeMap::new(),
+            last_status: None,
+            lag_ms: 0,
+        }
+    }
+
+    fn local(&self, t: SimTime) -> String {
+        self.calendar
+            .datetime(t)
+            .strftime("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    }
+
+    /// One window: its incidents' lines, and the status line when it is due.
+    #[allow(clippy::disallowed_methods)] // real time paces the status line, never results
+    pub(super) fn window(&mut self, w: &Window) {
+        self.lag_ms = w.counters.lag_ms;
+        let mut out = std::io::stdout().lock();
+        for e in &w.events {
+            let Event::Incident {
+                at,
+                id,
+                kind,
+                building,
+                stage,
+                ..
+            } = e
+            else {
+                continue;
+            };
+            let what = match stage {
+                Stage::Detected { by } => {
+                    self.open.entry(*id).or_insert(Level::Micro);
+                    format!("opened     detected by {}", by.as_str())
+                }
+                Stage::Escalated { reason } => {
+                    self.open.insert(*id, Level::Street);
+                    format!("escalated  to the street office ({})", reason.as_str())
+                }
+                Stage::Whistled { department, reason } => {
+                    self.open.insert(*id, Level::District);
+                    format!(
+                        "whistled   to {} ({})",
+                        department.as_str(),
+                        reason.as_str()
+                    )
+                }
+                Stage::Closed { record } => {
+                    self.open.remove(id);
+                    let took = record
+                        .resolution_secs()
+                        .map_or(String::new(), |s| format!(" after {}", duration(s)));
+                    let level = record.closed_level.map_or("?", |l| l.as_str());
+                    if record.false_alarm {
+                        format!("closed     a false alarm{took}")
+                    } else {
+                        format!("closed     by the {level} loop{took}")
+                    }
+                }
+                Stage::Created
+                | Stage::Dispatched { .. }
+                | Stage::Acknowledged { .. }
+                | Stage::DepartmentReported { .. } => continue,
+            };
+            let _ = writeln!(
+                out,
+                "{}  {:<19} #{id:<14} building {building:<4} {what}",
+                self.local(*at),
+                kind.as_str()
+            );
+        }
+        let _ = out.flush();
+        let now = Instant::now();
+        if self
+            .last_status
+            .is_none_or(|t| now.duration_since(t) >= STATUS_EVERY)
+        {
+            self.last_status = Some(now);
+            eprintln!("{}", self.status(w.end));
+        }
+    }
+
+    /// "[2026-12-07 10:31:00] open: 3 micro, 1 street, 0 district (backlog 4)  lag 0 ms".
+    fn status(&self, t: SimTime) -> String {
+        let count = |l: Level| self.open.values().filter(|&&x| x == l).count();
+        format!(
+            "[{}] open: {} micro, {} street, {} district (backlog {})  lag {} ms",
+            self.local(t),
+            count(Level::Micro),
+            count(Level::Street),
+            count(Level::District),
+            self.open.len(),
+            self.lag_ms
+        )
+    }
+}
+
+/// A duration for people: "12 min", "3.4 h", "2.1 d".
+fn duration(secs: SimTime) -> String {
+    let s = secs as f64;
+    if s < 3600.0 {
+        format!("{:.0} min", s / 60.0)
+    } else if s < 86_400.0 {
+        format!("{:.1} h", s / 3600.0)
+    } else {
+        format!("{:.1} d", s / 86_400.0)
+    }
+}

@@ -1,0 +1,111 @@
+//! `civitas run --live`: a community in real time (or faster), incidents printed as they
+//! happen, Ctrl-C leaving a checkpoint that resumes. These tests read the wall clock:
+//! a live run's pacing is what they check (a lower bound only), and a deadline keeps a
+//! run that would not stop from hanging the suite.
+#![allow(clippy::disallowed_methods)]
+
+use crate::cli::{civitas, stderr};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+#[test]
+fn a_live_run_keeps_pace_with_real_time_and_prints_incidents_as_they_happen() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    let started = Instant::now();
+    // A day at 36,000×: 2.4 s of real time.
+    let o = civitas(&[
+        "run",
+        "default",
+        "--live",
+        "--speed",
+        "36000",
+        "--days",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let took = started.elapsed();
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The run's day starts at the last whole second (its calendar's start), so it ends
+    // 2.4 s after that: at least 1.4 s after the command started. Unpaced, it takes 0.1 s.
+    assert!(
+        took >= Duration::from_millis(1400),
+        "a day at 36000× must keep pace with real time: {took:?}"
+    );
+    let text = String::from_utf8_lossy(&o.stdout);
+    let opened = text.lines().filter(|l| l.contains(" opened ")).count();
+    assert!(opened >= 1, "incidents are printed as they open:\n{text}");
+    assert!(text.contains("incidents "), "then the summary:\n{text}");
+    assert!(stderr(&o).contains("live: default from "), "{}", stderr(&o));
+    assert!(out.join("summary.json").is_file());
+}
+
+#[test]
+fn ctrl_c_leaves_a_checkpoint_that_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_civitas"))
+        .args([
+            "run",
+            "old-small",
+            "--live",
+            "--speed",
+            "3600",
+            "--days",
+            "30",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("civitas starts");
+    // Wait for the banner (the run is under way), then send SIGINT.
+    let (tx, rx) = mpsc::channel();
+    let stderr_pipe = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr_pipe).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let banner = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the live banner");
+    assert!(banner.starts_with("live: old-small from "), "{banner}");
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let code = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s.code();
+        }
+        // The child writes its checkpoint and results; its stderr says so.
+        if rx.recv_timeout(Duration::from_millis(200)).is_err() && Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("civitas did not stop within 60 s of SIGINT");
+        }
+    };
+    assert_eq!(code, Some(0), "a stopped live run is a success");
+    let checkpoints: Vec<_> = std::fs::read_dir(out.join("checkpoints"))
+        .expect("a checkpoint directory")
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(checkpoints.len(), 1, "{checkpoints:?}");
+    assert!(out.join("summary.json").is_file(), "results as of the stop");
+    let o = civitas(&[
+        "resume",
+        checkpoints[0].to_str().unwrap(),
+        "--days",
+        "2",
+        "--out",
+        dir.path().join("r").to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
