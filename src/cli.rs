@@ -258,6 +258,27 @@ pub(crate) struct BenchArgs {
     /// Simulated days of every case (default: each case's own).
     #[arg(long, value_parser = days, allow_negative_numbers = true)]
     pub(crate) days: Option<u32>,
+    /// Instead: the live engine's latency — camera alarms injected at --rate a second
+    /// for --seconds into the default community running in real time, each timed from
+    /// sending to the `detected` event in the stream.
+    #[arg(long, conflicts_with_all = ["curve", "quick", "days"])]
+    pub(crate) live: bool,
+    /// With --live: alarms a second, 1 to 100000.
+    #[arg(long, default_value_t = 1000, requires = "live", value_parser = rate, allow_negative_numbers = true)]
+    pub(crate) rate: u32,
+    /// With --live: seconds of alarms, 1 to 3600.
+    #[arg(long, default_value_t = 10, requires = "live", value_parser = bench_seconds, allow_negative_numbers = true)]
+    pub(crate) seconds: u32,
+}
+
+/// `bench --rate`: 1 to 100,000 alarms a second.
+fn rate(s: &str) -> Result<u32, String> {
+    whole_in(s, 1, 100_000, "a number of alarms a second").map(|n| n as u32)
+}
+
+/// `bench --seconds`: 1 to 3,600.
+fn bench_seconds(s: &str) -> Result<u32, String> {
+    whole_in(s, 1, 3600, "a number of seconds").map(|n| n as u32)
 }
 
 /// The most worker threads (`--workers`) or parallel runs (`--jobs`) accepted.

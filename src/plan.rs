@@ -215,6 +215,8 @@ pub(crate) struct BenchPlan {
     pub(crate) workers: usize,
     /// Preset and simulated days of each case, in the order they run.
     pub(crate) cases: Vec<(&'static str, u64)>,
+    /// `--live`: alarms a second and seconds of alarms, instead of the cases.
+    pub(crate) live: Option<(u32, u32)>,
 }
 
 impl BenchPlan {
@@ -236,6 +238,7 @@ impl BenchPlan {
         BenchPlan {
             workers: b.workers,
             cases,
+            live: b.live.then_some((b.rate, b.seconds)),
         }
     }
 }

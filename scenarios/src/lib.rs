@@ -7,7 +7,8 @@
 //! - [`memory`]: a run's peak memory estimated from the world's size, checked against
 //!   what the machine has;
 //! - [`runner`]: building the world and running the engine on a tokio runtime with a
-//!   chosen number of worker threads;
+//!   chosen number of worker threads, on the simulated clock or live;
+//! - [`latency`]: the live engine's inject → detected latency (`civitas bench --live`);
 //! - [`metrics`]: the registry of named metrics — one computation per name, shared by
 //!   `summary.json`, the comparison and batches;
 //! - [`summary`]: the results of one run ([`summary::Summary`], written as
@@ -26,6 +27,7 @@ pub mod compare;
 pub mod file;
 pub mod input;
 pub mod kpi;
+pub mod latency;
 pub mod library;
 pub mod memory;
 pub mod metrics;

@@ -160,6 +160,9 @@ pub struct Live {
     pub now: std::time::SystemTime,
     /// Where Ctrl-C writes its checkpoint; `None` leaves Ctrl-C to the process.
     pub checkpoint_dir: Option<PathBuf>,
+    /// A line for stderr once Ctrl-C is handled (so a person, or a test, knows that
+    /// Ctrl-C from then on checkpoints and stops).
+    pub announce: Option<String>,
 }
 
 impl std::fmt::Debug for Session {
@@ -209,7 +212,10 @@ pub fn run_session(
                     // A live run keeps going when one behaviour fails.
                     engine.on_failure(FailurePolicy::Isolate);
                     if let Some(dir) = live.checkpoint_dir {
-                        stop_on_ctrl_c(engine.handle(), scenario.clone(), opts, dir);
+                        stop_on_ctrl_c(engine.handle(), scenario.clone(), opts, dir)?;
+                    }
+                    if let Some(line) = &live.announce {
+                        eprintln!("{line}");
                     }
                     drive(engine, &scenario, opts, session, progress, true).await
                 }
@@ -221,9 +227,16 @@ pub fn run_session(
 }
 
 /// On Ctrl-C: a checkpoint into `dir` (named by the simulated time reached), then stop.
-fn stop_on_ctrl_c(handle: EngineHandle, scenario: Scenario, opts: RunOptions, dir: PathBuf) {
+/// The handler is installed before this returns.
+fn stop_on_ctrl_c(
+    handle: EngineHandle,
+    scenario: Scenario,
+    opts: RunOptions,
+    dir: PathBuf,
+) -> Result<(), RunError> {
+    let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_err() {
+        if sigint.recv().await.is_none() {
             return;
         }
         if let Ok(engine) = handle.checkpoint().await {
@@ -242,6 +255,7 @@ fn stop_on_ctrl_c(handle: EngineHandle, scenario: Scenario, opts: RunOptions, di
         }
         let _ = handle.stop().await;
     });
+    Ok(())
 }
 
 /// Runs an engine to the session's horizon on whatever clock it has: replays the

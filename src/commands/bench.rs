@@ -11,6 +11,9 @@ use std::time::Instant;
 /// Runs each case in order and prints one row per case.
 #[allow(clippy::disallowed_methods)] // a benchmark measures wall time
 pub(super) fn bench(plan: BenchPlan) -> Result<()> {
+    if let Some((rate, seconds)) = plan.live {
+        return live(rate, seconds);
+    }
     println!(
         "{:<16} {:>5} {:>9} {:>7} {:>10} {:>10} {:>8} {:>8} {:>8} {:>8}",
         "preset",
@@ -53,5 +56,28 @@ pub(super) fn bench(plan: BenchPlan) -> Result<()> {
     println!("build = generating the world; run = spawning the actors, simulating, collecting;");
     println!("events/s over the run; ns/event over build + run; peak RSS is the process's peak");
     println!("so far (cases run in order, smallest first).");
+    Ok(())
+}
+
+/// `bench --live`: inject → detected latency on the live default community.
+fn live(rate: u32, seconds: u32) -> Result<()> {
+    let s = load_scenario("default")?;
+    let l = civitas_scenarios::latency::inject_latency(&s, rate, seconds)?;
+    let q = |p: f64| l.quantile(p).map_or("–".into(), |x| format!("{x:.2}"));
+    println!(
+        "live default community, speed 1: {} camera alarms at {rate}/s for {seconds} s",
+        l.sent
+    );
+    println!(
+        "detected {} of {} ({} refused by a full intake)",
+        l.detected, l.sent, l.refused
+    );
+    println!(
+        "inject → detected, ms: p50 {}  p90 {}  p99 {}  max {}",
+        q(0.5),
+        q(0.9),
+        q(0.99),
+        q(1.0)
+    );
     Ok(())
 }

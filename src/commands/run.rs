@@ -91,22 +91,23 @@ pub(super) fn run(plan: RunPlan) -> Result<()> {
             .checkpoints
             .as_ref()
             .map_or_else(|| out.join("checkpoints"), |(_, d)| d.clone());
+        let announce = format!(
+            "live: {} from {} ({} simulated seconds per real second); Ctrl-C writes a checkpoint into {} and stops",
+            scenario.name,
+            scenario.calendar.start_text(),
+            speed,
+            dir.display()
+        );
         session.live = Some(Live {
             speed,
             origin: scenario.calendar.origin(),
             now,
-            checkpoint_dir: Some(dir.clone()),
+            checkpoint_dir: Some(dir),
+            announce: (!quiet).then_some(announce),
         });
         if !quiet {
             let mut view = LiveView::new(scenario.calendar.clone());
             session.observer = Some(Box::new(move |w: &Window| view.window(w)));
-            eprintln!(
-                "live: {} from {} ({} simulated seconds per real second); Ctrl-C writes a checkpoint into {} and stops",
-                scenario.name,
-                scenario.calendar.start_text(),
-                speed,
-                dir.display()
-            );
         }
     }
     let checkpoint_dir = session.live.as_ref().and_then(|l| l.checkpoint_dir.clone());

@@ -109,3 +109,17 @@ fn ctrl_c_leaves_a_checkpoint_that_resumes() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+#[test]
+fn the_live_latency_benchmark_times_every_alarm_it_sends() {
+    let o = civitas(&["bench", "--live", "--rate", "20", "--seconds", "1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("detected 20 of 20 (0 refused by a full intake)"),
+        "{text}"
+    );
+    assert!(text.contains("inject → detected, ms: p50 "), "{text}");
+    let o = civitas(&["bench", "--rate", "20"]);
+    assert_eq!(o.status.code(), Some(2), "--rate needs --live");
+}
