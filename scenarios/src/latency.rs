@@ -9,7 +9,7 @@ use civitas_actors::observe::DeviceState;
 use civitas_actors::{
     Address, Assembly, Engine, Event, FailurePolicy, Inject, Stage, WallClock, When,
 };
-use civitas_twin::kinds::DeviceKind;
+use civitas_twin::kinds::{DetectedBy, DeviceKind};
 use civitas_twin::time::DAY;
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -113,8 +113,11 @@ pub fn inject_latency(s: &Scenario, rate: u32, seconds: u32) -> Result<Latency, 
                 refused
             })
         };
-        // Send times by (simulated second, community), oldest first.
-        let mut waiting: HashMap<(u64, u32), VecDeque<std::time::Instant>> = HashMap::new();
+        // Send times and detection times by (simulated second, community), oldest first;
+        // either may come first (the stream can report a detection before the sender
+        // task hears its inject was accepted). Each pair is one alarm's latency.
+        let mut sends: Times = HashMap::new();
+        let mut seen: Times = HashMap::new();
         let mut millis = Vec::new();
         let mut sender_done = None;
         let mut sender = sender;
@@ -125,33 +128,30 @@ pub fn inject_latency(s: &Scenario, rate: u32, seconds: u32) -> Result<Latency, 
                     sender_done = Some(r.map_err(|e| RunError::Join(e.to_string()))?);
                 }
                 Some((at, community, sent)) = rx.recv() => {
-                    waiting.entry((at, community)).or_default().push_back(sent);
+                    sends.entry((at, community)).or_default().push_back(sent);
+                    pair((at, community), &mut sends, &mut seen, &mut millis);
                 }
                 w = sub.recv() => {
                     let Some(w) = w else { break };
                     let got = std::time::Instant::now();
-                    // Alarms accepted before this window was published are all known.
-                    while let Ok((at, community, sent)) = rx.try_recv() {
-                        waiting.entry((at, community)).or_default().push_back(sent);
-                    }
                     for e in &w.events {
-                        if let Event::Incident { at, community, stage: Stage::Detected { .. }, .. } = e {
-                            // An alarm's incident is detected at the second it was applied,
-                            // in its community: match the oldest send there.
-                            if let Some(list) = waiting.get_mut(&(*at, *community))
-                                && let Some(sent) = list.pop_front()
-                            {
-                                if list.is_empty() {
-                                    waiting.remove(&(*at, *community));
-                                }
-                                millis.push(got.duration_since(sent).as_secs_f64() * 1e3);
-                            }
+                        if let Event::Incident {
+                            at,
+                            community,
+                            stage: Stage::Detected { by: DetectedBy::Device },
+                            ..
+                        } = e
+                        {
+                            seen.entry((*at, *community)).or_default().push_back(got);
+                            pair((*at, *community), &mut sends, &mut seen, &mut millis);
                         }
                     }
-                    if sender_done.is_some() && (millis.len() as u64 >= total || waiting.is_empty()) {
-                        break;
-                    }
                 }
+                // Alarms still unmatched 5 s after the last was sent are not coming.
+                _ = tokio::time::sleep(Duration::from_secs(5)), if sender_done.is_some() => break,
+            }
+            if sender_done.is_some() && millis.len() as u64 + sender_done.unwrap_or(0) >= total {
+                break;
             }
         }
         let refused = sender_done.unwrap_or(0);
@@ -165,4 +165,22 @@ pub fn inject_latency(s: &Scenario, rate: u32, seconds: u32) -> Result<Latency, 
             millis,
         })
     })
+}
+
+type Times = HashMap<(u64, u32), VecDeque<std::time::Instant>>;
+
+/// Pairs the oldest send with the oldest detection at `key` while both have one.
+fn pair(key: (u64, u32), sends: &mut Times, seen: &mut Times, millis: &mut Vec<f64>) {
+    loop {
+        let ready = sends.get(&key).is_some_and(|v| !v.is_empty())
+            && seen.get(&key).is_some_and(|v| !v.is_empty());
+        if !ready {
+            return;
+        }
+        let s = sends.get_mut(&key).and_then(VecDeque::pop_front);
+        let d = seen.get_mut(&key).and_then(VecDeque::pop_front);
+        if let (Some(s), Some(d)) = (s, d) {
+            millis.push(d.saturating_duration_since(s).as_secs_f64() * 1e3);
+        }
+    }
 }

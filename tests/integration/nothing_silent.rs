@@ -188,7 +188,7 @@ fn inject_records_are_refused_with_their_file_and_line() {
     check(
         "typo.jsonl",
         &[fire_at(600).replace("\"at\"", "\"sorce_name\":\"x\",\"at\"")],
-        "line 1: unknown field `sorce_name`, expected one of `at`, `source`, `source_name`, `seq`, `to`, `inject` at line 1 column 13",
+        "line 1: unknown field `sorce_name`, expected one of `at`, `source`, `source_name`, `seq`, `to`, `inject`, `pass` at line 1 column 13",
     );
     check(
         "nowhere.jsonl",

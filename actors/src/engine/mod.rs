@@ -147,6 +147,9 @@ pub struct EngineState {
     pub actor_due: Vec<Option<SimTime>>,
     /// Messages in flight.
     pending: Vec<Envelope>,
+    /// Injects waiting for a re-entry into a one-second window already processed, with
+    /// their pass.
+    reentries: Vec<(u32, Envelope)>,
     /// What the stream has folded so far.
     pub collector: Collector,
     /// Counters.
@@ -180,6 +183,13 @@ pub struct Engine<C: Clock> {
     /// and the second after it, so an inject is handled in a one-second window of its own
     /// (at once on the wall clock) and a replay cuts the same windows.
     cuts: BTreeSet<SimTime>,
+    /// Injects for re-entries into a processed one-second window `[t, t + 1)`, by
+    /// `(t, pass)`: on the wall clock, injects that arrive within the second the engine
+    /// has just run for an earlier inject are delivered at that second, in a pass of
+    /// their own, at once — not a second later.
+    reentries: BTreeMap<(SimTime, u32), Vec<Envelope>>,
+    /// The last window processed and its pass (live re-entries need it).
+    last_window: Option<(SimTime, SimTime, u32)>,
     replies: mpsc::UnboundedReceiver<StepReply>,
     collector: Collector,
     stats: EngineStats,
@@ -253,6 +263,9 @@ impl<C: Clock> Engine<C> {
             }
             engine.pending.entry(e.at).or_default().push(e);
         }
+        for (pass, e) in state.reentries {
+            engine.reentries.entry((e.at, pass)).or_default().push(e);
+        }
         engine.collector = state.collector;
         engine.stats = state.stats;
         engine.sources = state.sources;
@@ -322,6 +335,8 @@ impl<C: Clock> Engine<C> {
             actor_due,
             pending: BTreeMap::new(),
             cuts: BTreeSet::new(),
+            reentries: BTreeMap::new(),
+            last_window: None,
             replies: rx,
             collector: Collector::default(),
             stats: EngineStats {
@@ -404,7 +419,26 @@ impl<C: Clock> Engine<C> {
         to: Address,
         what: Inject,
     ) -> Result<(), InjectError> {
-        if at < self.now {
+        self.inject_pass(source, at, 0, to, what)
+    }
+
+    /// [`Self::inject`] in pass `pass` of the one-second window at `at` (0: the window
+    /// itself; above 0: a re-entry after it, see [`InjectRecord::pass`]).
+    fn inject_pass(
+        &mut self,
+        source: SourceId,
+        at: SimTime,
+        pass: u32,
+        to: Address,
+        what: Inject,
+    ) -> Result<(), InjectError> {
+        // A re-entry is due after its second's own window: it may name the second the
+        // engine has just processed, if that was the window `[at, at + 1)` and no later
+        // one has run.
+        let reenterable = pass > 0
+            && (at >= self.now
+                || matches!(self.last_window, Some((s, e, p)) if s == at && e == at + 1 && p < pass));
+        if at < self.now && !reenterable {
             return Err(InjectError::InvalidDeadline { at, next: self.now });
         }
         let dst = self
@@ -423,6 +457,7 @@ impl<C: Clock> Engine<C> {
             seq: *seq,
             to,
             inject: what,
+            pass,
         };
         let env = Envelope {
             at,
@@ -432,7 +467,11 @@ impl<C: Clock> Engine<C> {
             payload: Payload::Inject(what),
         };
         self.injects.push(record);
-        self.pending.entry(at).or_default().push(env);
+        if pass == 0 {
+            self.pending.entry(at).or_default().push(env);
+        } else {
+            self.reentries.entry((at, pass)).or_default().push(env);
+        }
         self.cut_for_inject(at);
         Ok(())
     }
@@ -452,7 +491,7 @@ impl<C: Clock> Engine<C> {
             } else {
                 self.source_numbered(r.source, &r.source_name)?
             };
-            self.inject(id, r.at, r.to, r.inject)?;
+            self.inject_pass(id, r.at, r.pass, r.to, r.inject)?;
         }
         Ok(())
     }
@@ -504,6 +543,12 @@ impl<C: Clock> Engine<C> {
     /// The next window that has anything in it: `[start, end)`, bounded by the
     /// multiples of the window length and by the cuts around injects.
     fn next_span(&mut self) -> Option<(SimTime, SimTime)> {
+        // A re-entry whose second has been run goes first.
+        if let Some(&(t, _)) = self.reentries.keys().next()
+            && t < self.now
+        {
+            return Some((t, t + 1));
+        }
         while let Some(&Reverse((t, i))) = self.due.peek() {
             if self.actor_due[i as usize] == Some(t) {
                 break;
@@ -534,9 +579,11 @@ impl<C: Clock> Engine<C> {
     /// in, not when its end is due).
     fn holds_inject(&self, start: SimTime, end: SimTime) -> bool {
         let actors = self.hosts.len() as u32;
-        self.pending
-            .range(start..end)
-            .any(|(_, v)| v.iter().any(|e| e.src.0 >= actors))
+        self.reentries.range((start, 0)..(end, 0)).next().is_some()
+            || self
+                .pending
+                .range(start..end)
+                .any(|(_, v)| v.iter().any(|e| e.src.0 >= actors))
     }
 
     /// Simulated time the engine has reached.
@@ -559,15 +606,15 @@ impl<C: Clock> Engine<C> {
                 inject,
                 reply,
             } => {
-                let at = match when {
-                    When::At(t) => t,
-                    When::Now => self.clock.now().map_or(self.now, |t| t.max(self.now)),
+                let (at, pass) = match when {
+                    When::At(t) => (t, 0),
+                    When::Now => self.now_for_inject(),
                 };
                 let source = match source {
-                    Source::Id(id) => Ok(id),
-                    Source::Name(n) => Ok(self.source(&n)),
+                    Source::Id(id) => id,
+                    Source::Name(n) => self.source(&n),
                 };
-                let answer = source.and_then(|s| self.inject(s, at, to, inject).map(|()| at));
+                let answer = self.inject_pass(source, at, pass, to, inject).map(|()| at);
                 let _ = reply.send(answer);
             }
             Control::Subscribe { capacity, reply } => {
@@ -582,6 +629,23 @@ impl<C: Clock> Engine<C> {
             }
         }
         Ok(())
+    }
+
+    /// Where an inject "now" goes: the simulated second real time has reached. When the
+    /// engine has just run that very second for an earlier inject (it runs an inject's
+    /// window at once, so it stands one second ahead), a re-entry into it: the pass after
+    /// the last one run, or the one already waiting. Otherwise the next window.
+    fn now_for_inject(&self) -> (SimTime, u32) {
+        let Some(real) = self.clock.now() else {
+            return (self.now, 0);
+        };
+        match self.last_window {
+            Some((s, e, p)) if s == real && e == real + 1 && e == self.now => {
+                let waiting = self.reentries.range((s, p + 1)..(s + 1, 0)).next();
+                (s, waiting.map_or(p + 1, |((_, q), _)| *q))
+            }
+            _ => (real.max(self.now), 0),
+        }
     }
 
     /// Serves every request the intake holds now.
@@ -640,7 +704,7 @@ impl<C: Clock> Engine<C> {
                     };
                     if self.wait_for(due).await? {
                         self.process(start, end, due, observer).await?;
-                        self.now = end;
+                        self.now = self.now.max(end);
                         return Ok(Some(start));
                     }
                 }
@@ -700,12 +764,24 @@ impl<C: Clock> Engine<C> {
         observer: &mut (dyn Observer + Send),
     ) -> Result<(), EngineError> {
         let mut msgs = Vec::new();
-        while let Some(e) = self.pending.first_entry() {
-            if *e.key() >= end {
-                break;
+        let mut pass = 0;
+        match self.reentries.first_entry() {
+            // A re-entry: its injects alone (every timer and message of the second was
+            // handled in the second's own window).
+            Some(e) if e.key().0 == start && start < self.now => {
+                pass = e.key().1;
+                msgs = e.remove();
             }
-            msgs.append(&mut e.remove());
+            _ => {
+                while let Some(e) = self.pending.first_entry() {
+                    if *e.key() >= end {
+                        break;
+                    }
+                    msgs.append(&mut e.remove());
+                }
+            }
         }
+        self.last_window = Some((start, end, pass));
         let n_msgs = msgs.len() as u64;
         let n_actors = self.hosts.len() as u32;
         let injects = msgs.iter().filter(|m| m.src.0 >= n_actors).count() as u64;
@@ -862,6 +938,9 @@ impl<C: Clock> Engine<C> {
             now: self.now,
             actor_due: self.actor_due.clone(),
             pending: self.pending.values().flatten().cloned().collect(),
+            reentries: (self.reentries.iter())
+                .flat_map(|(&(_, pass), v)| v.iter().map(move |e| (pass, e.clone())))
+                .collect(),
             collector: self.collector.clone(),
             stats: self.stats,
             sources: self.sources.clone(),

@@ -275,3 +275,60 @@ async fn a_stop_through_the_handle_ends_a_live_run_cleanly_where_it_stood() {
         assert!(w.end <= at, "a window after the stop: {}", w.end);
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn alarms_within_one_second_each_get_a_pass_of_their_own_and_replay_the_same() {
+    let (a, p) = assembly(1500, 4);
+    let mut e = Engine::spawn(a, p.engine.window_secs, WallClock::new(1.0))
+        .await
+        .unwrap();
+    let handle = e.handle();
+    let mut sub = e.subscribe(1024);
+    let run = tokio::spawn(async move { e.run(DAY, &mut NoObserver).await });
+    let (to, alarm) = camera_alarm(1500, 4);
+    // Five alarms while real (paused) time stands still: one second, five passes.
+    let mut ats = Vec::new();
+    for _ in 0..5 {
+        ats.push(
+            handle
+                .inject("cameras", When::Now, to, alarm)
+                .await
+                .unwrap(),
+        );
+    }
+    assert!(ats.iter().all(|&t| t == ats[0]), "{ats:?}");
+    // Each is created and detected at that second, in a window [at, at + 1) of its own.
+    let mut windows = 0;
+    while windows < 5 {
+        let w = tokio::time::timeout(Duration::from_secs(30), sub.recv())
+            .await
+            .expect("a window")
+            .expect("the run goes on");
+        if (w.start, w.end) == (ats[0], ats[0] + 1) {
+            let s = stages_at(&w, ats[0]);
+            assert_eq!(
+                s,
+                ["created", "detected"],
+                "window {windows} holds one alarm's incident"
+            );
+            windows += 1;
+        }
+    }
+    handle.stop().await.unwrap();
+    let live = run.await.unwrap().unwrap();
+    let passes: Vec<u32> = live.injects.iter().map(|r| r.pass).collect();
+    assert_eq!(passes, [0, 1, 2, 3, 4]);
+    let log = civitas_actors::inject::write_log(&live.injects);
+    assert!(log.lines().next().is_some_and(|l| !l.contains("pass")));
+    assert!(log.lines().nth(1).is_some_and(|l| l.contains("\"pass\":1")));
+    // The log replays on the simulated clock to the same run.
+    let (a, p) = assembly(1500, 4);
+    let mut e = Engine::spawn(a, p.engine.window_secs, SimClock)
+        .await
+        .unwrap();
+    e.replay(&civitas_actors::inject::read_log(&log).unwrap())
+        .unwrap();
+    let replayed = e.run(live.horizon, &mut NoObserver).await.unwrap();
+    assert_eq!(replayed.incidents, live.incidents);
+    assert_eq!(replayed.injects, live.injects);
+}

@@ -128,16 +128,16 @@ fn a_checkpoint_of_another_schema_version_is_refused_naming_both_versions() {
         .expect("a magic line and a header line")
         .0;
     let head = String::from_utf8(text[..=header_end].to_vec()).unwrap();
-    assert!(head.contains("\"schema_version\":2"), "{head}");
+    assert!(head.contains("\"schema_version\":3"), "{head}");
     let mut bytes = head
-        .replacen("\"schema_version\":2", "\"schema_version\":3", 1)
+        .replacen("\"schema_version\":3", "\"schema_version\":4", 1)
         .into_bytes();
     bytes.extend_from_slice(&text[header_end + 1..]);
     let err = Checkpoint::from_bytes(&bytes, "old.ckpt").unwrap_err();
     assert_eq!(
         err.to_string(),
         format!(
-            "old.ckpt: checkpoint schema_version 3 (written by civitas {v}); this build (civitas {v}) reads schema_version 2: resume it with the version that wrote it",
+            "old.ckpt: checkpoint schema_version 4 (written by civitas {v}); this build (civitas {v}) reads schema_version 3: resume it with the version that wrote it",
             v = env!("CARGO_PKG_VERSION")
         )
     );

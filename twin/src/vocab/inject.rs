@@ -74,6 +74,15 @@ pub struct InjectRecord {
     pub to: Address,
     /// Content.
     pub inject: Inject,
+    /// Which pass over its one-second window delivered it: 0, the window itself; 1, 2, …
+    /// a live engine's re-entries into the second it had just processed, for injects that
+    /// arrived within that second (written only when not 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pass: u32,
+}
+
+fn is_zero(p: &u32) -> bool {
+    *p == 0
 }
 
 /// The `source` of a record that names its source only by name.
