@@ -174,9 +174,136 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
     postcard::from_bytes(rest).map_err(|e| DecodeError::Malformed(e.to_string()))
 }
 
+/// A fingerprint of how the window protocol and checkpoints encode the vocabulary they
+/// carry: every member of every enum of `civitas_twin::kinds` (postcard writes a variant
+/// as its index, so a member inserted in the middle renumbers the rest), the device
+/// states, escalation reasons, each incident stage, an incident record and a step
+/// request. Tests pin it beside [`PROTOCOL_VERSION`] and the checkpoint schema version: a
+/// change to the encoding that does not bump them fails, instead of old files and peers
+/// being read wrongly.
+pub fn encoding_fingerprint() -> u64 {
+    use crate::incident::{EscalationReason, IncidentRecord};
+    use crate::inject::Inject;
+    use crate::message::Payload;
+    use crate::observe::{DeviceState, Stage};
+    use civitas_twin::kinds::*;
+    let mut bytes = Vec::new();
+    let mut put = |v: &dyn erased::Encode| v.encode_into(&mut bytes);
+    macro_rules! all {
+        // Each member's name beside its encoding: a reordering shows too.
+        ($($t:ty),+) => { $( for m in <$t>::ALL { put(&m.as_str()); put(m); } )+ };
+    }
+    all!(
+        DeviceKind,
+        IncidentKind,
+        Severity,
+        Level,
+        Department,
+        Handler,
+        Party,
+        DetectedBy,
+        Scope,
+        EstateAge,
+        Region,
+        RateBasis,
+        Obligation,
+        InvestmentModel,
+        ServiceKind
+    );
+    for s in [
+        DeviceState::Working,
+        DeviceState::Failed,
+        DeviceState::Offline,
+        DeviceState::Alarm,
+    ] {
+        put(&s);
+    }
+    let reasons = [
+        EscalationReason::Severity,
+        EscalationReason::TimeLimit,
+        EscalationReason::Unanswered,
+        EscalationReason::QueueFull,
+        EscalationReason::BeyondCapacity,
+    ];
+    for r in reasons {
+        put(&r);
+    }
+    let mut rec = IncidentRecord::new(7, IncidentKind::ElderlyFall, Severity::High, 600);
+    rec.detected = Some(660);
+    rec.detected_by = Some(DetectedBy::Device);
+    put(&rec);
+    for stage in [
+        Stage::Created,
+        Stage::Detected {
+            by: DetectedBy::Patrol,
+        },
+        Stage::Dispatched {
+            to: Handler::PropertyFirm,
+        },
+        Stage::Acknowledged {
+            level: Level::Street,
+        },
+        Stage::Escalated {
+            reason: EscalationReason::TimeLimit,
+        },
+        Stage::Whistled {
+            department: Department::Health,
+            reason: EscalationReason::BeyondCapacity,
+        },
+        Stage::DepartmentReported { on_time: true },
+        Stage::Closed {
+            record: Box::new(rec.clone()),
+        },
+    ] {
+        put(&stage);
+    }
+    put(&StepRequest {
+        start: 60,
+        end: 61,
+        inbox: vec![Envelope {
+            at: 60,
+            src: ActorId(9),
+            seq: 1,
+            dst: ActorId(2),
+            payload: Payload::Inject(Inject::Device {
+                device: 4,
+                state: DeviceState::Alarm,
+            }),
+        }],
+    });
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// Object-safe postcard encoding, for [`encoding_fingerprint`]'s list of values.
+mod erased {
+    pub(super) trait Encode {
+        fn encode_into(&self, out: &mut Vec<u8>);
+    }
+
+    impl<T: serde::Serialize> Encode for T {
+        fn encode_into(&self, out: &mut Vec<u8>) {
+            out.extend(postcard::to_stdvec(self).expect("vocabulary values encode"));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Pinned with the protocol's version: when this fails, the encoding changed. Bump
+    /// `PROTOCOL_VERSION` here and `CHECKPOINT_SCHEMA_VERSION` in
+    /// `civitas-scenarios::checkpoint`, and pin the new fingerprint in both tests.
+    #[test]
+    fn the_encoding_is_pinned_to_the_protocol_version() {
+        assert_eq!(
+            (PROTOCOL_VERSION, format!("{:016x}", encoding_fingerprint())),
+            (1, "aa410f5c86eab408".to_string()),
+            "the protocol's encoding changed: bump PROTOCOL_VERSION (and the checkpoint schema version) and pin the new fingerprint"
+        );
+    }
     use crate::inject::Inject;
     use crate::message::Payload;
     use crate::observe::DeviceState;

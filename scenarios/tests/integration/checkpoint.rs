@@ -311,3 +311,20 @@ fn a_fork_with_a_changed_parameter_keeps_the_past_and_diverges_after_the_fork() 
         "ten times the garbage rate after the fork: {b} in the base, {f} in the fork"
     );
 }
+
+/// Checkpoints encode the same vocabulary as the window protocol (postcard, variants by
+/// index): when the encoding changes, this fails until `CHECKPOINT_SCHEMA_VERSION` is
+/// bumped and the new fingerprint pinned, so an old checkpoint is refused by its version
+/// instead of being read as other kinds.
+#[test]
+fn the_checkpoint_encoding_is_pinned_to_its_schema_version() {
+    use civitas_scenarios::checkpoint::CHECKPOINT_SCHEMA_VERSION;
+    assert_eq!(
+        (
+            CHECKPOINT_SCHEMA_VERSION,
+            format!("{:016x}", civitas_actors::protocol::encoding_fingerprint())
+        ),
+        (3, "aa410f5c86eab408".to_string()),
+        "the encoding checkpoints use changed: bump CHECKPOINT_SCHEMA_VERSION and pin the new fingerprint"
+    );
+}
