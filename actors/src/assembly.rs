@@ -3,61 +3,17 @@
 //! per community, one actor per street office and per district department.
 
 use crate::agents::Agent;
+pub(crate) use crate::agents::addresses::{Addresses, CommunityAddresses};
 use crate::agents::building::BuildingHost;
 use crate::agents::finance::{Finance, Funded};
 use crate::agents::platform::Platform;
 use crate::agents::responder::{Responder, Staffing};
 use crate::message::ActorId;
 use civitas_twin::calendar::Calendar;
-use civitas_twin::kinds::{Department, Handler, InvestmentModel, Level};
+use civitas_twin::kinds::{Department, InvestmentModel, Level};
 use civitas_twin::model::District;
 use civitas_twin::params::Parameters;
 use std::sync::Arc;
-
-/// The actors that serve one community.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct CommunityAddresses {
-    /// Its platform.
-    pub(crate) platform: ActorId,
-    /// Its residents committee (with grid staff).
-    pub(crate) committee: ActorId,
-    /// Its property firm.
-    pub(crate) property: ActorId,
-    /// Its street office.
-    pub(crate) street_office: ActorId,
-    /// One building host per building, by building id.
-    pub(crate) buildings: Vec<ActorId>,
-}
-
-impl CommunityAddresses {
-    /// The micro-loop organization for a handler.
-    pub(crate) fn handler(&self, h: Handler) -> ActorId {
-        match h {
-            Handler::Committee => self.committee,
-            Handler::PropertyFirm => self.property,
-        }
-    }
-}
-
-/// Who is who: read-only after assembly, shared by every behaviour.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Addresses {
-    /// Per community.
-    pub(crate) communities: Vec<CommunityAddresses>,
-    /// Street offices, by index.
-    pub(crate) street_offices: Vec<ActorId>,
-    /// Departments, by [`Department::index`].
-    pub(crate) departments: Vec<ActorId>,
-    /// District finance.
-    pub(crate) finance: ActorId,
-}
-
-impl Addresses {
-    /// A department's actor.
-    pub(crate) fn department(&self, d: Department) -> ActorId {
-        self.departments[d.index()]
-    }
-}
 
 /// The assembled actors of a district, ready for the engine.
 pub struct Assembly {

@@ -5,6 +5,7 @@
 //! Every behaviour implements [`Behaviour`]; [`step`] runs one window of it: timers and
 //! messages interleaved in time order (messages first on a tie).
 
+pub(crate) mod addresses;
 pub(crate) mod building;
 pub(crate) mod finance;
 pub(crate) mod platform;
@@ -12,10 +13,10 @@ pub(crate) mod responder;
 #[cfg(test)]
 pub(crate) mod testing;
 
-use crate::assembly::Addresses;
 use crate::incident::IncidentRecord;
 use crate::message::{ActorId, Envelope, Payload};
 use crate::observe::Journal;
+use addresses::Addresses;
 use civitas_twin::calendar::Calendar;
 use civitas_twin::kinds::DeviceKind;
 use civitas_twin::params::Parameters;

@@ -10,7 +10,7 @@
 //! cases wait until a crew reports.
 
 use super::{Behaviour, Ctx, Final};
-use crate::assembly::Addresses;
+use crate::agents::addresses::Addresses;
 use crate::incident::{Escalation, EscalationReason, IncidentRecord};
 use crate::message::{ActorId, Payload};
 use crate::observe::Stage;

@@ -3,7 +3,8 @@
 //! behaviour window by window as the engine does.
 
 use super::{Behaviour, StepOutput, step};
-use crate::assembly::{Addresses, Assembly, CommunityAddresses};
+use crate::agents::addresses::{Addresses, CommunityAddresses};
+use crate::assembly::Assembly;
 use crate::incident::IncidentRecord;
 use crate::message::{ActorId, Envelope, Payload};
 use civitas_twin::generate::single_community_district;

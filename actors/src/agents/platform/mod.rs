@@ -21,7 +21,7 @@ mod funding;
 mod market;
 
 use super::{Behaviour, Ctx, Final};
-use crate::assembly::Addresses;
+use crate::agents::addresses::Addresses;
 use crate::ledger::{Account, Obligations, PlatformYear, Purpose, YearReport};
 use crate::message::{ActorId, Payload, SERVICES};
 use crate::timers::Timers;
