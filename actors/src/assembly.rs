@@ -2,12 +2,12 @@
 //! who talks to whom. One building host per building, one platform, committee and property firm
 //! per community, one actor per street office and per district department.
 
-use crate::agents::Agent;
 pub(crate) use crate::agents::addresses::{Addresses, CommunityAddresses};
 use crate::agents::building::BuildingHost;
 use crate::agents::finance::{Finance, Funded};
 use crate::agents::platform::Platform;
 use crate::agents::responder::{Responder, Staffing};
+use crate::agents::{Agent, Shared};
 use crate::message::ActorId;
 use civitas_twin::calendar::Calendar;
 use civitas_twin::kinds::{Department, InvestmentModel, Level};
@@ -173,6 +173,7 @@ impl Assembly {
             finance,
         });
         let outreach = params.economy.models[&model].outreach;
+        let shared = Shared::new(params.clone(), calendar.clone(), addresses.clone());
 
         let mut agents = Vec::new();
         let mut names = Vec::new();
@@ -184,8 +185,7 @@ impl Assembly {
                     c,
                     b.id,
                     a.platform,
-                    params.clone(),
-                    calendar.clone(),
+                    shared.clone(),
                     seed,
                     outreach,
                     &by_building[b.id as usize],
@@ -196,9 +196,7 @@ impl Assembly {
                 c,
                 model,
                 addresses.finance,
-                params.clone(),
-                addresses.clone(),
-                calendar.clone(),
+                shared.clone(),
                 seed,
             ))));
             names.push(format!("{} platform", c.name));
@@ -222,9 +220,7 @@ impl Assembly {
                     id,
                     Staffing::shifts(day, night, &params),
                     Some(params.staffing.micro_queue_capacity as usize),
-                    params.clone(),
-                    addresses.clone(),
-                    calendar.clone(),
+                    shared.clone(),
                     seed,
                 ))));
                 names.push(format!("{} {what}", c.name));
@@ -240,9 +236,7 @@ impl Assembly {
                     &params,
                 ),
                 Some(params.staffing.street_queue_capacity as usize),
-                params.clone(),
-                addresses.clone(),
-                calendar.clone(),
+                shared.clone(),
                 seed,
             ))));
             names.push(name.clone());
@@ -254,9 +248,7 @@ impl Assembly {
                 addresses.department(*d),
                 Staffing::constant(crews),
                 None,
-                params.clone(),
-                addresses.clone(),
-                calendar.clone(),
+                shared.clone(),
                 seed,
             ))));
             names.push(format!("district {}", d.as_str().replace('_', " ")));
@@ -272,8 +264,7 @@ impl Assembly {
             .collect();
         agents.push(Agent::Finance(Box::new(Finance::new(
             funded,
-            params.clone(),
-            calendar.clone(),
+            shared.clone(),
             seed,
         ))));
         names.push("district finance".to_string());

@@ -8,16 +8,13 @@ use super::{Behaviour, Ctx, Final};
 use crate::ledger::{Account, Obligations, Purpose};
 use crate::message::{ActorId, Payload};
 use crate::timers::Timers;
-use civitas_twin::calendar::Calendar;
 use civitas_twin::economy::cents;
 use civitas_twin::kinds::{Obligation, Region};
-use civitas_twin::params::Parameters;
 use civitas_twin::rng::{self, EntityRng, Stream};
 use civitas_twin::time::{HOUR, SimTime};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// A community as finance sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,10 +34,9 @@ pub(crate) const DECIDE_AT: SimTime = 3 * HOUR;
 /// The district's finance office.
 #[derive(Serialize, Deserialize)]
 pub(crate) struct Finance {
-    #[serde(skip, default = "crate::agents::no_params")]
-    pub(crate) params: Arc<Parameters>,
-    #[serde(skip, default = "crate::agents::no_calendar")]
-    pub(crate) calendar: Arc<Calendar>,
+    /// The run's parameters, calendar and addresses (not state; see [`crate::agents::Shared`]).
+    #[serde(skip, default = "crate::agents::Shared::detached")]
+    pub(crate) context: crate::agents::Shared,
     communities: Vec<Funded>,
     requests: BTreeMap<u32, Obligations>,
     rng: EntityRng,
@@ -49,17 +45,11 @@ pub(crate) struct Finance {
 
 impl Finance {
     /// Finance for `communities` (indexed by community).
-    pub(crate) fn new(
-        communities: Vec<Funded>,
-        params: Arc<Parameters>,
-        calendar: Arc<Calendar>,
-        seed: u64,
-    ) -> Self {
+    pub(crate) fn new(communities: Vec<Funded>, shared: crate::agents::Shared, seed: u64) -> Self {
         let mut timers = Timers::default();
         timers.push(DECIDE_AT, 0);
         Finance {
-            params,
-            calendar,
+            context: shared,
             communities,
             requests: BTreeMap::new(),
             rng: rng::stream(seed, u32::MAX - 2, Stream::Organization, 0),
@@ -69,7 +59,7 @@ impl Finance {
 
     /// This year's budget (cents): capacity less a draw of competing demands.
     fn budget(&mut self) -> i64 {
-        let f = &self.params.economy.fiscal;
+        let f = &self.context.params.economy.fiscal;
         let capacity: f64 = self
             .communities
             .iter()
@@ -134,8 +124,10 @@ impl Finance {
                 },
             );
         }
-        self.timers
-            .push(self.calendar.year_start(year + 1) + DECIDE_AT, year + 1);
+        self.timers.push(
+            self.context.calendar.year_start(year + 1) + DECIDE_AT,
+            year + 1,
+        );
     }
 }
 
@@ -176,6 +168,7 @@ mod tests {
 
     #[test]
     fn a_short_budget_pays_obligations_in_priority_order_and_everyone_the_same_share() {
+        use civitas_twin::params::Parameters;
         // Two communities of 1,000 residents, 1 yuan each of fiscal capacity and no
         // competing demands: a budget of 2,000 yuan.
         let mut p = Parameters::default();
@@ -193,8 +186,7 @@ mod tests {
         let me = ActorId(30);
         let mut finance = Finance::new(
             vec![funded(10), funded(11)],
-            Arc::new(p),
-            Arc::new(Calendar::default()),
+            crate::agents::testing::context(&p),
             1,
         );
         let a = owed(&[

@@ -204,24 +204,65 @@ pub(crate) fn step<B: Behaviour>(
     out
 }
 
-/// What a behaviour's parameters are while it is being decoded from a checkpoint, until
-/// [`Agent::adopt`] gives it the run's own.
-pub(crate) fn no_params() -> Arc<Parameters> {
+/// The placeholder parameters of [`Shared::detached`].
+fn no_params() -> Arc<Parameters> {
     static NONE: LazyLock<Arc<Parameters>> = LazyLock::new(|| Arc::new(Parameters::default()));
     NONE.clone()
 }
 
-/// What a behaviour's calendar is while it is being decoded from a checkpoint, until
-/// [`Agent::adopt`] gives it the run's own.
-pub(crate) fn no_calendar() -> Arc<Calendar> {
+/// The placeholder calendar of [`Shared::detached`].
+fn no_calendar() -> Arc<Calendar> {
     static NONE: LazyLock<Arc<Calendar>> = LazyLock::new(|| Arc::new(Calendar::default()));
     NONE.clone()
 }
 
-/// What a behaviour's addresses are while it is being decoded from a checkpoint.
-pub(crate) fn no_addresses() -> Arc<Addresses> {
+/// The placeholder addresses of [`Shared::detached`].
+fn no_addresses() -> Arc<Addresses> {
     static NONE: LazyLock<Arc<Addresses>> = LazyLock::new(|| Arc::new(Addresses::default()));
     NONE.clone()
+}
+
+/// What every behaviour reads and none owns: the parameters, the calendar and who is
+/// who. It is not part of a behaviour's state — a checkpoint does not carry it — and
+/// [`Agent::adopt`] re-attaches the running assembly's in one place, so a restored
+/// behaviour can never run on the placeholder it was decoded with.
+#[derive(Debug, Clone)]
+pub(crate) struct Shared {
+    /// Every mechanism's parameters.
+    pub(crate) params: Arc<Parameters>,
+    /// Local time.
+    pub(crate) calendar: Arc<Calendar>,
+    /// Who is who.
+    pub(crate) addresses: Arc<Addresses>,
+    /// False for the placeholder a behaviour is decoded with.
+    attached: bool,
+}
+
+impl Shared {
+    /// The context of a run.
+    pub(crate) fn new(
+        params: Arc<Parameters>,
+        calendar: Arc<Calendar>,
+        addresses: Arc<Addresses>,
+    ) -> Shared {
+        Shared {
+            params,
+            calendar,
+            addresses,
+            attached: true,
+        }
+    }
+
+    /// The placeholder a behaviour holds while it is decoded from a checkpoint, until
+    /// [`Agent::adopt`] gives it the run's own.
+    pub(crate) fn detached() -> Shared {
+        Shared {
+            params: no_params(),
+            calendar: no_calendar(),
+            addresses: no_addresses(),
+            attached: false,
+        }
+    }
 }
 
 /// Any behaviour, so one actor type can host them all.
@@ -274,29 +315,38 @@ impl Agent {
     /// Takes the state of `restored` (decoded from a checkpoint) and keeps what is not
     /// state — parameters, calendar and addresses — from `self` (built for this run). Fails if
     /// `restored` is another kind of behaviour.
+    /// The run's context this behaviour reads (a test behaviour has none).
+    fn shared(&self) -> Option<&Shared> {
+        match self {
+            Agent::Building(a) => Some(&a.context),
+            Agent::Platform(a) => Some(&a.context),
+            Agent::Finance(a) => Some(&a.context),
+            Agent::Responder(a) => Some(&a.context),
+            #[cfg(test)]
+            Agent::Faulty(_) => None,
+        }
+    }
+
     pub(crate) fn adopt(&mut self, restored: Agent) -> Result<(), String> {
+        let Some(shared) = self.shared().filter(|s| s.attached).cloned() else {
+            return Err("this actor has no run context to give a restored state".into());
+        };
         match (self, restored) {
             (Agent::Building(a), Agent::Building(mut b)) => {
-                b.params = a.params.clone();
-                b.calendar = a.calendar.clone();
+                b.context = shared;
                 *a = b;
             }
             (Agent::Platform(a), Agent::Platform(mut b)) => {
-                b.params = a.params.clone();
-                b.calendar = a.calendar.clone();
-                b.addresses = a.addresses.clone();
+                b.context = shared;
                 b.model = a.model.clone();
                 *a = b;
             }
             (Agent::Finance(a), Agent::Finance(mut b)) => {
-                b.params = a.params.clone();
-                b.calendar = a.calendar.clone();
+                b.context = shared;
                 *a = b;
             }
             (Agent::Responder(a), Agent::Responder(mut b)) => {
-                b.params = a.params.clone();
-                b.calendar = a.calendar.clone();
-                b.addresses = a.addresses.clone();
+                b.context = shared;
                 *a = b;
             }
             _ => return Err("it is another kind of actor in the checkpoint".into()),
@@ -313,6 +363,37 @@ impl Agent {
             Agent::Responder(r) => r.finish(now),
             #[cfg(test)]
             Agent::Faulty(f) => f.finish(now),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use civitas_twin::kinds::EstateAge;
+
+    #[test]
+    fn a_restored_behaviour_takes_the_runs_context_and_a_placeholder_cannot_give_one() {
+        let mut p = Parameters::default();
+        p.satisfaction.initial = 0.5;
+        let mut a = testing::assembly(400, EstateAge::Old, &p);
+        // Every kind of behaviour, encoded as a checkpoint does and decoded again: it
+        // comes back with the placeholder context, and adopting gives it the run's.
+        for agent in &mut a.agents {
+            let bytes = postcard::to_stdvec(&*agent).unwrap();
+            let decoded: Agent = postcard::from_bytes(&bytes).unwrap();
+            assert!(!decoded.shared().unwrap().attached);
+            let mut placeholder: Agent = postcard::from_bytes(&bytes).unwrap();
+            assert_eq!(
+                placeholder.adopt(postcard::from_bytes(&bytes).unwrap()),
+                Err("this actor has no run context to give a restored state".to_string())
+            );
+            let run = agent.shared().unwrap().clone();
+            agent.adopt(decoded).unwrap();
+            let now = agent.shared().unwrap();
+            assert!(now.attached);
+            assert!(Arc::ptr_eq(&now.params, &run.params));
+            assert_eq!(now.params.satisfaction.initial, 0.5);
         }
     }
 }

@@ -10,7 +10,6 @@
 //! cases wait until a crew reports.
 
 use super::{Behaviour, Ctx, Final};
-use crate::agents::addresses::Addresses;
 use crate::incident::{Escalation, EscalationReason, IncidentRecord};
 use crate::message::{ActorId, Payload};
 use crate::observe::Stage;
@@ -22,7 +21,6 @@ use civitas_twin::rng::{self, EntityRng, Stream};
 use civitas_twin::time::{SimTime, hours};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// Staff on duty by time of day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,12 +102,9 @@ pub(crate) struct Responder {
     level: Level,
     staffing: Staffing,
     capacity: Option<usize>,
-    #[serde(skip, default = "crate::agents::no_params")]
-    pub(crate) params: Arc<Parameters>,
-    #[serde(skip, default = "crate::agents::no_addresses")]
-    pub(crate) addresses: Arc<Addresses>,
-    #[serde(skip, default = "crate::agents::no_calendar")]
-    pub(crate) calendar: Arc<Calendar>,
+    /// The run's parameters, calendar and addresses (not state; see [`crate::agents::Shared`]).
+    #[serde(skip, default = "crate::agents::Shared::detached")]
+    pub(crate) context: crate::agents::Shared,
     rng: EntityRng,
     timers: Timers<Timer>,
     queue: BTreeMap<QueueKey, Case>,
@@ -128,18 +123,14 @@ impl Responder {
         me: ActorId,
         staffing: Staffing,
         capacity: Option<usize>,
-        params: Arc<Parameters>,
-        addresses: Arc<Addresses>,
-        calendar: Arc<Calendar>,
+        shared: crate::agents::Shared,
         seed: u64,
     ) -> Self {
         Responder {
             level,
             staffing,
             capacity,
-            params,
-            addresses,
-            calendar,
+            context: shared,
             // Organizations are keyed by actor id in a stream space of their own.
             rng: rng::stream(seed, u32::MAX - 1, Stream::Organization, me.0 as u64),
             timers: Timers::default(),
@@ -164,7 +155,7 @@ impl Responder {
     }
 
     fn limit_hours(&self, s: Severity) -> Option<f64> {
-        let p = self.params.severity(s);
+        let p = self.context.params.severity(s);
         match self.level {
             Level::Micro => Some(p.micro_limit_hours),
             Level::Street => Some(p.street_limit_hours),
@@ -175,14 +166,14 @@ impl Responder {
     fn arrive(&mut self, ctx: &mut Ctx<'_>, mut rec: Box<IncidentRecord>) {
         if self.level == Level::District {
             rec.department
-                .get_or_insert(self.params.incident(rec.kind).department);
+                .get_or_insert(self.context.params.incident(rec.kind).department);
         }
         let limit = self.limit_hours(rec.severity).filter(|_| !rec.false_alarm);
         if limit.is_some_and(|l| l <= 0.0) {
             return self.escalate(ctx, rec, EscalationReason::Severity);
         }
         // The queue is full only for a case that would have to wait.
-        let free = self.busy.len() < self.staffing.at(ctx.now, &self.calendar) as usize;
+        let free = self.busy.len() < self.staffing.at(ctx.now, &self.context.calendar) as usize;
         if !free && self.capacity.is_some_and(|c| self.queue.len() >= c) && !rec.false_alarm {
             return self.escalate(ctx, rec, EscalationReason::QueueFull);
         }
@@ -198,7 +189,7 @@ impl Responder {
     }
 
     fn start_work(&mut self, ctx: &mut Ctx<'_>) {
-        let on_duty = self.staffing.at(ctx.now, &self.calendar) as usize;
+        let on_duty = self.staffing.at(ctx.now, &self.context.calendar) as usize;
         while self.busy.len() < on_duty {
             let Some((_, mut case)) = self.queue.pop_first() else {
                 break;
@@ -209,9 +200,9 @@ impl Responder {
             let level = self.level;
             ctx.journal
                 .incident(ctx.now, rec, Stage::Acknowledged { level });
-            let p = self.params.incident(rec.kind);
+            let p = self.context.params.incident(rec.kind);
             let mean = if rec.false_alarm {
-                self.params.staffing.false_alarm_check_hours
+                self.context.params.staffing.false_alarm_check_hours
             } else {
                 match self.level {
                     Level::Micro => p.micro_service_hours,
@@ -222,7 +213,12 @@ impl Responder {
             if self.level == Level::District {
                 rec.department_reported = Some(ctx.now);
                 let deadline = rec.to_district.map(|e| e.at).unwrap_or(ctx.now)
-                    + hours(self.params.severity(rec.severity).department_report_hours);
+                    + hours(
+                        self.context
+                            .params
+                            .severity(rec.severity)
+                            .department_report_hours,
+                    );
                 rec.department_on_time = Some(ctx.now <= deadline);
                 let on_time = ctx.now <= deadline;
                 ctx.journal
@@ -234,7 +230,7 @@ impl Responder {
         }
         if !self.queue.is_empty()
             && !self.shift_timer
-            && let Some(t) = self.staffing.next_change(ctx.now, &self.calendar)
+            && let Some(t) = self.staffing.next_change(ctx.now, &self.context.calendar)
         {
             self.timers.push(t, Timer::Shift);
             self.shift_timer = true;
@@ -256,24 +252,24 @@ impl Responder {
                 rec.to_street = esc;
                 ctx.journal
                     .incident(ctx.now, &rec, Stage::Escalated { reason });
-                self.addresses.communities[rec.community as usize].street_office
+                self.context.addresses.communities[rec.community as usize].street_office
             }
             Level::Street => {
                 rec.to_district = esc;
-                let d = self.params.incident(rec.kind).department;
+                let d = self.context.params.incident(rec.kind).department;
                 rec.department = Some(d);
                 let stage = Stage::Whistled {
                     department: d,
                     reason,
                 };
                 ctx.journal.incident(ctx.now, &rec, stage);
-                self.addresses.department(d)
+                self.context.addresses.department(d)
             }
             Level::District => unreachable!("the district level never escalates"),
         };
         ctx.send(
             dst,
-            self.params.engine.dispatch_latency_secs,
+            self.context.params.engine.dispatch_latency_secs,
             Payload::Assign(rec),
         );
     }
@@ -283,15 +279,16 @@ impl Responder {
         rec.closed = Some(ctx.now);
         rec.closed_level = Some(self.level);
         if !rec.false_alarm {
-            let target = hours(self.params.severity(rec.severity).target_hours).max(1) as f64;
+            let target =
+                hours(self.context.params.severity(rec.severity).target_hours).max(1) as f64;
             let took = (ctx.now - rec.created).max(1) as f64;
             let score = if took <= target {
                 1.0
             } else {
                 (target / took) as f32
             };
-            let host =
-                self.addresses.communities[rec.community as usize].buildings[rec.building as usize];
+            let host = self.context.addresses.communities[rec.community as usize].buildings
+                [rec.building as usize];
             ctx.send(
                 host,
                 0,
@@ -332,7 +329,7 @@ impl Behaviour for Responder {
                 // A case escalated by its deadline while in service is no longer here.
                 if let Some(case) = self.busy.remove(&id) {
                     let rec = case.rec;
-                    let p = self.params.incident(rec.kind);
+                    let p = self.context.params.incident(rec.kind);
                     let resolve = match self.level {
                         _ if rec.false_alarm => 1.0,
                         Level::Micro => p.micro_resolve,
@@ -383,7 +380,7 @@ impl Behaviour for Responder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::agents::testing::{addresses, envelope, incident, run};
+    use crate::agents::testing::{envelope, incident, run};
     use crate::incident::Escalation;
     use civitas_twin::kinds::IncidentKind;
     use civitas_twin::time::{DAY, HOUR, MINUTE};
@@ -414,9 +411,7 @@ mod tests {
             me,
             staffing,
             capacity,
-            Arc::new(p.clone()),
-            addresses(),
-            Arc::new(Calendar::default()),
+            crate::agents::testing::context(p),
             1,
         )
     }

@@ -49,6 +49,16 @@ pub(crate) fn assembly(residents: u32, age: EstateAge, params: &Parameters) -> A
 
 /// One community's address book, by hand: buildings are actors 0 and 1, then platform
 /// 10, committee 11, property firm 12, street office 13, departments 20…25, finance 30.
+/// A run context for behaviours built in tests: `p`, the default calendar and
+/// [`addresses`].
+pub(crate) fn context(p: &Parameters) -> crate::agents::Shared {
+    crate::agents::Shared::new(
+        Arc::new(p.clone()),
+        Arc::new(civitas_twin::calendar::Calendar::default()),
+        addresses(),
+    )
+}
+
 pub(crate) fn addresses() -> Arc<Addresses> {
     Arc::new(Addresses {
         communities: vec![CommunityAddresses {

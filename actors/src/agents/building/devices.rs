@@ -34,7 +34,7 @@ pub(super) struct DeviceState {
 impl BuildingHost {
     pub(super) fn schedule_failure(&mut self, dev: u32, now: SimTime) {
         let d = &mut self.devices[dev as usize];
-        let f = self.params.devices[&d.kind].failures_per_year;
+        let f = self.context.params.devices[&d.kind].failures_per_year;
         if f > 0.0 {
             let wait = rng::exp(&mut d.rng, YEAR as f64 / f);
             self.timers.push(now + secs(wait).max(1), Timer::Fail(dev));
@@ -43,7 +43,7 @@ impl BuildingHost {
 
     pub(super) fn schedule_false_alarm(&mut self, dev: u32, now: SimTime) {
         let d = &mut self.devices[dev as usize];
-        let p = &self.params.devices[&d.kind];
+        let p = &self.context.params.devices[&d.kind];
         if p.false_alarms_per_year > 0.0 && !p.detects.is_empty() {
             let wait = rng::exp(&mut d.rng, YEAR as f64 / p.false_alarms_per_year);
             self.timers
@@ -54,7 +54,7 @@ impl BuildingHost {
     /// The first heartbeat of a device after `after`.
     fn next_heartbeat(&self, dev: u32, after: SimTime) -> SimTime {
         let d = &self.devices[dev as usize];
-        let hb = hours(self.params.devices[&d.kind].heartbeat_hours).max(1);
+        let hb = hours(self.context.params.devices[&d.kind].heartbeat_hours).max(1);
         let phase = d.heartbeat_phase;
         if after < phase {
             phase
@@ -112,10 +112,11 @@ impl BuildingHost {
             self.devices[dev as usize].status == DeviceStatus::Working && self.platform_operating;
         let kind = self.devices[dev as usize].kind;
         if working {
-            let detects = self.params.devices[&kind].detects.clone();
+            let detects = self.context.params.devices[&kind].detects.clone();
             if let Some(&k) = detects.first() {
                 let id = self.new_id(ctx.me());
-                let mut rec = IncidentRecord::new(id, k, self.params.incident(k).severity, ctx.now);
+                let mut rec =
+                    IncidentRecord::new(id, k, self.context.params.incident(k).severity, ctx.now);
                 rec.false_alarm = true;
                 rec.community = self.community;
                 rec.building = self.building;

@@ -46,7 +46,7 @@ impl BuildingHost {
             Source::Household(_) | Source::Building | Source::Site(_) => None,
         };
         let scope = src.scope();
-        for (&kind, p) in &self.params.incidents {
+        for (&kind, p) in &self.context.params.incidents {
             if p.basis.scope() != scope {
                 continue;
             }
@@ -140,7 +140,7 @@ impl BuildingHost {
     /// Creates an incident and works out when and how it becomes known.
     pub(super) fn raise(&mut self, ctx: &mut Ctx<'_>, src: Source, kind: IncidentKind) {
         let now = ctx.now;
-        let p = self.params.incident(kind).clone();
+        let p = self.context.params.incident(kind).clone();
         let id = self.new_id(ctx.me());
         let mut rec = IncidentRecord::new(id, kind, p.severity, now);
         rec.community = self.community;
@@ -194,7 +194,7 @@ impl BuildingHost {
         // Devices: each working watcher of a detecting kind catches it with its chance.
         for w in watchers {
             let d = &mut self.devices[w as usize];
-            let dp = &self.params.devices[&d.kind];
+            let dp = &self.context.params.devices[&d.kind];
             if d.status == DeviceStatus::Working
                 && self.platform_operating
                 && dp.detects.contains(&kind)
@@ -240,7 +240,7 @@ impl BuildingHost {
             }
         }
         // Patrols pass the building once per interval and may notice.
-        let interval = hours(self.params.patrol.interval_hours);
+        let interval = hours(self.context.params.patrol.interval_hours);
         if p.patrol_detect > 0.0 && interval > 0 && victim.is_none() && household.is_none() {
             let phase = self.patrol_phase % interval;
             let mut t = if now < phase {
@@ -298,7 +298,7 @@ impl BuildingHost {
 
     /// The channel a resident uses and how long the report takes to reach the platform.
     fn channel(&mut self, i: u32) -> Option<(SimTime, DetectedBy)> {
-        let ch = &self.params.channels;
+        let ch = &self.context.params.channels;
         let r = &mut self.residents[i as usize];
         let by = if ch.app && r.uses_app && self.platform_operating {
             DetectedBy::App
@@ -331,8 +331,8 @@ impl BuildingHost {
     /// How a closed incident ended moves satisfaction: fully for its household, by the
     /// neighbour weight for everyone else in the building.
     pub(super) fn outcome(&mut self, household: Option<u32>, score: f32) {
-        let lr = self.params.satisfaction.learning_rate as f32;
-        let nw = lr * self.params.satisfaction.neighbour_weight as f32;
+        let lr = self.context.params.satisfaction.learning_rate as f32;
+        let nw = lr * self.context.params.satisfaction.neighbour_weight as f32;
         for r in &mut self.residents {
             let w = if Some(r.household) == household {
                 lr

@@ -21,17 +21,14 @@ use crate::incident::IncidentRecord;
 use crate::ledger::BuildingYear;
 use crate::message::{ActorId, Payload, SERVICES};
 use crate::timers::Timers;
-use civitas_twin::calendar::Calendar;
 use civitas_twin::kinds::{DeviceKind, EstateAge, Region};
 use civitas_twin::model::{Community, DeviceStatus, Place, site_host};
-use civitas_twin::params::Parameters;
 use civitas_twin::rng::{self, EntityRng, Stream};
 use civitas_twin::time::{DAY, HOUR, SimTime, hours};
 use devices::DeviceState;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// An incident source hosted here (indices are local to the building host).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,10 +96,9 @@ pub(crate) struct BuildingHost {
     community: u32,
     building: u32,
     platform: ActorId,
-    #[serde(skip, default = "crate::agents::no_params")]
-    pub(crate) params: Arc<Parameters>,
-    #[serde(skip, default = "crate::agents::no_calendar")]
-    pub(crate) calendar: Arc<Calendar>,
+    /// The run's parameters, calendar and addresses (not state; see [`crate::agents::Shared`]).
+    #[serde(skip, default = "crate::agents::Shared::detached")]
+    pub(crate) context: crate::agents::Shared,
     old: bool,
     lifts: u32,
     basement: bool,
@@ -142,12 +138,13 @@ impl BuildingHost {
         c: &Community,
         building: u32,
         platform: ActorId,
-        params: Arc<Parameters>,
-        calendar: Arc<Calendar>,
+        shared: crate::agents::Shared,
         seed: u64,
         outreach: bool,
         devices_here: &[u32],
     ) -> Self {
+        let params = shared.params.clone();
+
         let b = &c.buildings[building as usize];
         let ci = c.index;
         let hh_range = b.households.clone();
@@ -234,14 +231,13 @@ impl BuildingHost {
                 building,
                 ..BuildingYear::default()
             },
-            params,
-            calendar,
+            context: shared,
         };
         for &id in devices_here {
             let d = &c.devices[id as usize];
             let local = host.devices.len() as u32;
             let mut drng = rng::stream(seed, ci, Stream::Device, d.id as u64);
-            let hb = hours(host.params.device(d.kind).heartbeat_hours).max(1);
+            let hb = hours(host.context.params.device(d.kind).heartbeat_hours).max(1);
             let phase = drng.random_range(0..hb);
             host.devices.push(DeviceState {
                 id: d.id,
@@ -254,7 +250,7 @@ impl BuildingHost {
                     count: 1,
                     ..DeviceTally::default()
                 },
-                marketable: host.params.device(d.kind).marketable,
+                marketable: host.context.params.device(d.kind).marketable,
                 mark: 0,
                 working_secs: 0,
                 used_secs: 0,
@@ -269,19 +265,20 @@ impl BuildingHost {
         }
         // Patrols pass this building at a fixed local time of the day shift (the phase
         // counts from the start, which need not be midnight).
-        let day_start = host.params.staffing.day_start_hour as SimTime * HOUR;
-        let day_len = (host.params.staffing.day_end_hour - host.params.staffing.day_start_hour)
+        let day_start = host.context.params.staffing.day_start_hour as SimTime * HOUR;
+        let day_len = (host.context.params.staffing.day_end_hour
+            - host.context.params.staffing.day_start_hour)
             .max(1) as SimTime
             * HOUR;
         let local = day_start + (rng::mix64(building as u64) % day_len);
-        host.patrol_phase = (local + DAY - host.calendar.second_of_day(0)) % DAY;
+        host.patrol_phase = (local + DAY - host.context.calendar.second_of_day(0)) % DAY;
         host.schedule_all();
         host
     }
 
     fn schedule_all(&mut self) {
         self.timers
-            .push(self.calendar.month_start(1), Timer::MonthEnd(1));
+            .push(self.context.calendar.month_start(1), Timer::MonthEnd(1));
         for i in 0..self.residents.len() as u32 {
             self.schedule_arrival(Source::Resident(i), 0);
         }

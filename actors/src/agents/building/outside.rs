@@ -48,13 +48,13 @@ impl BuildingHost {
             self.devices[dev as usize].id,
             self.devices[dev as usize].kind,
         );
-        let Some(&k) = self.params.devices[&kind].detects.first() else {
+        let Some(&k) = self.context.params.devices[&kind].detects.first() else {
             return;
         };
         let (c, b) = (self.community, self.building);
         ctx.journal.device(ctx.now, c, b, device, kind, Seen::Alarm);
         let id = self.new_id(ctx.me());
-        let mut rec = IncidentRecord::new(id, k, self.params.incident(k).severity, ctx.now);
+        let mut rec = IncidentRecord::new(id, k, self.context.params.incident(k).severity, ctx.now);
         rec.community = c;
         rec.building = b;
         rec.device = Some(kind);

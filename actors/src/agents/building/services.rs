@@ -30,7 +30,7 @@ impl BuildingHost {
 
     /// A month ends: each household's service requests, by channel.
     pub(super) fn month_end(&mut self, ctx: &mut Ctx<'_>, m: u32) {
-        let e = &self.params.economy;
+        let e = &self.context.params.economy;
         let income = match self.region {
             Region::Developed => e.residents.income_developed,
             Region::LessDeveloped => e.residents.income_less_developed,
@@ -95,16 +95,18 @@ impl BuildingHost {
             }
         }
         ctx.send(self.platform, 0, Payload::ServiceDemand(Box::new(demand)));
-        let at = self.calendar.month_start(m);
-        let year = self.calendar.year_index(at);
-        if year > self.calendar.year_index(at - 1) {
+        let at = self.context.calendar.month_start(m);
+        let year = self.context.calendar.year_index(at);
+        if year > self.context.calendar.year_index(at - 1) {
             // The year's satisfaction is taken now; the year closes once December's
             // outcome is in.
             self.year_satisfaction();
             self.year_end_due = Some(year);
         }
-        self.timers
-            .push(self.calendar.month_start(m + 1), Timer::MonthEnd(m + 1));
+        self.timers.push(
+            self.context.calendar.month_start(m + 1),
+            Timer::MonthEnd(m + 1),
+        );
     }
 
     /// The platform says what share of this month's requests were served.
@@ -115,7 +117,7 @@ impl BuildingHost {
         app_quality: f32,
         traditional_quality: f32,
     ) {
-        let w = self.params.satisfaction.service_weight as f32;
+        let w = self.context.params.satisfaction.service_weight as f32;
         let asked = std::mem::take(&mut self.asked);
         for (h, by_app, uses) in asked {
             let (share, quality) = if by_app {

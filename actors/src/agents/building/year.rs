@@ -27,7 +27,7 @@ impl BuildingHost {
 
     /// Year `y` (1-based) ends: adoption, then the year's report.
     pub(super) fn year_end(&mut self, ctx: &mut Ctx<'_>, y: u32) {
-        let a = &self.params.economy.adoption;
+        let a = &self.context.params.economy.adoption;
         let (young, old) = if self.outreach {
             (a.outreach_under60, a.outreach_60plus)
         } else {

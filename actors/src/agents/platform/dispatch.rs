@@ -15,13 +15,13 @@ use civitas_twin::time::{SimTime, YEAR, hours};
 impl Platform {
     /// Sends a detection to the micro-loop organization that handles its kind.
     pub(super) fn dispatch(&mut self, ctx: &mut Ctx<'_>, rec: Box<IncidentRecord>) {
-        let handler = self.params.incident(rec.kind).handler;
-        let dst = self.addresses.communities[self.community as usize].handler(handler);
+        let handler = self.context.params.incident(rec.kind).handler;
+        let dst = self.context.addresses.communities[self.community as usize].handler(handler);
         ctx.journal
             .incident(ctx.now, &rec, Stage::Dispatched { to: handler });
         ctx.send(
             dst,
-            self.params.engine.dispatch_latency_secs,
+            self.context.params.engine.dispatch_latency_secs,
             Payload::Assign(rec),
         );
     }
@@ -66,7 +66,7 @@ impl Platform {
             .map_or(DeviceKind::SmokeDetector, |d| d.kind);
         let delay = hours(rng::exp(
             &mut self.rng,
-            self.params.device(kind).repair_hours,
+            self.context.params.device(kind).repair_hours,
         ));
         ctx.send(host, delay, Payload::DeviceRepaired { device });
     }

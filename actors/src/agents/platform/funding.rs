@@ -16,12 +16,12 @@ impl Platform {
         if self.shared {
             0
         } else {
-            cents(self.params.economy.platform.capex)
+            cents(self.context.params.economy.platform.capex)
         }
     }
 
     pub(super) fn platform_om(&self) -> i64 {
-        let p = &self.params.economy.platform;
+        let p = &self.context.params.economy.platform;
         if self.shared {
             cents(p.cloud_rent_per_resident * self.residents as f64)
         } else {
@@ -32,7 +32,8 @@ impl Platform {
     pub(super) fn device_om(&self, investor: Party) -> BTreeMap<DeviceKind, i64> {
         let mut m = BTreeMap::new();
         for d in self.devices.values().filter(|d| d.investor == investor) {
-            *m.entry(d.kind).or_insert(0) += cents(self.params.economy.device_costs[&d.kind].om);
+            *m.entry(d.kind).or_insert(0) +=
+                cents(self.context.params.economy.device_costs[&d.kind].om);
         }
         m
     }
@@ -40,7 +41,7 @@ impl Platform {
     pub(super) fn capex_of(&self, investor: Party) -> i64 {
         let mut total = 0;
         for d in self.devices.values().filter(|d| d.investor == investor) {
-            total += cents(self.params.economy.device_costs[&d.kind].capex);
+            total += cents(self.context.params.economy.device_costs[&d.kind].capex);
         }
         if self.model.platform == investor {
             total += self.platform_capex();
@@ -75,7 +76,7 @@ impl Platform {
             let mut by_kind: BTreeMap<DeviceKind, i64> = BTreeMap::new();
             for d in self.devices.values().filter(|d| d.investor == *party) {
                 *by_kind.entry(d.kind).or_insert(0) +=
-                    cents(self.params.economy.device_costs[&d.kind].capex);
+                    cents(self.context.params.economy.device_costs[&d.kind].capex);
             }
             for (k, v) in by_kind {
                 ctx.journal
@@ -84,13 +85,15 @@ impl Platform {
         }
         self.request_funding(ctx);
         self.broadcast_status(ctx);
-        self.timers
-            .push(self.calendar.year_start(1) + YEAR_END, Timer::YearEnd(1));
+        self.timers.push(
+            self.context.calendar.year_start(1) + YEAR_END,
+            Timer::YearEnd(1),
+        );
     }
 
     /// What the government owes this community for the coming year.
     pub(super) fn request_funding(&mut self, ctx: &mut Ctx<'_>) {
-        let e = &self.params.economy;
+        let e = &self.context.params.economy;
         let mut owed = Obligations::default();
         if self.model.platform == Party::Government {
             owed[Obligation::PlatformOm] = self.platform_om();
@@ -99,14 +102,15 @@ impl Platform {
         if self.model.purchase_of_service {
             let crf = capital_recovery(e.discount_rate, e.platform.device_life_years);
             for d in self.devices.values() {
-                if d.investor != Party::Government && !self.params.device(d.kind).marketable {
+                if d.investor != Party::Government && !self.context.params.device(d.kind).marketable
+                {
                     let c = &e.device_costs[&d.kind];
                     owed[Obligation::PurchaseOfService] += cents(c.om + c.capex * crf);
                 }
             }
         }
         if let Some(ppp) = &self.model.ppp {
-            let year = self.calendar.year_index(ctx.now);
+            let year = self.context.calendar.year_index(ctx.now);
             if year < ppp.term_years {
                 let crf = capital_recovery(ppp.target_return, ppp.term_years);
                 let capex = self.capex_of(Party::Operator) as f64;
@@ -163,7 +167,7 @@ impl Platform {
     pub(super) fn settle_books(&mut self, ctx: &mut Ctx<'_>, operating_share: f64) {
         let now = ctx.now;
         let c = self.community;
-        let e = self.params.economy.clone();
+        let e = self.context.params.economy.clone();
         // Device user fees to investors of marketable devices still working.
         let mut fees: BTreeMap<(Party, DeviceKind), i64> = BTreeMap::new();
         for (id, d) in &self.devices {

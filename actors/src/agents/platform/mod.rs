@@ -21,21 +21,17 @@ mod funding;
 mod market;
 
 use super::{Behaviour, Ctx, Final};
-use crate::agents::addresses::Addresses;
 use crate::ledger::{Account, Obligations, PlatformYear, Purpose, YearReport};
 use crate::message::{ActorId, Payload, SERVICES};
 use crate::timers::Timers;
-use civitas_twin::calendar::Calendar;
 use civitas_twin::economy::ModelParams;
 use civitas_twin::kinds::{DeviceKind, InvestmentModel, Party, ServiceKind};
 use civitas_twin::model::Community;
-use civitas_twin::params::Parameters;
 use civitas_twin::rng::{self, EntityRng, Stream};
 use civitas_twin::time::{HOUR, SimTime};
 use market::{Market, Payee, Payment, Served};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// When, after a month boundary, the platform closes the month's market (the buildings'
 /// requests, sent at the boundary, have arrived by then).
@@ -65,12 +61,9 @@ struct DeviceInfo {
 #[derive(Serialize, Deserialize)]
 pub(crate) struct Platform {
     community: u32,
-    #[serde(skip, default = "crate::agents::no_params")]
-    pub(crate) params: Arc<Parameters>,
-    #[serde(skip, default = "crate::agents::no_addresses")]
-    pub(crate) addresses: Arc<Addresses>,
-    #[serde(skip, default = "crate::agents::no_calendar")]
-    pub(crate) calendar: Arc<Calendar>,
+    /// The run's parameters, calendar and addresses (not state; see [`crate::agents::Shared`]).
+    #[serde(skip, default = "crate::agents::Shared::detached")]
+    pub(crate) context: crate::agents::Shared,
     pub(crate) model: ModelParams,
     finance: ActorId,
     rng: EntityRng,
@@ -104,11 +97,12 @@ impl Platform {
         c: &Community,
         model: InvestmentModel,
         finance: ActorId,
-        params: Arc<Parameters>,
-        addresses: Arc<Addresses>,
-        calendar: Arc<Calendar>,
+        shared: crate::agents::Shared,
         seed: u64,
     ) -> Self {
+        let params = shared.params.clone();
+        let calendar = shared.calendar.clone();
+
         let mp = params.economy.models[&model].clone();
         let devices: BTreeMap<u32, DeviceInfo> = c
             .devices
@@ -137,9 +131,7 @@ impl Platform {
         let mut platform = Platform {
             community: c.index,
             market: Market::new(c.index, &params.economy, &mp, &[false; SERVICES]),
-            params,
-            addresses,
-            calendar,
+            context: shared,
             model: mp,
             finance,
             rng: rng::stream(seed, c.index, Stream::Organization, 0),
@@ -164,7 +156,7 @@ impl Platform {
         };
         platform.market = Market::new(
             c.index,
-            &platform.params.economy,
+            &platform.context.params.economy,
             &platform.model,
             &platform.offered_services(),
         );
@@ -196,10 +188,10 @@ impl Platform {
     fn broadcast_status(&self, ctx: &mut Ctx<'_>) {
         let mut prices = [1.0f32; SERVICES];
         for (i, k) in ServiceKind::ALL.iter().enumerate() {
-            prices[i] = self.market.price_factor(&self.params.economy, *k) as f32;
+            prices[i] = self.market.price_factor(&self.context.params.economy, *k) as f32;
         }
         let offered = self.offered_services();
-        for &s in &self.addresses.communities[self.community as usize].buildings {
+        for &s in &self.context.addresses.communities[self.community as usize].buildings {
             ctx.send(
                 s,
                 0,
@@ -215,7 +207,7 @@ impl Platform {
     /// Whether a service can be offered here at all (EV charging needs chargers, parking
     /// sharing needs ground locks).
     fn offered(&self, k: ServiceKind) -> bool {
-        self.params.economy.services[&k]
+        self.context.params.economy.services[&k]
             .needs_device
             .is_none_or(|d| self.device_counts.get(&d).copied().unwrap_or(0) > 0)
     }
@@ -265,7 +257,7 @@ impl Platform {
         let offered = self.offered_services();
         let close = self
             .market
-            .close_month(&self.params.economy, &offered, self.operating);
+            .close_month(&self.context.params.economy, &offered, self.operating);
         self.book(ctx, close.payments);
         let Served {
             app,
@@ -273,7 +265,7 @@ impl Platform {
             app_quality,
             traditional_quality,
         } = close.served;
-        for &s in &self.addresses.communities[self.community as usize].buildings {
+        for &s in &self.context.addresses.communities[self.community as usize].buildings {
             ctx.send(
                 s,
                 0,
@@ -295,7 +287,8 @@ impl Platform {
             self.operating_since = now;
         }
         // The share of the calendar year just ended (the first may be partial).
-        let span = self.calendar.year_start(year) - self.calendar.year_start(year - 1);
+        let span =
+            self.context.calendar.year_start(year) - self.context.calendar.year_start(year - 1);
         let operating_share = (self.operating_secs as f64 / span.max(1) as f64).min(1.0);
         self.operating_secs = 0;
         self.settle_books(ctx, operating_share);
@@ -303,7 +296,9 @@ impl Platform {
             self.decommission_stale(now);
         }
         let offered = self.offered_services();
-        let market = self.market.close_year(&self.params.economy, &offered);
+        let market = self
+            .market
+            .close_year(&self.context.params.economy, &offered);
         self.book(ctx, market.payments);
         let report = PlatformYear {
             year: year - 1,
@@ -328,7 +323,7 @@ impl Platform {
         self.platform_revenue_year = 0;
         self.broadcast_status(ctx);
         self.timers.push(
-            self.calendar.year_start(year + 1) + YEAR_END,
+            self.context.calendar.year_start(year + 1) + YEAR_END,
             Timer::YearEnd(year + 1),
         );
     }
@@ -363,7 +358,7 @@ impl Behaviour for Platform {
             Timer::MarketClose(m) => {
                 self.close_month(ctx);
                 self.timers.push(
-                    self.calendar.month_start(m + 1) + MARKET_CLOSE,
+                    self.context.calendar.month_start(m + 1) + MARKET_CLOSE,
                     Timer::MarketClose(m + 1),
                 );
             }
@@ -390,7 +385,7 @@ mod tests {
 
     #[test]
     fn the_monthly_close_books_the_sales_and_tells_every_building_the_shares_served() {
-        let p = Parameters::default();
+        let p = civitas_twin::params::Parameters::default();
         let agents = assembly(400, EstateAge::New, &p).agents;
         let (me, mut platform) = agents
             .into_iter()
@@ -400,7 +395,7 @@ mod tests {
                 _ => None,
             })
             .expect("a platform");
-        let buildings = platform.addresses.communities[0].buildings.clone();
+        let buildings = platform.context.addresses.communities[0].buildings.clone();
         // Only month 1's close; the requests arrive at the month's end.
         platform.timers = Timers::default();
         platform
