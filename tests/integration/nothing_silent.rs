@@ -393,3 +393,39 @@ fn a_resumed_run_writes_checkpoints_too_identical_to_the_uninterrupted_runs() {
         );
     }
 }
+
+#[test]
+fn a_batch_with_a_bad_value_anywhere_is_refused_before_its_first_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let file = p("bad.toml");
+    std::fs::write(
+        &file,
+        crate::cli::SMALL_BATCH.replace("values = [0.0005, 0.001]", "values = [0.0005, -2]"),
+    )
+    .unwrap();
+    let out = p("o");
+    refused(
+        &["batch", &file, "--out", &out, "-q"],
+        &format!("{file}: parameters[0].values[1]: expected a number from 0 to 10000, found -2"),
+    );
+    assert!(
+        !dir.path().join("o").join("runs").exists(),
+        "no run was made"
+    );
+    let twice = p("twice.toml");
+    std::fs::write(
+        &twice,
+        format!(
+            "{}\n[[parameters]]\npath = \"parameters.incidents.fire.rate\"\nvalues = [0.001]\n",
+            crate::cli::SMALL_BATCH
+        ),
+    )
+    .unwrap();
+    refused(
+        &["batch", &twice, "--out", &out, "-q"],
+        &format!(
+            "{twice}: parameters[1].path: `parameters.incidents.fire.rate` is already varied by parameters[0]; each path may be varied once"
+        ),
+    );
+}
