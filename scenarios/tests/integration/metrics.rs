@@ -8,6 +8,30 @@ use civitas_scenarios::metrics::{K, Period, Span, percentile_hours, real_in, spa
 use civitas_scenarios::runner::{RunOptions, build_district_for, build_plan, run_district};
 use civitas_twin::time::HOUR;
 
+/// The comparison's KPIs of a one-year run `r` of `s` on `district`.
+fn one_year_kpis(
+    s: &civitas_scenarios::Scenario,
+    seed: u64,
+    district: &civitas_twin::model::District,
+    r: &civitas_actors::RunResult,
+) -> civitas_scenarios::kpi::RunKpis {
+    let households = district
+        .communities
+        .iter()
+        .map(|c| c.households.len() as u64)
+        .sum();
+    let planned = planned_devices(&build_plan(s, seed), &s.parameters);
+    run_kpis(
+        r,
+        &s.parameters,
+        &s.calendar,
+        1,
+        district.residents() as u64,
+        households,
+        planned,
+    )
+}
+
 fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
@@ -24,21 +48,7 @@ fn a_one_year_summary_and_the_first_year_of_the_comparison_report_the_same_metri
         model: s.model,
     };
     let r = run_district(&district, &s, opts, |_| {}).unwrap();
-    let households = district
-        .communities
-        .iter()
-        .map(|c| c.households.len() as u64)
-        .sum();
-    let planned = planned_devices(&build_plan(&s, seed), &s.parameters);
-    let kpis = run_kpis(
-        &r,
-        &s.parameters,
-        &s.calendar,
-        1,
-        district.residents() as u64,
-        households,
-        planned,
-    );
+    let kpis = one_year_kpis(&s, seed, &district, &r);
     let year = &kpis.yearly[0];
 
     // The summary of the same run, restricted to the incidents that happened in year 0.
@@ -99,21 +109,7 @@ fn a_run_of_one_year_reports_the_satisfaction_of_the_comparisons_first_year() {
         let summary =
             Summary::from_run("t", seed, 1, district.residents() as u64, &s.parameters, &r);
         let r = run(year_end + 3 * HOUR);
-        let households = district
-            .communities
-            .iter()
-            .map(|c| c.households.len() as u64)
-            .sum();
-        let planned = planned_devices(&build_plan(&s, seed), &s.parameters);
-        let kpis = run_kpis(
-            &r,
-            &s.parameters,
-            &s.calendar,
-            1,
-            district.residents() as u64,
-            households,
-            planned,
-        );
+        let kpis = one_year_kpis(&s, seed, &district, &r);
         let year = &kpis.yearly[0];
         assert_eq!(
             summary.satisfaction.all,
