@@ -72,10 +72,9 @@ impl RunPlan {
         let out = a
             .out
             .unwrap_or_else(|| PathBuf::from("out").join(safe_file_name(&scenario.name)));
-        let checkpoints = a.checkpoint_every.map(|every| {
-            let dir = a.checkpoint_dir.unwrap_or_else(|| out.join("checkpoints"));
-            (every, dir)
-        });
+        let checkpoints = a
+            .checkpoint_every
+            .map(|every| (every, checkpoint_dir(&out, a.checkpoint_dir.clone())));
         RunPlan {
             scenario_file: a.scenario.is_file().then(|| a.scenario.clone()),
             scenario,
@@ -241,6 +240,12 @@ impl BenchPlan {
             live: b.live.then_some((b.rate, b.seconds)),
         }
     }
+}
+
+/// Where a run's checkpoints go: `--checkpoint-dir`, else `<out>/checkpoints` (periodic
+/// ones and a live run's on Ctrl-C alike).
+pub(crate) fn checkpoint_dir(out: &Path, given: Option<PathBuf>) -> PathBuf {
+    given.unwrap_or_else(|| out.join("checkpoints"))
 }
 
 /// `--years` as whole simulated days: × 365, rounded, at least one.

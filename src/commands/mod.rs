@@ -141,14 +141,26 @@ fn refuse_file_as_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// What a `run`, `resume` or `fork` reads and writes, so that `--events` can be refused
+/// when it would overwrite any of it.
+pub(crate) struct RunFiles<'a> {
+    /// The output directory (`summary.json`, `incidents.csv`, `injects.jsonl`).
+    pub(crate) out: &'a Path,
+    /// The scenario file, when it is one.
+    pub(crate) scenario: Option<&'a Path>,
+    /// The inject log read.
+    pub(crate) injects: Option<&'a Path>,
+    /// The checkpoint resumed.
+    pub(crate) checkpoint: Option<&'a Path>,
+    /// Where checkpoints are written.
+    pub(crate) checkpoint_dir: Option<&'a Path>,
+}
+
 /// Opens the file for the observe stream (`--events`), if one is asked for, after
-/// checking that it is none of the command's `inputs` and none of the files it writes
-/// (`outputs`, or anything under `output_dirs`): each is given with what it is, for the
-/// message.
+/// checking that it is none of the files the run reads or writes (`files`).
 fn open_events(
     path: Option<&Path>,
-    inputs: &[(&Path, &str)],
-    output_dirs: &[(&Path, &str)],
+    files: &RunFiles<'_>,
 ) -> Result<Option<Box<dyn std::io::Write + Send>>> {
     use civitas_scenarios::input::{is_within, open_stream, same_file};
     let Some(p) = path else { return Ok(None) };
@@ -158,31 +170,33 @@ fn open_events(
             p.display()
         )))
     };
-    for (input, what) in inputs {
-        if same_file(p, input) {
+    let outputs = [
+        ("summary.json", "the run's summary.json"),
+        ("incidents.csv", "the run's incidents.csv"),
+        ("injects.jsonl", "the run's inject log injects.jsonl"),
+    ]
+    .map(|(name, what)| (Some(files.out.join(name)), what));
+    let inputs = [
+        (files.scenario.map(Path::to_path_buf), "the scenario file"),
+        (
+            files.injects.map(Path::to_path_buf),
+            "the inject log given by --injects",
+        ),
+        (
+            files.checkpoint.map(Path::to_path_buf),
+            "the checkpoint being resumed",
+        ),
+    ];
+    for (file, what) in outputs.iter().chain(&inputs) {
+        if file.as_deref().is_some_and(|f| same_file(p, f)) {
             return refuse(what);
         }
     }
-    for (dir, what) in output_dirs {
-        if is_within(p, dir) {
-            return refuse(what);
-        }
+    if files.checkpoint_dir.is_some_and(|d| is_within(p, d)) {
+        return refuse("in the run's checkpoint directory");
     }
     let f = open_stream(p, "event stream").input()?;
     Ok(Some(Box::new(std::io::BufWriter::new(f))))
-}
-
-/// The files `run`, `resume` and `fork` write into their output directory, with what
-/// each is (for [`open_events`]).
-fn run_outputs(out: &Path) -> [(std::path::PathBuf, &'static str); 3] {
-    [
-        (out.join("summary.json"), "the run's summary.json"),
-        (out.join("incidents.csv"), "the run's incidents.csv"),
-        (
-            out.join("injects.jsonl"),
-            "the run's inject log injects.jsonl",
-        ),
-    ]
 }
 
 /// Writes `contents` to `path`, naming the path if it fails.

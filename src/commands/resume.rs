@@ -3,7 +3,7 @@
 //! `--inject` it is a fork — a what-if from the checkpoint's moment on.
 
 use super::run::{InjectFile, execute, read_injects};
-use super::{Input, bad_input, create_dir, open_events, run_outputs};
+use super::{Input, RunFiles, bad_input, create_dir, open_events};
 use crate::cli::ResumeArgs;
 use crate::plan::safe_file_name;
 use anyhow::{Result, anyhow};
@@ -37,7 +37,7 @@ pub(super) fn resume(a: ResumeArgs) -> Result<()> {
         )));
     }
     crate::plan::check_memory(&scenario, options.horizon.div_ceil(DAY), 1, false)?;
-    let fork_injects = a.inject.as_deref().map(read_injects).transpose()?;
+    let mut fork_injects = a.inject.as_deref().map(read_injects).transpose()?;
     let out = a.out.unwrap_or_else(|| {
         PathBuf::from("out").join(format!(
             "{}-from-day-{}",
@@ -45,22 +45,20 @@ pub(super) fn resume(a: ResumeArgs) -> Result<()> {
             now / DAY
         ))
     });
-    let outputs = run_outputs(&out);
-    let mut inputs: Vec<(&std::path::Path, &str)> =
-        outputs.iter().map(|(p, w)| (p.as_path(), *w)).collect();
-    inputs.push((&a.checkpoint, "the checkpoint being resumed"));
-    if let Some(f) = &a.inject {
-        inputs.push((f, "the inject log given by --inject"));
-    }
     let checkpoints = a.checkpoint_every.map(|every| {
-        let dir = a.checkpoint_dir.unwrap_or_else(|| out.join("checkpoints"));
-        (every, dir)
+        (
+            every,
+            crate::plan::checkpoint_dir(&out, a.checkpoint_dir.clone()),
+        )
     });
-    let dirs: Vec<(&std::path::Path, &str)> = checkpoints
-        .iter()
-        .map(|(_, d)| (d.as_path(), "in the run's checkpoint directory"))
-        .collect();
-    let events = open_events(a.events.as_deref(), &inputs, &dirs)?;
+    let files = RunFiles {
+        out: &out,
+        scenario: None,
+        injects: a.inject.as_deref(),
+        checkpoint: Some(&a.checkpoint),
+        checkpoint_dir: checkpoints.as_ref().map(|(_, d)| d.as_path()),
+    };
+    let events = open_events(a.events.as_deref(), &files)?;
     create_dir(&out)?;
     if let Some((_, dir)) = &checkpoints {
         create_dir(dir)?;
@@ -72,8 +70,8 @@ pub(super) fn resume(a: ResumeArgs) -> Result<()> {
         resume: Some(ck.engine),
         checkpoints,
         fork_injects: fork_injects
-            .as_ref()
-            .map(InjectFile::records)
+            .as_mut()
+            .map(InjectFile::take_records)
             .unwrap_or_default(),
         events,
         ..Session::default()

@@ -3,9 +3,7 @@
 //! and checkpoints. The summary table goes to stdout, wall time and memory to stderr.
 
 use super::live::LiveView;
-use super::{
-    Input, Progress, bad_input, create_dir, open_events, peak_rss, run_outputs, write_file,
-};
+use super::{Input, Progress, RunFiles, bad_input, create_dir, open_events, peak_rss, write_file};
 use crate::plan::RunPlan;
 use anyhow::Result;
 use civitas_actors::Window;
@@ -32,30 +30,25 @@ pub(super) fn run(plan: RunPlan) -> Result<()> {
         live,
         quiet,
     } = plan;
-    // The stream is opened before anything is written, and never onto an input or
-    // another output of the run.
-    let outputs = run_outputs(&out);
-    let mut inputs: Vec<(&Path, &str)> = outputs.iter().map(|(p, w)| (p.as_path(), *w)).collect();
-    if let Some(f) = &scenario_file {
-        inputs.push((f, "the scenario file"));
-    }
-    if let Some(f) = &injects {
-        inputs.push((f, "the inject log given by --injects"));
-    }
-    let mut dirs: Vec<(&Path, &str)> = Vec::new();
-    if let Some((_, dir)) = &checkpoints {
-        dirs.push((dir, "in the run's checkpoint directory"));
-    }
-    let injects = injects.as_deref().map(read_injects).transpose()?;
-    let events = open_events(events.as_deref(), &inputs, &dirs)?;
+    // The inputs are read first; the stream is opened before anything is written, and
+    // never onto an input or another output of the run.
+    let mut inject_file = injects.as_deref().map(read_injects).transpose()?;
+    let files = RunFiles {
+        out: &out,
+        scenario: scenario_file.as_deref(),
+        injects: injects.as_deref(),
+        checkpoint: None,
+        checkpoint_dir: checkpoints.as_ref().map(|(_, d)| d.as_path()),
+    };
+    let events = open_events(events.as_deref(), &files)?;
     create_dir(&out)?;
-    if let Some(f) = &injects {
+    if let Some(f) = &inject_file {
         f.warn_after(options.horizon, quiet);
     }
     let mut session = Session {
-        injects: injects
-            .as_ref()
-            .map(InjectFile::records)
+        injects: inject_file
+            .as_mut()
+            .map(InjectFile::take_records)
             .unwrap_or_default(),
         ..Session::default()
     };
@@ -87,10 +80,8 @@ pub(super) fn run(plan: RunPlan) -> Result<()> {
         #[allow(clippy::disallowed_methods)] // the live run's start is the real now
         let now = std::time::SystemTime::now();
         scenario.calendar = Calendar::starting_at(now, scenario.calendar.time_zone())?;
-        let dir = session
-            .checkpoints
-            .as_ref()
-            .map_or_else(|| out.join("checkpoints"), |(_, d)| d.clone());
+        let given = session.checkpoints.as_ref().map(|(_, d)| d.clone());
+        let dir = crate::plan::checkpoint_dir(&out, given);
         let announce = format!(
             "live: {} from {} ({} simulated seconds per real second); Ctrl-C writes a checkpoint into {} and stops",
             scenario.name,
@@ -112,10 +103,12 @@ pub(super) fn run(plan: RunPlan) -> Result<()> {
     }
     let checkpoint_dir = session.live.as_ref().and_then(|l| l.checkpoint_dir.clone());
     let reached =
-        execute(&scenario, options, session, days, &out, quiet).map_err(|e| match &injects {
-            Some(f) => f.name_record(e, false),
-            None => e,
-        })?;
+        execute(&scenario, options, session, days, &out, quiet).map_err(
+            |e| match &inject_file {
+                Some(f) => f.name_record(e, false),
+                None => e,
+            },
+        )?;
     if let Some(dir) = checkpoint_dir.filter(|_| reached < options.horizon && !quiet) {
         println!(
             "stopped at {} (simulated day {:.2}); its checkpoint is in {}",
@@ -133,7 +126,8 @@ pub(super) fn run(plan: RunPlan) -> Result<()> {
     Ok(())
 }
 
-/// An inject log read from a file: its records and the line each came from.
+/// An inject log read from a file: its records (until the run takes them) and the line
+/// each came from.
 pub(super) struct InjectFile {
     path: PathBuf,
     records: Vec<InjectRecord>,
@@ -141,13 +135,14 @@ pub(super) struct InjectFile {
 }
 
 impl InjectFile {
-    /// The records, for the run's session.
-    pub(super) fn records(&self) -> Vec<InjectRecord> {
-        self.records.clone()
+    /// The records, moved out for the run's session (the lines stay, to name a refused
+    /// record).
+    pub(super) fn take_records(&mut self) -> Vec<InjectRecord> {
+        std::mem::take(&mut self.records)
     }
 
     /// On stderr (unless `quiet`): how many records fall at or after the horizon, which
-    /// the run never delivers.
+    /// the run never delivers. Call it before [`Self::take_records`].
     pub(super) fn warn_after(&self, horizon: SimTime, quiet: bool) {
         let late: Vec<usize> = (self.records.iter().zip(&self.lines))
             .filter(|(r, _)| r.at >= horizon)

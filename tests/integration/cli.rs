@@ -1,11 +1,29 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-pub(crate) fn civitas(args: &[&str]) -> Output {
+pub(crate) fn civitas<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_civitas"))
         .args(args)
         .output()
         .expect("civitas runs")
+}
+
+/// Runs two days of the small old estate with a checkpoint a day into `out`; the path of
+/// the day-1 checkpoint.
+pub(crate) fn day_one_checkpoint(out: &str) -> String {
+    let o = civitas(&[
+        "run",
+        "old-small",
+        "--days",
+        "2",
+        "--checkpoint-every",
+        "1d",
+        "--out",
+        out,
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    format!("{out}/checkpoints/checkpoint-day-00001.ckpt")
 }
 
 pub(crate) fn stderr(o: &Output) -> String {
@@ -783,19 +801,7 @@ fn a_damaged_checkpoint_is_refused_by_its_checksum_and_a_foreign_state_does_not_
     use civitas_scenarios::checkpoint::Checkpoint;
     let dir = tempfile::tempdir().unwrap();
     let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
-    let o = civitas(&[
-        "run",
-        "old-small",
-        "--days",
-        "2",
-        "--checkpoint-every",
-        "1d",
-        "--out",
-        &p("ck"),
-        "-q",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let good_path = p("ck/checkpoints/checkpoint-day-00001.ckpt");
+    let good_path = day_one_checkpoint(&p("ck"));
     let good = std::fs::read(&good_path).unwrap();
     // A flipped bit in the body: refused by its checksum, before anything runs.
     let damaged = p("damaged.ckpt");

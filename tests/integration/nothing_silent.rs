@@ -1,7 +1,7 @@
 //! Nothing silently wrong (issue 23): every case here once ran to exit 0 with a wrong or
 //! lost result. Each is now refused with its reason and exit 2, or warned about.
 
-use crate::cli::{civitas, stderr};
+use crate::cli::{civitas, day_one_checkpoint, stderr};
 
 /// A fire in building 3 of community 0 at simulated second `at`, as an inject record.
 fn fire_at(at: u64) -> String {
@@ -11,7 +11,7 @@ fn fire_at(at: u64) -> String {
 }
 
 /// Runs `args`, expects exit 2 and stderr to be exactly `error: {message}`.
-fn refused(args: &[&str], message: &str) {
+fn refused<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(args: &[S], message: &str) {
     let o = civitas(args);
     let e = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{args:?}: {e}");
@@ -181,9 +181,7 @@ fn inject_records_are_refused_with_their_file_and_line() {
     let check = |name: &str, lines: &[String], message: &str| {
         let log = p(name);
         std::fs::write(&log, lines.join("\n")).unwrap();
-        let args = run(&log);
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        refused(&args, &format!("{log}: {message}"));
+        refused(&run(&log), &format!("{log}: {message}"));
     };
     check(
         "typo.jsonl",
@@ -210,19 +208,7 @@ fn inject_records_are_refused_with_their_file_and_line() {
 fn a_fork_refuses_by_name_what_it_cannot_change() {
     let dir = tempfile::tempdir().unwrap();
     let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
-    let o = civitas(&[
-        "run",
-        "old-small",
-        "--days",
-        "2",
-        "--checkpoint-every",
-        "1d",
-        "--out",
-        &p("o"),
-        "-q",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let ck = p("o/checkpoints/checkpoint-day-00001.ckpt");
+    let ck = day_one_checkpoint(&p("o"));
     let fork = |set: &str| {
         vec![
             "fork".to_string(),
@@ -256,9 +242,7 @@ fn a_fork_refuses_by_name_what_it_cannot_change() {
             "--set community.elderly_share=7: expected a share between 0 and 1, found 7",
         ),
     ] {
-        let args = fork(set);
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        refused(&args, message);
+        refused(&fork(set), message);
     }
     assert!(!dir.path().join("f").exists(), "nothing was written");
 }
@@ -287,18 +271,13 @@ fn a_merge_of_missing_foreign_or_incomplete_shards_is_refused_and_writes_nothing
         a.extend(dirs.iter().map(|d| d.to_string()));
         a
     };
-    let refused = |args: Vec<String>, message: &str| {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        refused(&args, message)
-    };
     let missing = p("nowhere");
     refused(
-        merge(&[&p("s1"), &missing]),
+        &merge(&[&p("s1"), &missing]),
         &format!("{missing}: not a batch directory: no such directory"),
     );
     let o1 = p("o1");
-    let args = merge(&[&p("s1"), &o1]);
-    let o = civitas(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let o = civitas(&merge(&[&p("s1"), &o1]));
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
         stderr(&o).starts_with(&format!(
@@ -308,7 +287,7 @@ fn a_merge_of_missing_foreign_or_incomplete_shards_is_refused_and_writes_nothing
         stderr(&o)
     );
     refused(
-        merge(&[&p("s1")]),
+        &merge(&[&p("s1")]),
         &format!(
             "{merged}: 1 of 2 runs are missing from the directories given (the first is p000001-r0000); merge every shard"
         ),

@@ -472,10 +472,11 @@ impl<C: Clock> Engine<C> {
         self.injects.push(record);
         if pass == 0 {
             self.pending.entry(at).or_default().push(env);
+            self.cut_for_inject(at);
         } else {
+            // Its second is cut already, by the pass-0 inject it re-enters.
             self.reentries.entry((at, pass)).or_default().push(env);
         }
-        self.cut_for_inject(at);
         Ok(())
     }
 

@@ -1,12 +1,12 @@
 //! The calendar drives the actors: shifts follow the local hour of a live twin started
 //! in the afternoon, and monthly and yearly settlements fall on local calendar dates.
 
-use crate::district;
+use crate::{camera, district};
 use civitas_actors::ledger::{Purpose, YearReport};
 use civitas_actors::observe::{DeviceState, Window};
 use civitas_actors::{Address, Assembly, Engine, Event, Inject, SimClock, Stage, WallClock};
 use civitas_twin::calendar::Calendar;
-use civitas_twin::kinds::{DeviceKind, IncidentKind, InvestmentModel, Level};
+use civitas_twin::kinds::{IncidentKind, InvestmentModel, Level};
 use civitas_twin::time::{DAY, HOUR, MINUTE, SimTime};
 use std::time::Duration;
 
@@ -21,12 +21,7 @@ async fn live_alarm(start: &str, late: Duration, hours: u64) -> (Option<SimTime>
     let (mut d, p) = district(1500, 4);
     // Nobody on the committee's night shift: only the day shift can take the case.
     d.communities[0].staffing.committee_night = 0;
-    let camera = d.communities[0]
-        .devices
-        .iter()
-        .find(|dev| dev.kind == DeviceKind::VideoSurveillance)
-        .expect("a camera")
-        .id;
+    let camera = camera(&d);
     let assembly = Assembly::build_at(&d, &p, &calendar, 4, InvestmentModel::Hybrid);
     let origin = calendar.origin();
     let clock = WallClock::starting_at(origin, origin + late, 1.0);

@@ -3,25 +3,20 @@
 //! stops the running engine; the live run's inject log replays on the simulated clock to
 //! the same run.
 
-use crate::{assembly, district};
+use crate::{assembly, camera, district};
 use civitas_actors::observe::{DeviceState, NoObserver, Window};
 use civitas_actors::{
     Address, Engine, EngineError, Event, Inject, InjectError, RunResult, SimClock, Stage,
     WallClock, When,
 };
-use civitas_twin::kinds::{DeviceKind, IncidentKind};
+use civitas_twin::kinds::IncidentKind;
 use civitas_twin::time::{DAY, HOUR, MINUTE, SimTime};
 use std::time::Duration;
 
 /// A camera of the test community of `residents` and its alarm.
 fn camera_alarm(residents: u32, seed: u64) -> (Address, Inject) {
     let (d, _) = district(residents, seed);
-    let camera = d.communities[0]
-        .devices
-        .iter()
-        .find(|dev| dev.kind == DeviceKind::VideoSurveillance)
-        .expect("a camera")
-        .id;
+    let camera = camera(&d);
     (
         Address::Device {
             community: 0,

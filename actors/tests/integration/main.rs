@@ -37,6 +37,16 @@ pub(crate) fn district(residents: u32, seed: u64) -> (District, Parameters) {
     (single_community_district(&spec, &p, seed), p)
 }
 
+/// The id of a camera (video surveillance) of the test community `d`.
+pub(crate) fn camera(d: &District) -> u32 {
+    d.communities[0]
+        .devices
+        .iter()
+        .find(|dev| dev.kind == DeviceKind::VideoSurveillance)
+        .expect("a camera")
+        .id
+}
+
 pub(crate) fn assembly(residents: u32, seed: u64) -> (Assembly, Parameters) {
     let (d, p) = district(residents, seed);
     (

@@ -120,13 +120,7 @@ fn a_checkpoint_of_another_schema_version_is_refused_naming_both_versions() {
     let path = dir.path().join(file_name(10 * DAY));
     let text = std::fs::read(&path).unwrap();
     // The header is the second line (JSON); the body after it is binary.
-    let header_end = text
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| **b == b'\n')
-        .nth(1)
-        .expect("a magic line and a header line")
-        .0;
+    let header_end = body_start(&text) - 1;
     let head = String::from_utf8(text[..=header_end].to_vec()).unwrap();
     assert!(head.contains("\"schema_version\":3"), "{head}");
     let mut bytes = head
@@ -175,14 +169,19 @@ fn small_checkpoint(seed: u64) -> (Vec<u8>, usize) {
     )
     .unwrap();
     let bytes = std::fs::read(dir.path().join(file_name(DAY))).unwrap();
-    let body = 1 + bytes
+    let body = body_start(&bytes);
+    (bytes, body)
+}
+
+/// Where a checkpoint's binary body starts: after the magic line and the header line.
+fn body_start(bytes: &[u8]) -> usize {
+    1 + bytes
         .iter()
         .enumerate()
         .filter(|(_, b)| **b == b'\n')
         .nth(1)
         .expect("a magic line and a header line")
-        .0;
-    (bytes, body)
+        .0
 }
 
 #[test]
