@@ -34,6 +34,19 @@ pub struct Header {
     pub schema_version: u32,
     /// The civitas version that wrote it.
     pub civitas_version: String,
+    /// Which run, at what time (written as fields of the header itself).
+    #[serde(flatten)]
+    pub run: RunIdentity,
+    /// The body's length in bytes.
+    pub body_bytes: u64,
+    /// The body's xxh3-64 checksum, 16 hex digits.
+    pub body_xxh3: String,
+}
+
+/// Which run a checkpoint is of and when: in the header, and repeated in the body so
+/// that a header cannot be paired with another run's body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunIdentity {
     /// Scenario name.
     pub scenario: String,
     /// Seed.
@@ -44,26 +57,11 @@ pub struct Header {
     pub horizon: SimTime,
     /// Simulated time reached (s).
     pub now: SimTime,
-    /// The body's length in bytes.
-    pub body_bytes: u64,
-    /// The body's xxh3-64 checksum, 16 hex digits.
-    pub body_xxh3: String,
 }
 
-/// The header's run fields, repeated in the body so that a header cannot be paired with
-/// another run's body.
-#[derive(Debug, PartialEq, Serialize, Deserialize)]
-struct Identity {
-    scenario: String,
-    seed: u64,
-    model: InvestmentModel,
-    horizon: SimTime,
-    now: SimTime,
-}
-
-impl Identity {
+impl RunIdentity {
     /// Each field that differs, as "seed 7 in the header, 1 in the body".
-    fn differences(&self, body: &Identity) -> Vec<String> {
+    fn differences(&self, body: &RunIdentity) -> Vec<String> {
         let mut out = Vec::new();
         let mut field = |name: &str, h: String, b: String| {
             if h != b {
@@ -87,12 +85,14 @@ impl Identity {
     }
 }
 
+/// The binary part: written with a borrowed engine state (`Body<&EngineState>`, no copy
+/// of it), read into an owned one.
 #[derive(Serialize, Deserialize)]
-struct Body {
-    identity: Identity,
+struct Body<E> {
+    identity: RunIdentity,
     scenario_toml: String,
     workers: usize,
-    engine: EngineState,
+    engine: E,
 }
 
 /// A run at a window barrier.
@@ -157,8 +157,8 @@ pub enum CheckpointError {
 }
 
 impl Checkpoint {
-    fn identity(&self) -> Identity {
-        Identity {
+    fn identity(&self) -> RunIdentity {
+        RunIdentity {
             scenario: self.scenario.name.clone(),
             seed: self.options.seed,
             model: self.options.model,
@@ -172,20 +172,21 @@ impl Checkpoint {
             identity: self.identity(),
             scenario_toml: self.scenario.to_toml(),
             workers: self.options.workers,
-            engine: self.engine.clone(),
+            engine: &self.engine,
         };
         postcard::to_stdvec(&body).expect("a checkpoint body serializes")
-    }
-
-    /// The header this checkpoint is written with.
-    pub fn header(&self) -> Header {
-        header_for(&self.identity(), &self.body())
     }
 
     /// The file's bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
         let body = self.body();
-        let header = header_for(&self.identity(), &body);
+        let header = Header {
+            schema_version: CHECKPOINT_SCHEMA_VERSION,
+            civitas_version: env!("CARGO_PKG_VERSION").to_string(),
+            run: self.identity(),
+            body_bytes: body.len() as u64,
+            body_xxh3: checksum(&body),
+        };
         let header = serde_json::to_string(&header).expect("a header serializes");
         let mut out = format!("{MAGIC}\n{header}\n").into_bytes();
         out.extend_from_slice(&body);
@@ -239,18 +240,12 @@ impl Checkpoint {
         if checksum(body) != header.body_xxh3 {
             return Err(damaged("checksum mismatch".into()));
         }
-        let body: Body = postcard::from_bytes(body).map_err(|e| bad(format!("body: {e}")))?;
-        let said = Identity {
-            scenario: header.scenario.clone(),
-            seed: header.seed,
-            model: header.model,
-            horizon: header.horizon,
-            now: header.now,
-        };
-        if said != body.identity {
+        let body: Body<EngineState> =
+            postcard::from_bytes(body).map_err(|e| bad(format!("body: {e}")))?;
+        if header.run != body.identity {
             return Err(damaged(format!(
                 "the header is of another run than the body: {}",
-                said.differences(&body.identity).join(", ")
+                header.run.differences(&body.identity).join(", ")
             )));
         }
         let scenario = Scenario::from_str(&body.scenario_toml, path)
@@ -258,10 +253,10 @@ impl Checkpoint {
         Ok(Checkpoint {
             scenario,
             options: RunOptions {
-                seed: header.seed,
-                horizon: header.horizon,
+                seed: header.run.seed,
+                horizon: header.run.horizon,
                 workers: body.workers,
-                model: header.model,
+                model: header.run.model,
             },
             engine: body.engine,
         })
@@ -284,20 +279,6 @@ impl Checkpoint {
         let name = path.display().to_string();
         let bytes = crate::input::read_bytes(path, crate::input::CHECKPOINT_FILE)?;
         Checkpoint::from_bytes(&bytes, &name)
-    }
-}
-
-fn header_for(id: &Identity, body: &[u8]) -> Header {
-    Header {
-        schema_version: CHECKPOINT_SCHEMA_VERSION,
-        civitas_version: env!("CARGO_PKG_VERSION").to_string(),
-        scenario: id.scenario.clone(),
-        seed: id.seed,
-        model: id.model,
-        horizon: id.horizon,
-        now: id.now,
-        body_bytes: body.len() as u64,
-        body_xxh3: checksum(body),
     }
 }
 

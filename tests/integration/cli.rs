@@ -636,19 +636,7 @@ fn an_out_that_is_a_file_is_named_as_a_file_not_a_directory() {
     let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
     std::fs::write(p("afile"), "").unwrap();
     std::fs::write(p("b.toml"), SMALL_BATCH).unwrap();
-    let o = civitas(&[
-        "run",
-        "old-small",
-        "--days",
-        "2",
-        "--checkpoint-every",
-        "1d",
-        "--out",
-        &p("ck"),
-        "-q",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let ckpt = p("ck/checkpoints/checkpoint-day-00001.ckpt");
+    let ckpt = day_one_checkpoint(&p("ck"));
     let afile = p("afile");
     let below = p("afile/sub");
     let (batch, ck) = (p("b.toml"), p("ck"));

@@ -5,20 +5,33 @@
 
 use super::*;
 
+/// A window to process: `[start, end)`, and for a re-entry into a second already run,
+/// its pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Span {
+    pub(super) start: SimTime,
+    pub(super) end: SimTime,
+    pub(super) reentry: Option<u32>,
+}
+
 impl<C: Clock> Engine<C> {
     /// Start of the next window that has anything in it.
     pub fn next_window(&mut self) -> Option<SimTime> {
-        self.next_span().map(|(start, _)| start)
+        self.next_span().map(|s| s.start)
     }
 
-    /// The next window that has anything in it: `[start, end)`, bounded by the
-    /// multiples of the window length and by the cuts around injects.
-    pub(super) fn next_span(&mut self) -> Option<(SimTime, SimTime)> {
-        // A re-entry whose second has been run goes first.
-        if let Some(&(t, _)) = self.reentries.keys().next()
+    /// The next window that has anything in it: a re-entry whose second has been run,
+    /// else `[start, end)` bounded by the multiples of the window length and by the cuts
+    /// around injects.
+    pub(super) fn next_span(&mut self) -> Option<Span> {
+        if let Some(&(t, pass)) = self.reentries.keys().next()
             && t < self.now
         {
-            return Some((t, t + 1));
+            return Some(Span {
+                start: t,
+                end: t + 1,
+                reentry: Some(pass),
+            });
         }
         while let Some(&Reverse((t, i))) = self.due.peek() {
             if self.actor_due[i as usize] == Some(t) {
@@ -43,17 +56,21 @@ impl<C: Clock> Engine<C> {
             .range(start + 1..)
             .next()
             .map_or(grid_end, |&c| c.min(grid_end));
-        Some((start, end))
+        Some(Span {
+            start,
+            end,
+            reentry: None,
+        })
     }
 
-    /// Whether `[start, end)` delivers an inject (it then runs as soon as the inject is
-    /// in, not when its end is due).
-    pub(super) fn holds_inject(&self, start: SimTime, end: SimTime) -> bool {
+    /// Whether the window delivers an inject (it then runs as soon as the inject is in,
+    /// not when its end is due): a re-entry always does.
+    pub(super) fn holds_inject(&self, span: Span) -> bool {
         let actors = self.hosts.len() as u32;
-        self.reentries.range((start, 0)..(end, 0)).next().is_some()
+        span.reentry.is_some()
             || self
                 .pending
-                .range(start..end)
+                .range(span.start..span.end)
                 .any(|(_, v)| v.iter().any(|e| e.src.0 >= actors))
     }
 
@@ -74,18 +91,18 @@ impl<C: Clock> Engine<C> {
             if self.stopped {
                 return Ok(None);
             }
-            match self.next_span().filter(|&(w, _)| w < limit) {
-                Some((start, end)) => {
+            match self.next_span().filter(|s| s.start < limit) {
+                Some(span) => {
                     // (On the simulated clock nothing waits: skip the look.)
-                    let due = if self.clock.waits() && self.holds_inject(start, end) {
-                        start
+                    let due = if self.clock.waits() && self.holds_inject(span) {
+                        span.start
                     } else {
-                        end
+                        span.end
                     };
                     if self.wait_for(due).await? {
-                        self.process(start, end, due, observer).await?;
-                        self.now = self.now.max(end);
-                        return Ok(Some(start));
+                        self.process(span, due, observer).await?;
+                        self.now = self.now.max(span.end);
+                        return Ok(Some(span.start));
                     }
                 }
                 None => {
@@ -138,21 +155,21 @@ impl<C: Clock> Engine<C> {
 
     pub(super) async fn process(
         &mut self,
-        start: SimTime,
-        end: SimTime,
+        span: Span,
         due: SimTime,
         observer: &mut (dyn Observer + Send),
     ) -> Result<(), EngineError> {
+        let Span {
+            start,
+            end,
+            reentry,
+        } = span;
         let mut msgs = Vec::new();
-        let mut pass = 0;
-        match self.reentries.first_entry() {
+        match reentry {
             // A re-entry: its injects alone (every timer and message of the second was
             // handled in the second's own window).
-            Some(e) if e.key().0 == start && start < self.now => {
-                pass = e.key().1;
-                msgs = e.remove();
-            }
-            _ => {
+            Some(pass) => msgs = self.reentries.remove(&(start, pass)).unwrap_or_default(),
+            None => {
                 while let Some(e) = self.pending.first_entry() {
                     if *e.key() >= end {
                         break;
@@ -161,7 +178,7 @@ impl<C: Clock> Engine<C> {
                 }
             }
         }
-        self.last_window = Some((start, end, pass));
+        self.last_window = Some((start, end, reentry.unwrap_or(0)));
         let n_msgs = msgs.len() as u64;
         let n_actors = self.hosts.len() as u32;
         let injects = msgs.iter().filter(|m| m.src.0 >= n_actors).count() as u64;
