@@ -355,21 +355,8 @@ pub(crate) fn seeds(s: &str) -> Result<u32, String> {
 /// `--checkpoint-every`: a positive whole number with a unit, `d` (days), `h` (hours)
 /// or `y` (years of 365 days); in seconds.
 pub(crate) fn duration(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let expected = "expected a duration such as 30d, 12h or 1y";
-    let (n, unit) = t.split_at(t.len().saturating_sub(1));
-    let scale = match unit {
-        "d" => civitas_twin::time::DAY,
-        "h" => civitas_twin::time::HOUR,
-        "y" => civitas_twin::time::YEAR,
-        _ => return Err(format!("{expected}, found {t:?}")),
-    };
-    match n.parse::<u64>() {
-        Ok(n) if n > 0 && n <= MAX_YEARS as u64 * civitas_twin::time::YEAR / scale => Ok(n * scale),
-        _ => Err(format!(
-            "{expected} (at most {MAX_YEARS} years), found {t:?}"
-        )),
-    }
+    use civitas_twin::time::{YEAR, parse_duration};
+    parse_duration(s, 1, MAX_YEARS as u64 * YEAR)
 }
 
 /// `--set PATH=NUMBER`.
@@ -389,19 +376,7 @@ pub(crate) fn setting(s: &str) -> Result<(String, f64), String> {
 
 /// One name in `compare --models`.
 pub(crate) fn model(s: &str) -> Result<InvestmentModel, String> {
-    let names: Vec<&str> = InvestmentModel::ALL.iter().map(|m| m.as_str()).collect();
-    match s.trim() {
-        "" => Err(format!(
-            "found an empty model name; expected some of: {}",
-            names.join(", ")
-        )),
-        t => InvestmentModel::parse(t).ok_or_else(|| {
-            format!(
-                "unknown model {t:?}; expected some of: {}",
-                names.join(", ")
-            )
-        }),
-    }
+    InvestmentModel::from_arg(s)
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use civitas_twin::generate::{generate_district, single_community_district};
 use civitas_twin::kinds::InvestmentModel;
 use civitas_twin::model::District;
 use civitas_twin::time::{DAY, SimTime};
+use civitas_twin::vocab::events::StreamRun;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -299,7 +300,11 @@ async fn drive<C: Clock>(
     let mut failed_write: Option<std::io::Error> = None;
     if let Some(out) = events.as_mut() {
         // The stream's first line says what it is and its version.
-        let header = civitas_twin::vocab::events::stream_header();
+        let header = civitas_twin::vocab::events::stream_header_with(&StreamRun {
+            scenario_toml: scenario.to_toml(),
+            seed: opts.seed,
+            model: opts.model,
+        });
         if let Err(e) = writeln!(out, "{header}") {
             failed_write = Some(e);
         }

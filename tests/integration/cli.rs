@@ -427,13 +427,24 @@ fn resume_from_a_checkpoint_writes_what_the_uninterrupted_run_wrote() {
     );
     assert!(dir.path().join("ck/checkpoint-day-00020.ckpt").exists());
     let events = std::fs::read_to_string(p("events.jsonl")).unwrap();
-    // A header line naming the format, then one line per window that had anything in
-    // it, in order, up to the horizon.
-    assert_eq!(
-        events.lines().next(),
-        Some("{\"schema\":\"civitas-events\",\"schema_version\":1}")
+    // A header line naming the format and the run, then one line per window that had
+    // anything in it, in order, up to the horizon.
+    assert!(
+        events
+            .lines()
+            .next()
+            .unwrap()
+            .starts_with("{\"schema\":\"civitas-events\",\"schema_version\":1,\"run\":{")
     );
-    let windows = civitas_twin::vocab::events::read_stream(&events).expect("the file reads");
+    let (run, windows) =
+        civitas_twin::vocab::events::read_stream_with_run(&events).expect("the file reads");
+    let run = run.expect("the header names its run");
+    assert_eq!(run.seed, 1);
+    assert!(
+        run.scenario_toml.contains("name = \"default\""),
+        "{}",
+        run.scenario_toml
+    );
     let starts: Vec<u64> = windows.iter().map(|w| w.start).collect();
     assert!(starts.len() > 100, "{} windows", starts.len());
     assert!(starts.windows(2).all(|w| w[0] < w[1]), "windows in order");

@@ -22,6 +22,7 @@ fn every_crate_and_module_opens_with_a_doc_comment() {
         "scenarios/src",
         "benches/src",
         "benches/benches",
+        "viz/src",
     ] {
         rust_files(&root.join(dir), &mut files);
     }
@@ -29,6 +30,7 @@ fn every_crate_and_module_opens_with_a_doc_comment() {
         "tests/integration/main.rs",
         "actors/tests/integration/main.rs",
         "scenarios/tests/integration/main.rs",
+        "viz/tests/integration/main.rs",
     ] {
         files.push(root.join(t));
     }
@@ -51,7 +53,7 @@ fn every_crate_and_module_opens_with_a_doc_comment() {
 #[test]
 fn one_integration_test_binary_per_crate() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for krate in [".", "twin", "actors", "scenarios", "benches"] {
+    for krate in [".", "twin", "actors", "scenarios", "benches", "viz"] {
         let tests = root.join(krate).join("tests");
         if !tests.exists() {
             continue;
@@ -170,7 +172,15 @@ fn every_parameter_is_documented_in_model_md() {
 fn no_test_is_ignored_or_expected_to_panic() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
-    for dir in ["src", "tests", "twin", "actors", "scenarios", "benches"] {
+    for dir in [
+        "src",
+        "tests",
+        "twin",
+        "actors",
+        "scenarios",
+        "benches",
+        "viz",
+    ] {
         rust_files(&root.join(dir), &mut files);
     }
     // Built from pieces so this file does not match itself.
@@ -191,7 +201,7 @@ fn no_test_is_ignored_or_expected_to_panic() {
 
 #[test]
 fn every_dependency_is_used() {
-    for krate in [".", "twin", "actors", "scenarios", "benches"] {
+    for krate in [".", "twin", "actors", "scenarios", "benches", "viz"] {
         let manifest: toml::Table = read(&format!("{krate}/Cargo.toml")).parse().unwrap();
         let Some(deps) = manifest.get("dependencies").and_then(|d| d.as_table()) else {
             continue;
@@ -219,6 +229,26 @@ fn every_dependency_is_used() {
             "{krate}/Cargo.toml: unused dependencies {unused:?}"
         );
     }
+}
+
+#[test]
+fn only_the_viewer_knows_bevy() {
+    for krate in [".", "twin", "actors", "scenarios", "benches"] {
+        let manifest: toml::Table = read(&format!("{krate}/Cargo.toml")).parse().unwrap();
+        for section in ["dependencies", "dev-dependencies", "build-dependencies"] {
+            let Some(deps) = manifest.get(section).and_then(|d| d.as_table()) else {
+                continue;
+            };
+            for name in deps.keys() {
+                assert!(
+                    !name.starts_with("bevy") && name != "civitas-viz",
+                    "{krate}/Cargo.toml [{section}] names {name}: only viz/ may compile bevy"
+                );
+            }
+        }
+    }
+    let viz: toml::Table = read("viz/Cargo.toml").parse().unwrap();
+    assert!(viz["dependencies"].as_table().unwrap().contains_key("bevy"));
 }
 
 #[test]

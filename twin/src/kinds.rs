@@ -291,6 +291,25 @@ vocabulary! {
     }
 }
 
+impl InvestmentModel {
+    /// A model named on a command line; the error lists the names there are.
+    pub fn from_arg(s: &str) -> Result<InvestmentModel, String> {
+        let names: Vec<&str> = InvestmentModel::ALL.iter().map(|m| m.as_str()).collect();
+        match s.trim() {
+            "" => Err(format!(
+                "found an empty model name; expected some of: {}",
+                names.join(", ")
+            )),
+            t => InvestmentModel::parse(t).ok_or_else(|| {
+                format!(
+                    "unknown model {t:?}; expected some of: {}",
+                    names.join(", ")
+                )
+            }),
+        }
+    }
+}
+
 vocabulary! {
     /// Value-added services across the seven life elements (source 000: eat, live, travel,
     /// tour, shop, entertain, health; services named in 000, 002, 004).

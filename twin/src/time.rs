@@ -17,6 +17,38 @@ pub const DAY: SimTime = 86_400;
 /// calendar years and months fall is the [`crate::calendar::Calendar`]'s business.
 pub const YEAR: SimTime = 365 * DAY;
 
+/// Reads a duration written as a whole number with a unit — `d` (days), `h` (hours) or
+/// `y` (years of 365 days) — between `min` and `max` seconds; the command lines' form
+/// (`--checkpoint-every 30d`, the viewer's `--at 180d`). Errors say what was expected and
+/// quote what was found.
+pub fn parse_duration(s: &str, min: SimTime, max: SimTime) -> Result<SimTime, String> {
+    let t = s.trim();
+    let expected = "expected a duration such as 30d, 12h or 1y";
+    let (n, unit) = t.split_at(t.len().saturating_sub(1));
+    let scale = match unit {
+        "d" => DAY,
+        "h" => HOUR,
+        "y" => YEAR,
+        _ => return Err(format!("{expected}, found {t:?}")),
+    };
+    match n.parse::<u64>() {
+        Ok(n) if n <= max / scale && n * scale >= min => Ok(n * scale),
+        _ => Err(format!(
+            "{expected} (at most {}), found {t:?}",
+            written(max)
+        )),
+    }
+}
+
+/// `max` as the duration errors write it: whole years, else days, else hours.
+fn written(max: SimTime) -> String {
+    match max {
+        m if m.is_multiple_of(YEAR) => format!("{} years", m / YEAR),
+        m if m.is_multiple_of(DAY) => format!("{} days", m / DAY),
+        m => format!("{} hours", m / HOUR),
+    }
+}
+
 /// Converts a duration in (possibly fractional) hours to seconds, rounding to the
 /// nearest second and saturating at zero.
 pub fn hours(h: f64) -> SimTime {

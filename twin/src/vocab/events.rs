@@ -4,7 +4,9 @@
 //! live twin, the console and the viewer read them — none of those needs the engine to
 //! read an event.
 
-use crate::kinds::{Department, DetectedBy, DeviceKind, Handler, IncidentKind, Level};
+use crate::kinds::{
+    Department, DetectedBy, DeviceKind, Handler, IncidentKind, InvestmentModel, Level,
+};
 use crate::time::SimTime;
 use crate::vocab::incident::{EscalationReason, IncidentRecord};
 use crate::vocab::ledger::{Transfer, YearReport};
@@ -180,6 +182,27 @@ pub fn stream_header() -> String {
     format!("{{\"schema\":\"{EVENTS_SCHEMA}\",\"schema_version\":{EVENTS_SCHEMA_VERSION}}}")
 }
 
+/// Which run an events file records: enough to build its community again (the 3D
+/// viewer's replay). Optional in the header: a file without it still reads, and a
+/// reader that does not need it ignores it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StreamRun {
+    /// The scenario as one self-contained TOML file (`Scenario::to_toml`).
+    pub scenario_toml: String,
+    /// The run's seed.
+    pub seed: u64,
+    /// The run's investment and operation model.
+    pub model: InvestmentModel,
+}
+
+/// The first line of an events file that also names its run: [`stream_header`] with a
+/// `run` field.
+pub fn stream_header_with(run: &StreamRun) -> String {
+    let run = serde_json::to_string(run).expect("a run description serializes");
+    let plain = stream_header();
+    format!("{},\"run\":{run}}}", &plain[..plain.len() - 1])
+}
+
 /// Why an events file could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -212,6 +235,11 @@ pub enum StreamError {
 
 /// Reads an events file: its header line, then one [`Window`] per line.
 pub fn read_stream(text: &str) -> Result<Vec<Window>, StreamError> {
+    read_stream_with_run(text).map(|(_, windows)| windows)
+}
+
+/// Reads an events file and the run its header names, if it names one.
+pub fn read_stream_with_run(text: &str) -> Result<(Option<StreamRun>, Vec<Window>), StreamError> {
     let mut lines = text.lines().enumerate();
     let first = lines.next().map_or("", |(_, l)| l);
     let not_events = || StreamError::NotEvents {
@@ -232,7 +260,14 @@ pub fn read_stream(text: &str) -> Result<Vec<Window>, StreamError> {
         }
         None => return Err(not_events()),
     }
-    lines
+    let run = match header.get("run") {
+        None => None,
+        Some(run) => Some(StreamRun::deserialize(run).map_err(|e| StreamError::Line {
+            line: 1,
+            message: format!("its run: {e}"),
+        })?),
+    };
+    let windows = lines
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(i, l)| {
             serde_json::from_str(l).map_err(|e| StreamError::Line {
@@ -240,7 +275,8 @@ pub fn read_stream(text: &str) -> Result<Vec<Window>, StreamError> {
                 message: e.to_string(),
             })
         })
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok((run, windows))
 }
 
 #[cfg(test)]
@@ -276,6 +312,29 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .starts_with("line 2: missing field `start`")
+        );
+    }
+
+    #[test]
+    fn a_header_names_its_run_and_old_readers_still_see_the_same_windows() {
+        let run = StreamRun {
+            scenario_toml: "name = \"x\"\n".into(),
+            seed: 7,
+            model: InvestmentModel::Ppp,
+        };
+        let header = stream_header_with(&run);
+        assert!(header.starts_with(&stream_header()[..stream_header().len() - 1]));
+        let text = format!("{header}\n");
+        assert_eq!(read_stream_with_run(&text), Ok((Some(run), vec![])));
+        assert_eq!(read_stream(&text), Ok(vec![]));
+        let plain = format!("{}\n", stream_header());
+        assert_eq!(read_stream_with_run(&plain), Ok((None, vec![])));
+        let broken = format!("{}\n", header.replace("\"seed\":7", "\"seed\":\"7\""));
+        assert!(
+            read_stream_with_run(&broken)
+                .unwrap_err()
+                .to_string()
+                .starts_with("line 1: its run: invalid type"),
         );
     }
 }

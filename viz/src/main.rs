@@ -1,0 +1,270 @@
+//! `civitas-viz`: the community in 3D, in a window or as a headless snapshot.
+
+use bevy::prelude::AppExit;
+use civitas_scenarios::library;
+use civitas_twin::kinds::InvestmentModel;
+use civitas_twin::time::{DAY, SimTime, YEAR, parse_duration};
+use civitas_viz::camera::Focus;
+use civitas_viz::playback::{MAX_SPEED, SourceState};
+use civitas_viz::scene::Shading;
+use civitas_viz::snapshot::{self, parse_size};
+use civitas_viz::source::{DataSource, Replay, Simulation, Subject};
+use civitas_viz::{Options, Output, build_app};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Longest run the viewer simulates (years).
+const MAX_YEARS: u64 = 200;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "civitas-viz",
+    version,
+    about = "The community in 3D: a simulated or replayed civitas run, in a window or as a headless snapshot",
+    args_conflicts_with_subcommands = true,
+    after_help = "Keys: Space play/pause · ] or + faster · [ or - slower · 1–7 speeds 1×, 10×, 60×, 600×, 3,600×, 21,600×, 86,400× · arrows/WASD pan · Q/E turn · Z/X zoom · Tab next community alone · Escape all communities\nMouse: left drag orbit · right drag pan · wheel zoom\n\nExit status: 0 success; 1 nothing could be rendered (no graphics driver, no display) or the simulation failed; 2 bad usage or input."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    show: Show,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Render one moment headless into a PNG and exit (no window, no display needed)
+    Snapshot(Snap),
+}
+
+/// What to watch.
+#[derive(Args, Debug)]
+struct Source {
+    /// Simulate this scenario (a file or a preset) in-process and show it as it runs
+    /// [default: default]
+    #[arg(long, value_name = "FILE|PRESET")]
+    scenario: Option<String>,
+    /// Play back a run's events file (`civitas run --events FILE`)
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["model", "seed", "days"])]
+    replay: Option<PathBuf>,
+    /// Investment and operation model [default: the scenario's]
+    #[arg(long, value_name = "MODEL", value_parser = InvestmentModel::from_arg)]
+    model: Option<InvestmentModel>,
+    /// Seed [default: the scenario's]
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Days to simulate [default: the scenario's]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=73_000))]
+    days: Option<u32>,
+}
+
+#[derive(Args, Debug)]
+struct Look {
+    /// Flat colours (no light and shade): every surface exactly its palette colour
+    #[arg(long)]
+    flat: bool,
+    /// Show only this community (its index in the district) instead of all
+    #[arg(long, value_name = "INDEX")]
+    community: Option<usize>,
+}
+
+#[derive(Args, Debug)]
+struct Show {
+    #[command(flatten)]
+    source: Source,
+    #[command(flatten)]
+    look: Look,
+    /// Simulated seconds per second to start with (1 to 86400; keys change it)
+    #[arg(long, default_value_t = civitas_viz::playback::DEFAULT_SPEED, value_parser = speed)]
+    speed: f64,
+}
+
+#[derive(Args, Debug)]
+struct Snap {
+    #[command(flatten)]
+    source: Source,
+    #[command(flatten)]
+    look: Look,
+    /// The moment to show: time since the run's start (180d, 12h, 1y)
+    #[arg(long, value_name = "DURATION", value_parser = moment)]
+    at: SimTime,
+    /// Picture size in pixels
+    #[arg(long, value_name = "WIDTHxHEIGHT", default_value = "1280x720", value_parser = parse_size)]
+    size: (u32, u32),
+    /// The PNG to write
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// Leave out the status line
+    #[arg(long)]
+    no_panel: bool,
+}
+
+fn speed(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if (1.0..=MAX_SPEED).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "expected simulated seconds per second from 1 to {MAX_SPEED}, found {s:?}"
+        )),
+    }
+}
+
+fn moment(s: &str) -> Result<SimTime, String> {
+    if s.trim() == "0" {
+        return Ok(0);
+    }
+    parse_duration(s, 0, MAX_YEARS * YEAR)
+}
+
+/// A failure and its exit status.
+struct Failure {
+    code: u8,
+    error: anyhow::Error,
+}
+
+fn usage(error: anyhow::Error) -> Failure {
+    Failure { code: 2, error }
+}
+
+fn failed(error: anyhow::Error) -> Failure {
+    Failure { code: 1, error }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Snapshot(snap)) => take_snapshot(snap),
+        None => show(cli.show),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure { code, error }) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+/// The subject and its source; `until` bounds a simulation (a snapshot needs no more).
+fn open(
+    source: &Source,
+    until: Option<SimTime>,
+) -> Result<(Subject, Box<dyn DataSource>), Failure> {
+    if let Some(path) = &source.replay {
+        let scenario = match &source.scenario {
+            Some(s) => Some(library::load(s).map_err(|e| usage(anyhow::anyhow!("{e}")))?),
+            None => None,
+        };
+        let (subject, replay) = Replay::open(path, scenario.as_ref()).map_err(usage)?;
+        return Ok((subject, Box::new(replay)));
+    }
+    let name = source.scenario.as_deref().unwrap_or("default");
+    let scenario = library::load(name).map_err(|e| usage(anyhow::anyhow!("{e}")))?;
+    let seed = source.seed.unwrap_or(scenario.seed);
+    let model = source.model.unwrap_or(scenario.model);
+    let days = source.days.unwrap_or(scenario.days);
+    let horizon = until.unwrap_or(days as SimTime * DAY);
+    let (subject, sim) = Simulation::start(&scenario, seed, model, horizon);
+    Ok((subject, Box::new(sim)))
+}
+
+fn options(look: &Look, subject: &Subject, speed: f64, panel: bool) -> Result<Options, Failure> {
+    let n = subject.district.communities.len();
+    let focus = match look.community {
+        None => Focus::All,
+        Some(i) if i < n => Focus::One(i),
+        Some(i) => {
+            return Err(usage(anyhow::anyhow!(
+                "--community {i}: the district has {n} communities (0 to {})",
+                n - 1
+            )));
+        }
+    };
+    Ok(Options {
+        shading: if look.flat {
+            Shading::Flat
+        } else {
+            Shading::Lit
+        },
+        speed,
+        focus,
+        panel,
+        vulkan_only: false,
+    })
+}
+
+fn take_snapshot(snap: Snap) -> Result<(), Failure> {
+    if let Some(parent) = snap.out.parent().filter(|p| !p.as_os_str().is_empty())
+        && !parent.is_dir()
+    {
+        return Err(usage(anyhow::anyhow!(
+            "--out {}: the directory {} does not exist",
+            snap.out.display(),
+            parent.display()
+        )));
+    }
+    if snap.out.is_dir() {
+        return Err(usage(anyhow::anyhow!(
+            "--out {}: a directory; name the PNG to write",
+            snap.out.display()
+        )));
+    }
+    let renderer = snapshot::find_renderer().map_err(failed)?;
+    let until = snap.source.replay.is_none().then_some(snap.at);
+    let (subject, source) = open(&snap.source, until)?;
+    if snap.at > subject.horizon {
+        return Err(usage(anyhow::anyhow!(
+            "--at {}: after the run's end ({} days)",
+            days(snap.at),
+            subject.horizon / DAY
+        )));
+    }
+    let calendar = subject.calendar.clone();
+    let opts = options(&snap.look, &subject, 1.0, !snap.no_panel)?;
+    let (width, height) = snap.size;
+    let mut app = build_app(subject, source, &Output::Image { width, height }, &opts);
+    if let SourceState::Failed(m) = snapshot::seek(&mut app, snap.at) {
+        return Err(failed(anyhow::anyhow!("{m}")));
+    }
+    let image = snapshot::capture(&mut app).map_err(failed)?;
+    snapshot::write_png(&image, &snap.out).map_err(failed)?;
+    println!(
+        "wrote {} ({width}×{height}, {} {}, rendered by {renderer})",
+        snap.out.display(),
+        calendar.datetime(snap.at).strftime("%Y-%m-%d %H:%M"),
+        calendar.time_zone(),
+    );
+    Ok(())
+}
+
+fn days(t: SimTime) -> String {
+    if t.is_multiple_of(DAY) {
+        format!("{}d", t / DAY)
+    } else {
+        format!("{}h", t / 3600)
+    }
+}
+
+fn show(show: Show) -> Result<(), Failure> {
+    let display = ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|d| !d.is_empty()));
+    if !display {
+        return Err(failed(anyhow::anyhow!(
+            "no display to open a window on: run it on a desktop, under Xvfb \
+             (`scripts/setup-viewer --window`, then `xvfb-run -a civitas-viz …`), or take a \
+             picture with `civitas-viz snapshot`"
+        )));
+    }
+    snapshot::find_renderer().map_err(failed)?;
+    let (subject, source) = open(&show.source, None)?;
+    let title = format!("civitas · {}", subject.title);
+    let opts = options(&show.look, &subject, show.speed, true)?;
+    let mut app = build_app(subject, source, &Output::Window { title }, &opts);
+    match app.run() {
+        AppExit::Success => Ok(()),
+        AppExit::Error(code) => Err(failed(anyhow::anyhow!(
+            "the viewer stopped with status {code}"
+        ))),
+    }
+}
