@@ -1,6 +1,7 @@
 //! `civitas compare`: every model on the same seeds, written as `compare.json`,
 //! `compare.csv`, charts and the report (with the assumptions in force, from
-//! [`civitas_scenarios::report::assumptions`]); the comparison table goes to stdout.
+//! [`civitas_scenarios::report::assumptions`]) and a picture of each model's community
+//! when the 3D viewer is installed; the comparison table goes to stdout.
 
 use super::{Progress, create_dir, write_file};
 use crate::plan::ComparePlan;
@@ -30,7 +31,14 @@ pub(super) fn compare(plan: ComparePlan) -> Result<()> {
     write_file(&out.join("compare.json"), c.to_json())?;
     write_file(&out.join("compare.csv"), c.to_csv())?;
     let charts = report::write_charts(&c, &out)?;
-    report::write_report(&c, &out, &charts, &assumptions(&scenario, &options.models))?;
+    let pictures = super::pictures::draw(&scenario, &options, &out, quiet);
+    report::write_report(
+        &c,
+        &out,
+        &charts,
+        &pictures,
+        &assumptions(&scenario, &options.models),
+    )?;
     if !quiet {
         print!("{}", c.render());
         println!("\nwrote {}/compare.json and compare.csv", out.display());
@@ -39,6 +47,10 @@ pub(super) fn compare(plan: ComparePlan) -> Result<()> {
             charts.len() / 2,
             out.join("report.html").display()
         );
+        match &pictures {
+            report::Pictures::Drawn(p) => println!("drew {} pictures of the community", p.len()),
+            report::Pictures::Missing(why) => println!("{why}"),
+        }
         eprintln!(
             "{} runs in {:.1} s on {} jobs",
             total,

@@ -9,6 +9,7 @@ mod batch;
 mod bench;
 mod compare;
 mod live;
+mod pictures;
 mod resume;
 mod run;
 mod scenario;

@@ -3,6 +3,8 @@ use std::process::{Command, Output};
 
 pub(crate) fn civitas<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_civitas"))
+        // No pictures from a viewer that happens to be built beside the binary.
+        .env("CIVITAS_VIZ", "off")
         .args(args)
         .output()
         .expect("civitas runs")
@@ -702,6 +704,8 @@ fn file_names_that_are_not_utf8_are_accepted_by_every_command() {
     let file = dir.path().join(name);
     let civitas_os = |args: &[&OsStr]| {
         Command::new(env!("CARGO_BIN_EXE_civitas"))
+            // No pictures from a viewer that happens to be built beside the binary.
+            .env("CIVITAS_VIZ", "off")
             .args(args)
             .output()
             .expect("civitas runs")
@@ -882,5 +886,93 @@ fn the_event_count_in_performance_md_is_what_a_default_year_prints() {
     assert!(
         e.contains(&format!(" {figure} events (")),
         "PERFORMANCE.md says {figure} events; the run printed: {e}"
+    );
+}
+
+/// A stand-in for the 3D viewer: records its arguments beside itself, writes a PNG
+/// signature where `--out` says, or fails like a viewer without a graphics driver.
+fn fake_viewer(dir: &Path, fail: bool) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let script = dir.join("civitas-viz");
+    let body = if fail {
+        "echo 'error: no graphics adapter found (backends VULKAN)' >&2\nexit 1\n"
+    } else {
+        "while [ $# -gt 0 ]; do if [ \"$1\" = --out ]; then printf '\\211PNG\\r\\n\\032\\n' > \"$2\"; fi; shift; done\n"
+    };
+    let text = format!("#!/bin/sh\necho \"$@\" >> \"$(dirname \"$0\")/args.txt\"\n{body}");
+    std::fs::write(&script, text).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    script
+}
+
+#[test]
+fn compare_draws_each_models_community_with_the_viewer_or_says_how_to_get_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let compare = |viewer: &str, out: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_civitas"))
+            .args([
+                "compare",
+                "old-small",
+                "--models",
+                "gov,ppp",
+                "--seeds",
+                "1",
+            ])
+            .args(["--years", "1", "--quiet", "--out"])
+            .arg(out)
+            .env("CIVITAS_VIZ", viewer)
+            .output()
+            .unwrap()
+    };
+    // With the viewer: one snapshot per model at the horizon, into the report.
+    let viewer = fake_viewer(dir.path(), false);
+    let out = dir.path().join("drawn");
+    let o = compare(viewer.to_str().unwrap(), &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let args = std::fs::read_to_string(dir.path().join("args.txt")).unwrap();
+    let scenario = out.join("scenario.toml");
+    for m in ["gov", "ppp"] {
+        let png = out.join(format!("view-{m}.png"));
+        assert!(
+            args.contains(&format!(
+                "snapshot --scenario {} --model {m} --seed 1 --at 1y --size 960x540 --out {}",
+                scenario.display(),
+                png.display()
+            )),
+            "{args}"
+        );
+        assert!(png.is_file());
+    }
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        md.contains(
+            "### gov (seed 1, end of year 1)\n\n![gov (seed 1, end of year 1)](view-gov.png)"
+        ),
+        "{md}"
+    );
+    // The scenario handed to the viewer is the one compared.
+    let written = civitas_scenarios::file::Scenario::from_path(&scenario).unwrap();
+    assert_eq!(written.name, "old-small");
+
+    // A viewer that fails: the comparison still succeeds and the report says why.
+    let failing = tempfile::tempdir().unwrap();
+    let viewer = fake_viewer(failing.path(), true);
+    let out = dir.path().join("failed");
+    let o = compare(viewer.to_str().unwrap(), &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        md.contains("could not draw the gov model: error: no graphics adapter found"),
+        "{md}"
+    );
+
+    // No viewer: how to get one.
+    let out = dir.path().join("none");
+    let o = compare("/nonexistent/civitas-viz", &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        md.contains("CIVITAS_VIZ names /nonexistent/civitas-viz, which is not a file"),
+        "{md}"
     );
 }

@@ -14,6 +14,8 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 
 fn civitas(args: &[&str]) {
     let o = Command::new(env!("CARGO_BIN_EXE_civitas"))
+        // No pictures from a viewer that happens to be built beside the binary.
+        .env("CIVITAS_VIZ", "off")
         .args(args)
         .output()
         .expect("civitas runs");

@@ -106,14 +106,18 @@ impl CommunityLayout {
         (center, radius)
     }
 
-    /// Where an incident in `building` is marked: above its roof, `stack` markers up.
-    pub fn incident_at(&self, building: u32, stack: usize) -> Vec3 {
-        let roof = self
-            .buildings
+    /// The top of `building` (the site's centre for a building it does not have).
+    pub fn roof(&self, building: u32) -> Vec3 {
+        self.buildings
             .get(building as usize)
-            .map_or(self.center(), BuildingBox::roof);
-        roof + Vec3::Y * (6.0 + 7.0 * stack as f32)
+            .map_or(self.center(), BuildingBox::roof)
     }
+}
+
+/// Where the `slot`-th incident marker of `size` above a roof stands: one marker's height
+/// clear of the roof, stacked with a fifth of a marker between them.
+pub fn stacked(roof: Vec3, slot: usize, size: f32) -> Vec3 {
+    roof + Vec3::Y * size * (1.0 + 1.2 * slot as f32)
 }
 
 /// A whole district placed in the scene.

@@ -14,6 +14,7 @@
 //! like at the playback time, no renderer) → `scene`/`camera`/`panel` (bevy) ←
 //! `playback` (clock and feed) ← `source`.
 
+pub mod bench;
 pub mod camera;
 pub mod layout;
 pub mod palette;
@@ -103,7 +104,10 @@ pub fn build_app(
         _ => WgpuSettings::default().backends,
     };
     let render = RenderPlugin {
-        synchronous_pipeline_compilation: !matches!(output, Output::Window { .. }),
+        // Every frame complete: a window's first frame waits for the shaders (a second or
+        // two on a CPU renderer) instead of showing an empty scene, and a snapshot or a
+        // window's screenshot is never taken half-drawn.
+        synchronous_pipeline_compilation: true,
         render_creation: WgpuSettings {
             backends,
             ..default()
@@ -173,4 +177,87 @@ pub fn build_app(
         app.cleanup();
     }
     app
+}
+
+/// Closes the app after some real seconds, first saving the window's frame to a PNG if
+/// asked (`civitas-viz --exit-after 5 --screenshot shot.png`: demos and smoke tests of
+/// the window under Xvfb).
+#[derive(Debug, Clone)]
+pub struct ExitAfter {
+    /// Real seconds to run.
+    pub seconds: f32,
+    /// Where to save the last frame.
+    pub screenshot: Option<std::path::PathBuf>,
+}
+
+/// Where [`ExitAfter`] is.
+#[derive(Resource, Debug, Clone, Default)]
+struct Exiting {
+    seconds: f32,
+    screenshot: Option<std::path::PathBuf>,
+    /// The screenshot was asked for.
+    asked: bool,
+    /// The screenshot was written (or failed: the message).
+    done: std::sync::Arc<std::sync::Mutex<Option<Result<(), String>>>>,
+}
+
+impl Plugin for ExitAfter {
+    fn build(&self, app: &mut App) {
+        app.insert_resource(Exiting {
+            seconds: self.seconds,
+            screenshot: self.screenshot.clone(),
+            ..Exiting::default()
+        })
+        .add_systems(Update, exit_after);
+    }
+}
+
+fn exit_after(
+    time: Res<Time<bevy::time::Real>>,
+    mut state: ResMut<Exiting>,
+    mut exit: MessageWriter<AppExit>,
+    mut commands: Commands,
+) {
+    if time.elapsed_secs() < state.seconds {
+        return;
+    }
+    let Some(path) = state.screenshot.clone() else {
+        exit.write(AppExit::Success);
+        return;
+    };
+    if !state.asked {
+        state.asked = true;
+        let done = state.done.clone();
+        commands
+            .spawn(bevy::render::view::screenshot::Screenshot::primary_window())
+            .observe(
+                move |shot: On<bevy::render::view::screenshot::ScreenshotCaptured>| {
+                    let written = shot
+                        .image
+                        .clone()
+                        .try_into_dynamic()
+                        .map_err(|e| e.to_string())
+                        .and_then(|i| {
+                            i.to_rgba8()
+                                .save_with_format(&path, image::ImageFormat::Png)
+                                .map_err(|e| format!("{}: {e}", path.display()))
+                        });
+                    if let Ok(mut d) = done.lock() {
+                        *d = Some(written);
+                    }
+                },
+            );
+        return;
+    }
+    let written = state.done.lock().ok().and_then(|d| d.clone());
+    match written {
+        None => {}
+        Some(Ok(())) => {
+            exit.write(AppExit::Success);
+        }
+        Some(Err(e)) => {
+            eprintln!("error: the screenshot could not be written: {e}");
+            exit.write(AppExit::error());
+        }
+    }
 }

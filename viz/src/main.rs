@@ -36,6 +36,26 @@ struct Cli {
 enum Command {
     /// Render one moment headless into a PNG and exit (no window, no display needed)
     Snapshot(Snap),
+    /// Measure the viewer here: time to the first frame, frames per second and peak
+    /// memory for the default community and the 75-community district, and the time of
+    /// a snapshot from start
+    Bench(BenchArgs),
+}
+
+#[derive(Args, Debug)]
+struct BenchArgs {
+    /// Measure only this scenario (a file or a preset), in this process
+    #[arg(long, value_name = "FILE|PRESET")]
+    scenario: Option<String>,
+    /// Picture size in pixels
+    #[arg(long, value_name = "WIDTHxHEIGHT", default_value = "1280x720", value_parser = parse_size)]
+    size: (u32, u32),
+    /// Frames to time (after the first)
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    frames: u32,
+    /// One JSON line per scenario instead of the table
+    #[arg(long)]
+    json: bool,
 }
 
 /// What to watch.
@@ -78,6 +98,12 @@ struct Show {
     /// Simulated seconds per second to start with (1 to 86400; keys change it)
     #[arg(long, default_value_t = civitas_viz::playback::DEFAULT_SPEED, value_parser = speed)]
     speed: f64,
+    /// Close the window after this many real seconds (demos, smoke tests)
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u32).range(1..=86_400))]
+    exit_after: Option<u32>,
+    /// With --exit-after: save the window's last frame to this PNG before closing
+    #[arg(long, value_name = "FILE", requires = "exit_after")]
+    screenshot: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -134,6 +160,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Snapshot(snap)) => take_snapshot(snap),
+        Some(Command::Bench(args)) => bench(args),
         None => show(cli.show),
     };
     match result {
@@ -261,10 +288,125 @@ fn show(show: Show) -> Result<(), Failure> {
     let title = format!("civitas · {}", subject.title);
     let opts = options(&show.look, &subject, show.speed, true)?;
     let mut app = build_app(subject, source, &Output::Window { title }, &opts);
+    if let Some(secs) = show.exit_after {
+        app.add_plugins(civitas_viz::ExitAfter {
+            seconds: secs as f32,
+            screenshot: show.screenshot,
+        });
+    }
     match app.run() {
         AppExit::Success => Ok(()),
         AppExit::Error(code) => Err(failed(anyhow::anyhow!(
             "the viewer stopped with status {code}"
         ))),
     }
+}
+
+/// The scenes `bench` measures, each in a process of its own (so that each peak memory
+/// is its own).
+const BENCH_SCENES: [&str; 2] = ["default", "haishu-district"];
+
+fn bench(args: BenchArgs) -> Result<(), Failure> {
+    let renderer = snapshot::find_renderer().map_err(failed)?;
+    let (w, h) = args.size;
+    if let Some(name) = &args.scenario {
+        let scenario = library::load(name).map_err(|e| usage(anyhow::anyhow!("{e}")))?;
+        let horizon = scenario.days as SimTime * DAY;
+        let (subject, sim) = Simulation::start(&scenario, scenario.seed, scenario.model, horizon);
+        let m = civitas_viz::bench::measure(subject, Box::new(sim), args.size, 0, args.frames)
+            .map_err(failed)?;
+        if args.json {
+            println!(
+                "{{\"scenario\":{:?},\"communities\":{},\"buildings\":{},\"devices\":{},\"first_frame_s\":{:.3},\"fps\":{:.2},\"frames\":{},\"reached_s\":{},\"peak_mib\":{}}}",
+                name,
+                m.communities,
+                m.buildings,
+                m.devices,
+                m.first_frame.as_secs_f64(),
+                m.fps(),
+                m.frames,
+                m.reached,
+                m.peak_mib.map_or("null".into(), |p| format!("{p:.0}")),
+            );
+        } else {
+            println!(
+                "{name}: {} communities, {} buildings, {} devices at {w}×{h} on {renderer}: first frame {:.2} s, {:.1} frames/s over {} frames, peak {} MiB",
+                m.communities,
+                m.buildings,
+                m.devices,
+                m.first_frame.as_secs_f64(),
+                m.fps(),
+                m.frames,
+                m.peak_mib.map_or("?".into(), |p| format!("{p:.0}")),
+            );
+        }
+        return Ok(());
+    }
+    let me = std::env::current_exe().map_err(|e| failed(e.into()))?;
+    println!(
+        "civitas-viz bench at {w}×{h} on {renderer}, {} frames each\n",
+        args.frames
+    );
+    println!(
+        "| scene | communities | buildings | devices | first frame | frames/s | peak memory |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for name in BENCH_SCENES {
+        let out = std::process::Command::new(&me)
+            .args(["bench", "--json", "--scenario", name, "--size"])
+            .arg(format!("{w}x{h}"))
+            .args(["--frames", &args.frames.to_string()])
+            .output()
+            .map_err(|e| failed(e.into()))?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let line = text.lines().find(|l| l.starts_with('{')).unwrap_or("");
+        let v: serde_json::Value = match serde_json::from_str(line) {
+            Ok(v) if out.status.success() => v,
+            _ => {
+                return Err(failed(anyhow::anyhow!(
+                    "the {name} bench failed: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                )));
+            }
+        };
+        println!(
+            "| {name} | {} | {} | {} | {:.2} s | {:.1} | {} MiB |",
+            v["communities"],
+            v["buildings"],
+            v["devices"],
+            v["first_frame_s"].as_f64().unwrap_or(f64::NAN),
+            v["fps"].as_f64().unwrap_or(f64::NAN),
+            v["peak_mib"],
+        );
+    }
+    let png = std::env::temp_dir().join(format!("civitas-viz-bench-{}.png", std::process::id()));
+    #[allow(clippy::disallowed_methods)] // a benchmark reads the wall clock
+    let t0 = std::time::Instant::now();
+    let out = std::process::Command::new(&me)
+        .args([
+            "snapshot",
+            "--scenario",
+            "default",
+            "--at",
+            "180d",
+            "--size",
+        ])
+        .arg(format!("{w}x{h}"))
+        .arg("--out")
+        .arg(&png)
+        .output()
+        .map_err(|e| failed(e.into()))?;
+    let took = t0.elapsed();
+    let _ = std::fs::remove_file(&png);
+    if !out.status.success() {
+        return Err(failed(anyhow::anyhow!(
+            "the snapshot failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    println!(
+        "\nsnapshot of the default community at day 180 ({w}×{h}), from start to PNG: {:.2} s",
+        took.as_secs_f64()
+    );
+    Ok(())
 }

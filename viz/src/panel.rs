@@ -60,12 +60,18 @@ pub fn status_text(
     let d = |s: DeviceState| devices.get(&s).copied().unwrap_or(0);
     let state = match (&playback.source, playback.paused) {
         (SourceState::Failed(m), _) => format!(" | {m}"),
+        _ if playback.still => String::new(),
         (_, true) => " | paused".into(),
         (SourceState::Ended, _) if playback.second() >= playback.horizon => " | end of run".into(),
         _ => String::new(),
     };
+    let speed = if playback.still {
+        String::new()
+    } else {
+        format!(" | {}x", playback.speed)
+    };
     format!(
-        "{describe}\n{when} ({tz}) | {speed}x | open incidents: community {} | street {} | district {} | unnoticed {} | devices: alarm {} | failed {} | offline {}{state}",
+        "{describe}\n{when} ({tz}){speed}{state}\nopen incidents: community {} | street {} | district {} | unnoticed {}\ndevices: alarm {} | failed {} | offline {}",
         n(Holder::Community),
         n(Holder::Street),
         n(Holder::District),
@@ -74,7 +80,6 @@ pub fn status_text(
         d(DeviceState::Failed),
         d(DeviceState::Offline),
         tz = calendar.time_zone(),
-        speed = playback.speed,
     )
 }
 
@@ -91,5 +96,45 @@ fn update_line(
     let new = status_text(&model.subject.calendar, &playback, &view.0, &feed.describe);
     if text.0 != new {
         text.0 = new;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use civitas_twin::kinds::IncidentKind;
+    use civitas_twin::vocab::events::{Event, Stage};
+
+    #[test]
+    fn the_line_says_when_how_fast_and_what_is_open_by_loop() {
+        let calendar = Calendar::new("2026-01-01T00:00", "Asia/Shanghai").unwrap();
+        let mut view = TwinView::default();
+        let mut changes = Vec::new();
+        for (id, stage) in [(1, Stage::Created), (2, Stage::Created)] {
+            view.apply(
+                &Event::Incident {
+                    at: 10,
+                    id,
+                    kind: IncidentKind::Fire,
+                    community: 0,
+                    building: 0,
+                    stage,
+                },
+                &mut changes,
+            );
+        }
+        let mut p = Playback::new(86_400, 600.0);
+        p.now = 3_600.0 * 30.5;
+        let line = status_text(&calendar, &p, &view, "watching");
+        assert_eq!(
+            line,
+            "watching\n2026-01-02 06:30 (Asia/Shanghai) | 600x\n\
+             open incidents: community 0 | street 0 | district 0 | unnoticed 2\n\
+             devices: alarm 0 | failed 0 | offline 0"
+        );
+        p.paused = true;
+        assert!(status_text(&calendar, &p, &view, "w").contains("| 600x | paused\n"));
+        p.still = true;
+        assert!(status_text(&calendar, &p, &view, "w").contains("(Asia/Shanghai)\n"));
     }
 }

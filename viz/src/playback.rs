@@ -33,6 +33,8 @@ pub struct Playback {
     pub horizon: SimTime,
     /// The source's state.
     pub source: SourceState,
+    /// A still picture of one moment (a snapshot): no speed, nothing paused.
+    pub still: bool,
 }
 
 /// Where the data source is.
@@ -55,6 +57,7 @@ impl Playback {
             paused: false,
             horizon,
             source: SourceState::Running,
+            still: false,
         }
     }
 

@@ -56,6 +56,15 @@ pub struct IncidentMarker {
     pub holder: Holder,
 }
 
+/// Where an incident marker stacks: above this roof, in this place.
+#[derive(Component, Debug, Clone, Copy, PartialEq)]
+pub struct Stacked {
+    /// The top of its building.
+    pub roof: Vec3,
+    /// Its place in the building's stack (0 lowest).
+    pub slot: usize,
+}
+
 /// A closed incident's marker, fading out.
 #[derive(Component, Debug, Clone, Copy, PartialEq)]
 pub struct Fading {
@@ -346,7 +355,11 @@ impl Plugin for IncidentsPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<IncidentEntities>().add_systems(
             Update,
-            (update_incidents.after(crate::playback::feed), fade),
+            (
+                update_incidents.after(crate::playback::feed),
+                fade,
+                size_incidents.after(update_incidents),
+            ),
         );
     }
 }
@@ -375,7 +388,8 @@ fn update_incidents(
                     continue;
                 };
                 let slot = entities.take(*id, (open.community, open.building));
-                let at = c.incident_at(open.building, slot);
+                let roof = c.roof(open.building);
+                let at = crate::layout::stacked(roof, slot, INCIDENT_M);
                 let e = commands
                     .spawn((
                         Mesh3d(p.ball.clone()),
@@ -385,6 +399,7 @@ fn update_incidents(
                             id: *id,
                             holder: open.holder,
                         },
+                        Stacked { roof, slot },
                         InCommunity(open.community),
                     ))
                     .id();
@@ -428,6 +443,26 @@ fn fade(
             commands.entity(e).despawn();
         } else if let Some(mut mat) = materials.get_mut(&m.0) {
             mat.base_color.set_alpha(f.left / FADE_SECS);
+        }
+    }
+}
+
+/// Keeps incident markers visible from afar: never smaller than [`INCIDENT_M`], and at
+/// least a fixed share of the camera's distance (about 1% of the picture's height), so a
+/// district at a glance still shows where incidents are.
+fn size_incidents(
+    cameras: Query<&crate::camera::Orbit>,
+    mut markers: Query<(&Stacked, &mut Transform), With<IncidentMarker>>,
+) {
+    let Ok(orbit) = cameras.single() else {
+        return;
+    };
+    let size = INCIDENT_M.max(orbit.distance * 0.012);
+    for (stacked, mut t) in &mut markers {
+        let at = crate::layout::stacked(stacked.roof, stacked.slot, size);
+        if t.translation != at || t.scale.x != size {
+            t.translation = at;
+            t.scale = Vec3::splat(size);
         }
     }
 }

@@ -58,6 +58,7 @@ pub fn seek(app: &mut App, t: SimTime) -> SourceState {
         let mut p = world.resource_mut::<Playback>();
         p.now = t as f64;
         p.paused = true;
+        p.still = true;
         p.source = state.clone();
     }
     world.write_message_batch(changes.into_iter().map(SceneChange));

@@ -256,14 +256,26 @@ fn link(dir: &Path, p: &Path) -> String {
         .replace('\\', "/")
 }
 
+/// Pictures of the community under each model at the horizon, drawn by the 3D viewer
+/// (`civitas-viz snapshot`), or why there are none.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pictures {
+    /// One PNG per model, in column order.
+    Drawn(Vec<(String, PathBuf)>),
+    /// None: the sentence says why and how to get them.
+    Missing(String),
+}
+
 /// Writes `report.md` and a self-contained `report.html` into `dir`: the side-by-side
 /// table, who leads on what (from the data), the `charts` (as written by
-/// [`write_charts`]; linked from the Markdown, inlined in the HTML) and the
-/// `assumptions` the ranking depends on (one line each, filled by the caller).
+/// [`write_charts`]; linked from the Markdown, inlined in the HTML), the `pictures` of
+/// each model's community and the `assumptions` the ranking depends on (one line each,
+/// filled by the caller).
 pub fn write_report(
     c: &Comparison,
     dir: &Path,
     charts: &[PathBuf],
+    pictures: &Pictures,
     assumptions: &[String],
 ) -> Result<(), ReportError> {
     std::fs::create_dir_all(dir).map_err(|source| ReportError::Write {
@@ -271,13 +283,16 @@ pub fn write_report(
         source,
     })?;
     let files = chart_files(charts);
-    let md = markdown(c, dir, &files, assumptions);
+    let md = markdown(c, dir, &files, assumptions) + &pictures_md(dir, pictures);
     let p = dir.join("report.md");
     std::fs::write(&p, md).map_err(|source| ReportError::Write {
         path: p.clone(),
         source,
     })?;
-    let html = html(c, &files, assumptions)?;
+    let html = html(c, &files, assumptions)?.replace(
+        "</body>\n</html>\n",
+        &format!("{}</body>\n</html>\n", pictures_html(pictures)?),
+    );
     let p = dir.join("report.html");
     std::fs::write(&p, html).map_err(|source| ReportError::Write {
         path: p.clone(),
@@ -425,6 +440,43 @@ fn esc(s: &str) -> String {
         }
     }
     o
+}
+
+const PICTURES_TITLE: &str = "The community under each model at the horizon";
+
+fn pictures_md(dir: &Path, pictures: &Pictures) -> String {
+    let mut o = format!("\n## {PICTURES_TITLE}\n\n");
+    match pictures {
+        Pictures::Missing(why) => {
+            let _ = writeln!(o, "{}", md_escape(why));
+        }
+        Pictures::Drawn(drawn) => {
+            for (model, png) in drawn {
+                let _ = writeln!(o, "### {model}\n\n![{model}]({})\n", link(dir, png));
+            }
+        }
+    }
+    o
+}
+
+fn pictures_html(pictures: &Pictures) -> Result<String, ReportError> {
+    let mut o = format!("<h2>{}</h2>\n", esc(PICTURES_TITLE));
+    match pictures {
+        Pictures::Missing(why) => {
+            let _ = writeln!(o, "<p>{}</p>", esc(why));
+        }
+        Pictures::Drawn(drawn) => {
+            for (model, png) in drawn {
+                let _ = writeln!(
+                    o,
+                    "<figure>\n{}\n<figcaption>{}</figcaption>\n</figure>",
+                    embed(model, Some(png), None)?,
+                    esc(model)
+                );
+            }
+        }
+    }
+    Ok(o)
 }
 
 /// Standard base64 with padding.

@@ -26,7 +26,7 @@ mod document;
 pub use assumptions::assumptions;
 pub use batch::{IndexBars, Scatter, write_index_bars, write_scatter};
 pub use comparison::{TRAJECTORY_KPIS, write_charts};
-pub use document::write_report;
+pub use document::{Pictures, write_report};
 
 use std::path::PathBuf;
 

@@ -3,7 +3,7 @@
 
 use civitas_scenarios::compare::{CompareOptions, compare};
 use civitas_scenarios::library::load;
-use civitas_scenarios::report::{TRAJECTORY_KPIS, write_charts, write_report};
+use civitas_scenarios::report::{Pictures, TRAJECTORY_KPIS, write_charts, write_report};
 use civitas_twin::kinds::InvestmentModel;
 
 #[test]
@@ -20,7 +20,18 @@ fn report_and_charts_of_a_small_comparison_are_complete_and_self_contained() {
     let out = dir.path().join("charts");
     let charts = write_charts(&c, &out).expect("charts written");
     let assumptions = vec!["gov: the government pays for everything".to_string()];
-    write_report(&c, &out, &charts, &assumptions).expect("report written");
+    // A "picture" of each model (any PNG will do: the viewer draws the real ones).
+    let pictures: Vec<(String, std::path::PathBuf)> = opts
+        .models
+        .iter()
+        .map(|m| {
+            let p = dir.path().join(format!("view-{m}.png"));
+            std::fs::copy(out.join("cost-per-resident.png"), &p).unwrap();
+            (m.to_string(), p)
+        })
+        .collect();
+    write_report(&c, &out, &charts, &Pictures::Drawn(pictures), &assumptions)
+        .expect("report written");
 
     let stems: Vec<String> = ["cost-per-resident", "index-pillars"]
         .into_iter()
@@ -89,4 +100,28 @@ fn report_and_charts_of_a_small_comparison_are_complete_and_self_contained() {
     assert!(!html.contains("href=\"http"));
     assert_eq!(html.matches("<svg").count(), charts.len() / 2);
     assert!(html.contains("</html>"));
+    // Each model's picture: linked from the Markdown, inline in the HTML.
+    assert!(md.contains("## The community under each model at the horizon"));
+    for m in &opts.models {
+        assert!(md.contains(&format!("### {m}\n\n![{m}](")), "{m}'s picture");
+        assert!(
+            html.contains(&format!("<img alt=\"{m}\" src=\"data:image/png;base64,")),
+            "{m}'s picture inline"
+        );
+    }
+
+    // Without the viewer, the report says how to get the pictures.
+    let why = "Pictures need the 3D viewer beside civitas: cargo build --release -p civitas-viz";
+    write_report(
+        &c,
+        &out,
+        &charts,
+        &Pictures::Missing(why.into()),
+        &assumptions,
+    )
+    .unwrap();
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(md.ends_with(&format!("{why}\n")), "{md}");
+    assert!(html.contains(&format!("<p>{why}</p>\n</body>")));
 }

@@ -163,3 +163,52 @@ fn a_window_without_a_display_is_refused_before_anything_starts() {
         .unwrap();
     refused(&out, 1, "no display to open a window on");
 }
+
+#[test]
+fn a_window_under_xvfb_shows_the_community_and_closes_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let shot = dir.path().join("window.png");
+    let out = Command::new("xvfb-run")
+        .args([
+            "-a",
+            "-s",
+            "-screen 0 1280x720x24",
+            env!("CARGO_BIN_EXE_civitas-viz"),
+        ])
+        .args([
+            "--scenario",
+            "default",
+            "--flat",
+            "--exit-after",
+            "3",
+            "--screenshot",
+        ])
+        .arg(&shot)
+        .env("WGPU_BACKEND", "vulkan")
+        .env(
+            "VK_ICD_FILENAMES",
+            "/usr/share/vulkan/icd.d/lvp_icd.x86_64.json",
+        )
+        .output()
+        .expect("xvfb-run (scripts/setup-viewer --window installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let image = image::open(&shot)
+        .expect("the window's last frame")
+        .to_rgba8();
+    assert_eq!(image.dimensions(), (1280, 720));
+    // The background in a corner, the ground in the middle of the site.
+    let px = |x, y| {
+        let p: image::Rgba<u8> = *image.get_pixel(x, y);
+        [p[0], p[1], p[2]]
+    };
+    assert_eq!(px(1270, 710), civitas_viz::palette::BACKGROUND);
+    let ground = (0..720)
+        .flat_map(|y| (0..1280).map(move |x| (x, y)))
+        .filter(|&(x, y)| px(x, y) == civitas_viz::palette::GROUND)
+        .count();
+    assert!(ground > 10_000, "{ground} pixels of ground");
+}
