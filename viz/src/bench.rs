@@ -47,6 +47,7 @@ pub fn measure(
     (width, height): (u32, u32),
     start: SimTime,
     frames: u32,
+    shading: crate::scene::Shading,
 ) -> anyhow::Result<Measured> {
     #[allow(clippy::disallowed_methods)] // a benchmark reads the wall clock
     let began = Instant::now();
@@ -68,7 +69,10 @@ pub fn measure(
         subject,
         source,
         &Output::Image { width, height },
-        &Options::default(),
+        &Options {
+            shading,
+            ..Options::default()
+        },
     );
     seek(&mut app, start);
     capture(&mut app)?;

@@ -3,7 +3,7 @@
 //! Keys: arrows or WASD pan, Q/E turn, Z/X zoom, Tab shows the next community alone,
 //! Escape shows them all.
 
-use crate::scene::{InCommunity, Model};
+use crate::scene::{CommunityRoot, Model};
 use bevy::core_pipeline::tonemapping::{DebandDither, Tonemapping};
 use bevy::input::mouse::{AccumulatedMouseMotion, AccumulatedMouseScroll};
 use bevy::prelude::*;
@@ -202,7 +202,7 @@ fn controls(
 fn show_focus(
     focus: Res<Focus>,
     model: Res<Model>,
-    mut shown: Query<(&InCommunity, &mut Visibility)>,
+    mut shown: Query<(&CommunityRoot, &mut Visibility)>,
 ) {
     if !focus.is_changed() {
         return;

@@ -56,6 +56,9 @@ struct BenchArgs {
     /// One JSON line per scenario instead of the table
     #[arg(long)]
     json: bool,
+    /// Flat colours (no light and shade)
+    #[arg(long)]
+    flat: bool,
 }
 
 /// What to watch.
@@ -313,8 +316,14 @@ fn bench(args: BenchArgs) -> Result<(), Failure> {
         let scenario = library::load(name).map_err(|e| usage(anyhow::anyhow!("{e}")))?;
         let horizon = scenario.days as SimTime * DAY;
         let (subject, sim) = Simulation::start(&scenario, scenario.seed, scenario.model, horizon);
-        let m = civitas_viz::bench::measure(subject, Box::new(sim), args.size, 0, args.frames)
-            .map_err(failed)?;
+        let shading = if args.flat {
+            Shading::Flat
+        } else {
+            Shading::Lit
+        };
+        let m =
+            civitas_viz::bench::measure(subject, Box::new(sim), args.size, 0, args.frames, shading)
+                .map_err(failed)?;
         if args.json {
             println!(
                 "{{\"scenario\":{:?},\"communities\":{},\"buildings\":{},\"devices\":{},\"first_frame_s\":{:.3},\"fps\":{:.2},\"frames\":{},\"reached_s\":{},\"peak_mib\":{}}}",
@@ -356,6 +365,7 @@ fn bench(args: BenchArgs) -> Result<(), Failure> {
             .args(["bench", "--json", "--scenario", name, "--size"])
             .arg(format!("{w}x{h}"))
             .args(["--frames", &args.frames.to_string()])
+            .args(args.flat.then_some("--flat"))
             .output()
             .map_err(|e| failed(e.into()))?;
         let text = String::from_utf8_lossy(&out.stdout);

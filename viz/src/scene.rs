@@ -38,6 +38,34 @@ pub struct SceneChange(pub Change);
 #[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InCommunity(pub u32);
 
+/// The root of one community's entities: showing or hiding a community is one change
+/// to its root, whatever the number of things in it.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommunityRoot(pub u32);
+
+/// Each community's root entity, by community index.
+#[derive(Resource, Debug, Default, Clone)]
+pub struct CommunityRoots(pub HashMap<u32, Entity>);
+
+fn spawn_roots(model: Res<Model>, mut commands: Commands) {
+    let roots = model
+        .layout
+        .communities
+        .iter()
+        .map(|c| {
+            let root = commands
+                .spawn((
+                    CommunityRoot(c.index),
+                    Transform::default(),
+                    Visibility::default(),
+                ))
+                .id();
+            (c.index, root)
+        })
+        .collect();
+    commands.insert_resource(CommunityRoots(roots));
+}
+
 /// A device's marker.
 #[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DeviceMarker {
@@ -150,7 +178,7 @@ impl Plugin for ScenePlugin {
         app.init_resource::<Shading>()
             .add_message::<SceneChange>()
             .insert_resource(ClearColor(palette::color(palette::BACKGROUND)))
-            .add_systems(Startup, (make_palette, spawn_site).chain());
+            .add_systems(Startup, (make_palette, spawn_roots, spawn_site).chain());
     }
 }
 
@@ -167,7 +195,32 @@ fn block(
     )
 }
 
-fn spawn_site(model: Res<Model>, p: Res<Palette>, shading: Res<Shading>, mut commands: Commands) {
+/// The bands marking floors 1 to `floors - 1` of a `width` × `depth` building, as one
+/// mesh standing on the ground at the origin.
+pub fn floor_bands(width: f32, depth: f32, floors: u32) -> Mesh {
+    let band = Mesh::from(Cuboid::new(width + 0.3, 0.3, depth + 0.3));
+    let mut mesh = band
+        .clone()
+        .transformed_by(Transform::from_xyz(0.0, FLOOR_HEIGHT_M, 0.0));
+    for k in 2..floors {
+        let next =
+            band.clone()
+                .transformed_by(Transform::from_xyz(0.0, k as f32 * FLOOR_HEIGHT_M, 0.0));
+        // Same attributes (a cuboid's): merging cannot fail.
+        let _ = mesh.merge(&next);
+    }
+    mesh
+}
+
+fn spawn_site(
+    model: Res<Model>,
+    p: Res<Palette>,
+    shading: Res<Shading>,
+    roots: Res<CommunityRoots>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut commands: Commands,
+) {
+    let mut bands: HashMap<(u32, u32, u32), Handle<Mesh>> = HashMap::new();
     if *shading == Shading::Lit {
         commands.spawn((
             DirectionalLight {
@@ -184,7 +237,8 @@ fn spawn_site(model: Res<Model>, p: Res<Palette>, shading: Res<Shading>, mut com
         });
     }
     for c in &model.layout.communities {
-        let tag = InCommunity(c.index);
+        let root = roots.0[&c.index];
+        let tag = || (InCommunity(c.index), ChildOf(root));
         let size = c.max - c.min;
         let center = c.center();
         commands.spawn((
@@ -194,7 +248,7 @@ fn spawn_site(model: Res<Model>, p: Res<Palette>, shading: Res<Shading>, mut com
                 center - Vec3::Y * 0.05,
                 Vec3::new(size.x, 0.1, size.y),
             ),
-            tag,
+            tag(),
         ));
         for b in &c.buildings {
             let h = b.height();
@@ -206,17 +260,22 @@ fn spawn_site(model: Res<Model>, p: Res<Palette>, shading: Res<Shading>, mut com
                     foot + Vec3::Y * h / 2.0,
                     Vec3::new(b.width, h, b.depth),
                 ),
-                tag,
+                tag(),
             ));
-            for k in 1..b.floors {
+            if b.floors > 1 {
+                // All of a building's floor bands are one mesh, shared by every building
+                // of the same shape: a district draws a few thousand band entities, not
+                // tens of thousands.
+                let key = ((b.width * 100.0) as u32, (b.depth * 100.0) as u32, b.floors);
+                let mesh = bands
+                    .entry(key)
+                    .or_insert_with(|| meshes.add(floor_bands(b.width, b.depth, b.floors)))
+                    .clone();
                 commands.spawn((
-                    block(
-                        &p,
-                        &p.band,
-                        foot + Vec3::Y * k as f32 * FLOOR_HEIGHT_M,
-                        Vec3::new(b.width + 0.3, 0.3, b.depth + 0.3),
-                    ),
-                    tag,
+                    Mesh3d(mesh),
+                    MeshMaterial3d(p.band.clone()),
+                    Transform::from_translation(foot),
+                    tag(),
                 ));
             }
             if b.basement {
@@ -227,7 +286,7 @@ fn spawn_site(model: Res<Model>, p: Res<Palette>, shading: Res<Shading>, mut com
                         foot + Vec3::Y * 0.05,
                         Vec3::new(b.width + 4.0, 0.1, b.depth + 4.0),
                     ),
-                    tag,
+                    tag(),
                 ));
             }
             for l in 0..b.lifts {
@@ -239,7 +298,7 @@ fn spawn_site(model: Res<Model>, p: Res<Palette>, shading: Res<Shading>, mut com
                         foot + Vec3::new(along * b.width * 0.8, h + 1.25, 0.0),
                         Vec3::new(2.5, 2.5, 2.5),
                     ),
-                    tag,
+                    tag(),
                 ));
             }
         }
@@ -251,7 +310,7 @@ fn spawn_site(model: Res<Model>, p: Res<Palette>, shading: Res<Shading>, mut com
                     Vec3::new(s.x, 0.1, s.y),
                     Vec3::new(4.0, 0.2, 4.0),
                 ),
-                tag,
+                tag(),
             ));
         }
     }
@@ -267,14 +326,19 @@ pub struct DeviceEntities(pub HashMap<(u32, u32), Entity>);
 impl Plugin for DevicesPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<DeviceEntities>()
-            .add_systems(Startup, spawn_devices.after(make_palette))
-            .add_systems(Update, recolour_devices.after(crate::playback::feed));
+            .init_resource::<DeviceDetail>()
+            .add_systems(Startup, spawn_devices.after(spawn_roots))
+            .add_systems(
+                Update,
+                (recolour_devices.after(crate::playback::feed), device_detail).chain(),
+            );
     }
 }
 
 fn spawn_devices(
     model: Res<Model>,
     p: Res<Palette>,
+    roots: Res<CommunityRoots>,
     mut entities: ResMut<DeviceEntities>,
     mut commands: Commands,
 ) {
@@ -289,6 +353,7 @@ fn spawn_devices(
                         device: d.device,
                     },
                     InCommunity(c.index),
+                    ChildOf(roots.0[&c.index]),
                 ))
                 .id();
             entities.0.insert((c.index, d.device), e);
@@ -296,11 +361,35 @@ fn spawn_devices(
     }
 }
 
+/// Whether working devices are drawn: from afar (a district at a glance) they are
+/// hidden — each would be under a pixel, and a district has a hundred thousand — and
+/// only the devices that are not working stand out.
+#[derive(Resource, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DeviceDetail {
+    /// The camera is far: working devices are hidden.
+    pub far: bool,
+}
+
+/// Camera distance (m) beyond which working devices are hidden.
+pub const DEVICE_DETAIL_M: f32 = 1_500.0;
+
+fn marker_visibility(far: bool, state: DeviceState) -> Visibility {
+    if far && state == DeviceState::Working {
+        Visibility::Hidden
+    } else {
+        Visibility::Inherited
+    }
+}
+
 fn recolour_devices(
     mut changes: MessageReader<SceneChange>,
     entities: Res<DeviceEntities>,
     p: Res<Palette>,
-    mut markers: Query<&mut MeshMaterial3d<StandardMaterial>, With<DeviceMarker>>,
+    detail: Res<DeviceDetail>,
+    mut markers: Query<
+        (&mut MeshMaterial3d<StandardMaterial>, &mut Visibility),
+        With<DeviceMarker>,
+    >,
 ) {
     for SceneChange(change) in changes.read() {
         if let Change::Device {
@@ -309,10 +398,30 @@ fn recolour_devices(
             state,
         } = change
             && let Some(e) = entities.0.get(&(*community, *device))
-            && let Ok(mut m) = markers.get_mut(*e)
+            && let Ok((mut m, mut v)) = markers.get_mut(*e)
         {
             m.0 = p.devices[state].clone();
+            v.set_if_neq(marker_visibility(detail.far, *state));
         }
+    }
+}
+
+fn device_detail(
+    cameras: Query<&crate::camera::Orbit>,
+    view: Res<crate::playback::View>,
+    mut detail: ResMut<DeviceDetail>,
+    mut markers: Query<(&DeviceMarker, &mut Visibility)>,
+) {
+    let Ok(orbit) = cameras.single() else {
+        return;
+    };
+    let far = orbit.distance > DEVICE_DETAIL_M;
+    if far == detail.far {
+        return;
+    }
+    detail.far = far;
+    for (m, mut v) in &mut markers {
+        v.set_if_neq(marker_visibility(far, view.0.device(m.community, m.device)));
     }
 }
 
@@ -370,6 +479,7 @@ fn update_incidents(
     mut changes: MessageReader<SceneChange>,
     view: Res<crate::playback::View>,
     model: Res<Model>,
+    roots: Res<CommunityRoots>,
     p: Res<Palette>,
     mut entities: ResMut<IncidentEntities>,
     mut materials: ResMut<Assets<StandardMaterial>>,
@@ -401,6 +511,7 @@ fn update_incidents(
                         },
                         Stacked { roof, slot },
                         InCommunity(open.community),
+                        ChildOf(roots.0[&open.community]),
                     ))
                     .id();
                 entities.open.insert(*id, e);
@@ -464,5 +575,26 @@ fn size_incidents(
             t.translation = at;
             t.scale = Vec3::splat(size);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bevy::camera::primitives::MeshAabb;
+
+    #[test]
+    fn a_buildings_floor_bands_are_one_mesh_with_a_band_at_each_floor() {
+        let mesh = floor_bands(20.0, 10.0, 6);
+        let one = Mesh::from(Cuboid::new(1.0, 1.0, 1.0)).count_vertices();
+        assert_eq!(mesh.count_vertices(), 5 * one);
+        let aabb = mesh.compute_aabb().expect("positions");
+        let (lo, hi) = (Vec3::from(aabb.min()), Vec3::from(aabb.max()));
+        assert!((lo.y - (FLOOR_HEIGHT_M - 0.15)).abs() < 1e-4, "{lo}");
+        assert!((hi.y - (5.0 * FLOOR_HEIGHT_M + 0.15)).abs() < 1e-4, "{hi}");
+        assert!(
+            (hi.x - 10.15).abs() < 1e-4 && (hi.z - 5.15).abs() < 1e-4,
+            "{hi}"
+        );
     }
 }

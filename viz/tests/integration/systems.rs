@@ -203,3 +203,24 @@ fn a_replay_at_2x_shows_at_each_frame_what_the_events_file_says_happened_by_then
     }
     assert!(*seen.last().unwrap() > 4.0, "the clock passed every event");
 }
+
+#[test]
+fn from_afar_only_devices_that_are_not_working_are_drawn() {
+    use civitas_viz::camera::Orbit;
+    use civitas_viz::scene::DEVICE_DETAIL_M;
+    let mut app = app(vec![window(vec![device(10, 0, DeviceState::Failed)])], 10.0);
+    app.update();
+    let marker = app.world().resource::<DeviceEntities>().0[&(0, 0)];
+    let visibility = |app: &App| *app.world().get::<Visibility>(marker).unwrap();
+    assert_eq!(visibility(&app), Visibility::Inherited);
+    {
+        let world = app.world_mut();
+        let mut orbit = world.query::<&mut Orbit>().single_mut(world).unwrap();
+        orbit.distance = DEVICE_DETAIL_M * 2.0;
+    }
+    app.update();
+    assert_eq!(visibility(&app), Visibility::Hidden, "working, from afar");
+    run_until(&mut app, 10.0);
+    app.update();
+    assert_eq!(visibility(&app), Visibility::Inherited, "failed: drawn even from afar");
+}
