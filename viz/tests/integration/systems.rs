@@ -222,5 +222,9 @@ fn from_afar_only_devices_that_are_not_working_are_drawn() {
     assert_eq!(visibility(&app), Visibility::Hidden, "working, from afar");
     run_until(&mut app, 10.0);
     app.update();
-    assert_eq!(visibility(&app), Visibility::Inherited, "failed: drawn even from afar");
+    assert_eq!(
+        visibility(&app),
+        Visibility::Inherited,
+        "failed: drawn even from afar"
+    );
 }
