@@ -23,6 +23,7 @@ fn every_crate_and_module_opens_with_a_doc_comment() {
         "benches/src",
         "benches/benches",
         "viz/src",
+        "bridge/src",
     ] {
         rust_files(&root.join(dir), &mut files);
     }
@@ -31,6 +32,7 @@ fn every_crate_and_module_opens_with_a_doc_comment() {
         "actors/tests/integration/main.rs",
         "scenarios/tests/integration/main.rs",
         "viz/tests/integration/main.rs",
+        "bridge/tests/integration/main.rs",
     ] {
         files.push(root.join(t));
     }
@@ -53,7 +55,15 @@ fn every_crate_and_module_opens_with_a_doc_comment() {
 #[test]
 fn one_integration_test_binary_per_crate() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for krate in [".", "twin", "actors", "scenarios", "benches", "viz"] {
+    for krate in [
+        ".",
+        "twin",
+        "actors",
+        "scenarios",
+        "benches",
+        "viz",
+        "bridge",
+    ] {
         let tests = root.join(krate).join("tests");
         if !tests.exists() {
             continue;
@@ -201,7 +211,15 @@ fn no_test_is_ignored_or_expected_to_panic() {
 
 #[test]
 fn every_dependency_is_used() {
-    for krate in [".", "twin", "actors", "scenarios", "benches", "viz"] {
+    for krate in [
+        ".",
+        "twin",
+        "actors",
+        "scenarios",
+        "benches",
+        "viz",
+        "bridge",
+    ] {
         let manifest: toml::Table = read(&format!("{krate}/Cargo.toml")).parse().unwrap();
         let Some(deps) = manifest.get("dependencies").and_then(|d| d.as_table()) else {
             continue;
@@ -233,7 +251,7 @@ fn every_dependency_is_used() {
 
 #[test]
 fn only_the_viewer_knows_bevy() {
-    for krate in [".", "twin", "actors", "scenarios", "benches"] {
+    for krate in [".", "twin", "actors", "scenarios", "benches", "bridge"] {
         let manifest: toml::Table = read(&format!("{krate}/Cargo.toml")).parse().unwrap();
         for section in ["dependencies", "dev-dependencies", "build-dependencies"] {
             let Some(deps) = manifest.get(section).and_then(|d| d.as_table()) else {

@@ -15,7 +15,9 @@
 //! - [`rng`]: one reproducible random stream per entity;
 //! - [`calendar::Calendar`]: the local date and hour of a simulated time;
 //! - [`vocab`]: what the outside world and a run say to each other — injects, the
-//!   observe stream's events and windows, incident records, transfers.
+//!   observe stream's events and windows, incident records, transfers;
+//! - [`mirror::Mirror`]: the live twin's state of real devices (reported, desired,
+//!   last seen, availability), ordered by each device's own stamps.
 //!
 //! This crate does no I/O and never reads a clock. The spec and parameter types derive
 //! serde because they *are* the scenario file format, and [`vocab`] because it is the
@@ -25,6 +27,7 @@ pub mod calendar;
 pub mod economy;
 pub mod generate;
 pub mod kinds;
+pub mod mirror;
 pub mod model;
 pub mod params;
 pub mod rng;

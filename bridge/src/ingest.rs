@@ -1,0 +1,178 @@
+//! Ingest: one MQTT client subscribed to the whole native schema, every message
+//! validated and applied to the [`Mirror`], and what happened reported on a bounded
+//! channel (for the rules that turn alarms and silences into incidents, and for
+//! anyone watching). On every (re)connection it subscribes again — a broker that
+//! restarted without the session would otherwise leave it connected to nothing — and
+//! the broker's retained availability and state arrive again.
+
+use crate::wire::{self, Channel, Message, Topic};
+use civitas_twin::mirror::{Applied, Availability, Millis, Mirror, Placement, Refusal};
+use rumqttc::{AsyncClient, Event, MqttOptions, NetworkOptions, Packet, QoS};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+/// What ingest saw, in arrival order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Observed {
+    /// Subscribed to the schema (after each connection).
+    Subscribed,
+    /// A reading changed the mirror.
+    Applied {
+        /// The device.
+        placement: Placement,
+        /// What changed.
+        applied: Applied,
+    },
+    /// A device's connection changed.
+    Availability {
+        /// The device.
+        placement: Placement,
+        /// Online or offline.
+        availability: Availability,
+    },
+    /// A message was refused (and counted in the mirror).
+    Refused {
+        /// Why.
+        why: Refusal,
+        /// Its topic.
+        topic: String,
+    },
+    /// The connection to the broker failed; ingest reconnects.
+    Disconnected(String),
+}
+
+/// Where ingest connects and as whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestOptions {
+    /// Broker host.
+    pub host: String,
+    /// Broker port.
+    pub port: u16,
+    /// Its client id.
+    pub client_id: String,
+    /// Keep-alive.
+    pub keep_alive: Duration,
+}
+
+/// The ingest task's shared state: the mirror and whether it is subscribed.
+#[derive(Debug, Clone)]
+pub struct Ingest {
+    /// The mirror it updates.
+    pub mirror: Arc<Mutex<Mirror>>,
+    /// True while subscribed.
+    pub subscribed: watch::Receiver<bool>,
+}
+
+/// Starts ingest on the current tokio runtime: connects, subscribes, applies every
+/// message to `mirror` with the receive time from `now`, and reports on `out` (a full
+/// channel drops reports, never messages: the mirror is always updated).
+pub fn start(
+    opts: IngestOptions,
+    mirror: Mirror,
+    out: mpsc::Sender<Observed>,
+    now: fn() -> Millis,
+) -> Ingest {
+    let mirror = Arc::new(Mutex::new(mirror));
+    let (tx, rx) = watch::channel(false);
+    let shared = mirror.clone();
+    tokio::spawn(async move { run(opts, shared, out, tx, now).await });
+    Ingest {
+        mirror,
+        subscribed: rx,
+    }
+}
+
+async fn run(
+    opts: IngestOptions,
+    mirror: Arc<Mutex<Mirror>>,
+    out: mpsc::Sender<Observed>,
+    subscribed: watch::Sender<bool>,
+    now: fn() -> Millis,
+) {
+    let mut mqtt = MqttOptions::new(opts.client_id, opts.host, opts.port);
+    mqtt.set_keep_alive(opts.keep_alive);
+    // Oversized payloads reach the twin, which counts them, instead of breaking the
+    // connection in the client.
+    mqtt.set_max_packet_size(crate::broker::BROKER_MAX_PAYLOAD + 1024, 64 * 1024);
+    let (client, mut events) = AsyncClient::new(mqtt, 1024);
+    let mut network = NetworkOptions::new();
+    network.set_tcp_nodelay(true);
+    events.set_network_options(network);
+    let report = |o: Observed| {
+        let _ = out.try_send(o);
+    };
+    loop {
+        match events.poll().await {
+            Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                // Every (re)connection: subscribe again.
+                if let Err(e) = client.subscribe(wire::FILTER, QoS::AtLeastOnce).await {
+                    report(Observed::Disconnected(e.to_string()));
+                }
+            }
+            Ok(Event::Incoming(Packet::SubAck(_))) => {
+                let _ = subscribed.send(true);
+                report(Observed::Subscribed);
+            }
+            Ok(Event::Incoming(Packet::Publish(p))) => {
+                let observed = {
+                    let Ok(mut m) = mirror.lock() else { return };
+                    handle(&mut m, &p.topic, &p.payload, p.retain, now())
+                };
+                report(observed);
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let _ = subscribed.send(false);
+                report(Observed::Disconnected(e.to_string()));
+                // rumqttc reconnects on the next poll; do not spin while the broker is away.
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+}
+
+/// Validates one message and applies it to `m`.
+pub fn handle(
+    m: &mut Mirror,
+    topic: &str,
+    payload: &[u8],
+    retained: bool,
+    now: Millis,
+) -> Observed {
+    let refused = |m: &mut Mirror, why| Observed::Refused {
+        why: m.refuse(why),
+        topic: topic.to_string(),
+    };
+    let t = match Topic::parse(topic) {
+        Ok(t) => t,
+        Err(why) => return refused(m, why),
+    };
+    let Some(placement) = m.get(t.device).map(|d| d.placement.clone()) else {
+        return refused(m, Refusal::UnknownDevice);
+    };
+    if retained && t.channel == Channel::Alarm {
+        // A retained alarm is the broker replaying old news on subscription.
+        return refused(m, Refusal::RetainedAlarm);
+    }
+    match wire::decode(t.channel, payload) {
+        Err(why) => refused(m, why),
+        Ok(Message::Availability(a)) => match m.set_availability(t.device, a, now) {
+            Ok(()) => Observed::Availability {
+                placement,
+                availability: a,
+            },
+            Err(why) => Observed::Refused {
+                why,
+                topic: topic.to_string(),
+            },
+        },
+        Ok(Message::Reading(r)) => match m.apply(t.device, r, now) {
+            Ok(applied) => Observed::Applied { placement, applied },
+            Err(why) => Observed::Refused {
+                why,
+                topic: topic.to_string(),
+            },
+        },
+    }
+}

@@ -1,0 +1,266 @@
+//! civitas-bridge's integration tests: one binary (`cargo test -p civitas-bridge`), real
+//! MQTT through the embedded broker on a port chosen at run time. Nothing sleeps to wait:
+//! each test waits for what ingest reports, with a timeout.
+
+use civitas_bridge::broker::EmbeddedBroker;
+use civitas_bridge::ingest::{self, IngestOptions, Observed};
+use civitas_bridge::wire::{Channel, topic};
+use civitas_twin::kinds::{DeviceKind, IncidentKind};
+use civitas_twin::mirror::{
+    Applied, Availability, Millis, Mirror, MirrorLimits, Placement, Refusal,
+};
+use rumqttc::{AsyncClient, MqttOptions, QoS};
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+#[allow(clippy::disallowed_methods)] // the edge's receive time is the wall clock
+fn wall_ms() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as Millis)
+}
+
+fn placements() -> Vec<Placement> {
+    vec![
+        Placement {
+            wire_id: "smoke-0007".into(),
+            community: 0,
+            building: 2,
+            device: 7,
+            kind: DeviceKind::SmokeDetector,
+        },
+        Placement {
+            wire_id: "water-0003".into(),
+            community: 0,
+            building: 1,
+            device: 3,
+            kind: DeviceKind::WaterLevel,
+        },
+    ]
+}
+
+/// A broker, ingest subscribed to it, and a plain client to publish with.
+async fn setup() -> (ingest::Ingest, mpsc::Receiver<Observed>, AsyncClient) {
+    let broker = EmbeddedBroker::start(IpAddr::V4(Ipv4Addr::LOCALHOST), 0).expect("broker");
+    let (tx, mut rx) = mpsc::channel(1024);
+    let ing = ingest::start(
+        IngestOptions {
+            host: broker.addr.ip().to_string(),
+            port: broker.addr.port(),
+            client_id: "civitas-twin-test".into(),
+            keep_alive: Duration::from_secs(5),
+        },
+        Mirror::new(placements(), MirrorLimits::default()),
+        tx,
+        wall_ms,
+    );
+    next(&mut rx, |o| matches!(o, Observed::Subscribed)).await;
+    let mut opts = MqttOptions::new(
+        "device-sim",
+        broker.addr.ip().to_string(),
+        broker.addr.port(),
+    );
+    opts.set_max_packet_size(4 * 1024 * 1024, 4 * 1024 * 1024);
+    let (client, mut events) = AsyncClient::new(opts, 100);
+    tokio::spawn(async move { while events.poll().await.is_ok() {} });
+    (ing, rx, client)
+}
+
+/// The first report matching `want`, within [`WAIT`].
+async fn next(rx: &mut mpsc::Receiver<Observed>, want: impl Fn(&Observed) -> bool) -> Observed {
+    tokio::time::timeout(WAIT, async {
+        loop {
+            let o = rx.recv().await.expect("ingest is running");
+            if want(&o) {
+                return o;
+            }
+        }
+    })
+    .await
+    .expect("reported within the timeout")
+}
+
+fn t(device: &str, channel: Channel) -> String {
+    topic("c0", "b2", device, channel)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_smoke_alarm_published_by_a_plain_client_is_mirrored_as_raised() {
+    let (ing, mut rx, client) = setup().await;
+    let payload = format!(
+        r#"{{"seq":1,"ts_ms":{},"active":true,"kind":"fire"}}"#,
+        wall_ms()
+    );
+    client
+        .publish(
+            t("smoke-0007", Channel::Alarm),
+            QoS::AtLeastOnce,
+            false,
+            payload,
+        )
+        .await
+        .unwrap();
+    let o = next(&mut rx, |o| matches!(o, Observed::Applied { .. })).await;
+    let Observed::Applied { placement, applied } = o else {
+        unreachable!()
+    };
+    assert_eq!((placement.community, placement.device), (0, 7));
+    assert_eq!(applied, Applied::AlarmRaised(Some(IncidentKind::Fire)));
+    client
+        .publish(
+            t("smoke-0007", Channel::Availability),
+            QoS::AtLeastOnce,
+            true,
+            r#"{"state":"online"}"#,
+        )
+        .await
+        .unwrap();
+    next(&mut rx, |o| matches!(o, Observed::Availability { .. })).await;
+    let m = ing.mirror.lock().unwrap();
+    let d = m.get("smoke-0007").unwrap();
+    assert_eq!(d.availability, Availability::Online);
+    assert!(d.alarm.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_messages_are_counted_by_reason_and_ingest_keeps_running() {
+    let (ing, mut rx, client) = setup().await;
+    let now = wall_ms();
+    let cases: Vec<(String, Vec<u8>, Refusal)> = vec![
+        (
+            t("smoke-0007", Channel::State),
+            b"{not json".to_vec(),
+            Refusal::MalformedJson,
+        ),
+        (
+            t("smoke-0007", Channel::State),
+            br#"{"seq":"one","ts_ms":1,"state":"failed"}"#.to_vec(),
+            Refusal::WrongType,
+        ),
+        (
+            t("smoke-0007", Channel::Telemetry),
+            vec![b' '; 1024 * 1024],
+            Refusal::TooLarge,
+        ),
+        (
+            "civitas/v1/c0/b2/smoke-0007/siren".into(),
+            b"{}".to_vec(),
+            Refusal::TopicOutsideSchema,
+        ),
+        (
+            "civitas/v1/elsewhere".into(),
+            b"{}".to_vec(),
+            Refusal::TopicOutsideSchema,
+        ),
+        (
+            t("ghost-9", Channel::State),
+            format!(r#"{{"seq":1,"ts_ms":{now},"state":"failed"}}"#).into_bytes(),
+            Refusal::UnknownDevice,
+        ),
+    ];
+    for (topic, payload, _) in &cases {
+        client
+            .publish(topic, QoS::AtLeastOnce, false, payload.clone())
+            .await
+            .unwrap();
+    }
+    for (_, _, why) in &cases {
+        let o = next(&mut rx, |o| matches!(o, Observed::Refused { .. })).await;
+        assert!(
+            matches!(o, Observed::Refused { why: w, .. } if w == *why),
+            "{o:?}, expected {why:?}"
+        );
+    }
+    // Still running: a good reading after all that is applied.
+    let good = format!(r#"{{"seq":2,"ts_ms":{now},"state":"failed"}}"#);
+    client
+        .publish(
+            t("water-0003", Channel::State),
+            QoS::AtLeastOnce,
+            false,
+            good,
+        )
+        .await
+        .unwrap();
+    next(&mut rx, |o| matches!(o, Observed::Applied { .. })).await;
+    let m = ing.mirror.lock().unwrap();
+    for why in [
+        Refusal::MalformedJson,
+        Refusal::WrongType,
+        Refusal::TooLarge,
+        Refusal::UnknownDevice,
+    ] {
+        assert_eq!(m.refused().get(&why), Some(&1), "{why:?}");
+    }
+    assert_eq!(m.refused().get(&Refusal::TopicOutsideSchema), Some(&2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retained_alarm_replayed_on_subscription_is_not_a_new_alarm() {
+    let broker = EmbeddedBroker::start(IpAddr::V4(Ipv4Addr::LOCALHOST), 0).expect("broker");
+    // A device left a retained alarm before the twin started.
+    let opts = MqttOptions::new(
+        "old-device",
+        broker.addr.ip().to_string(),
+        broker.addr.port(),
+    );
+    let (client, mut events) = AsyncClient::new(opts, 10);
+    let payload = format!(r#"{{"seq":1,"ts_ms":{},"active":true}}"#, wall_ms());
+    client
+        .publish(
+            t("smoke-0007", Channel::Alarm),
+            QoS::AtLeastOnce,
+            true,
+            payload,
+        )
+        .await
+        .unwrap();
+    // Until the broker acknowledges it.
+    tokio::time::timeout(WAIT, async {
+        loop {
+            if let Ok(rumqttc::Event::Incoming(rumqttc::Packet::PubAck(_))) = events.poll().await {
+                return;
+            }
+        }
+    })
+    .await
+    .expect("the retained alarm is stored");
+    let (tx, mut rx) = mpsc::channel(64);
+    let ing = ingest::start(
+        IngestOptions {
+            host: broker.addr.ip().to_string(),
+            port: broker.addr.port(),
+            client_id: "twin".into(),
+            keep_alive: Duration::from_secs(5),
+        },
+        Mirror::new(placements(), MirrorLimits::default()),
+        tx,
+        wall_ms,
+    );
+    let o = next(&mut rx, |o| {
+        matches!(o, Observed::Refused { .. } | Observed::Applied { .. })
+    })
+    .await;
+    assert!(
+        matches!(
+            o,
+            Observed::Refused {
+                why: Refusal::RetainedAlarm,
+                ..
+            }
+        ),
+        "{o:?}"
+    );
+    assert!(
+        ing.mirror
+            .lock()
+            .unwrap()
+            .get("smoke-0007")
+            .unwrap()
+            .alarm
+            .is_none()
+    );
+}
