@@ -5,12 +5,17 @@
 //! - [`wire`]: the native schema `civitas/v1/<community>/<building>/<device>/<channel>`
 //!   with JSON payloads, read into the twin's types at the edge;
 //! - [`ingest`]: one client subscribed to the schema, every message validated and
-//!   applied to the twin's [`civitas_twin::mirror::Mirror`], refusals counted by reason.
+//!   applied to the twin's [`civitas_twin::mirror::Mirror`], refusals counted by reason;
+//! - [`registry`]: which wire id is which device of the twin (a CSV file);
+//! - [`twin`]: the live twin — the engine on the wall clock, ingest, and the rules that
+//!   turn alarms, failures and silences into injects through the engine's handle.
 //!
-//! Still to come (issue 26's later steps): the device registry file, rules that turn
-//! alarms and silences into injects through the engine's handle, the fleet simulator,
-//! `civitas twin`, external brokers by URL with TLS.
+//! Still to come (issue 26's later steps): thresholds and geofences as a rules file,
+//! the fleet simulator, `civitas twin` on the command line, external brokers by URL with
+//! TLS.
 
 pub mod broker;
 pub mod ingest;
+pub mod registry;
+pub mod twin;
 pub mod wire;

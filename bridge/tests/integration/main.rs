@@ -264,3 +264,131 @@ async fn a_retained_alarm_replayed_on_subscription_is_not_a_new_alarm() {
             .is_none()
     );
 }
+
+mod live {
+    //! The live twin end to end: MQTT in, the same actors, the observe stream out.
+
+    use super::*;
+    use civitas_bridge::registry;
+    use civitas_bridge::twin::{self, TwinOptions};
+    use civitas_twin::kinds::DetectedBy;
+    use civitas_twin::vocab::events::{DeviceState, Event, Stage};
+
+    fn scenario() -> civitas_scenarios::file::Scenario {
+        civitas_scenarios::library::load("old-small").unwrap()
+    }
+
+    async fn publisher(broker: &EmbeddedBroker) -> AsyncClient {
+        let opts = MqttOptions::new("fleet", broker.addr.ip().to_string(), broker.addr.port());
+        let (client, mut events) = AsyncClient::new(opts, 100);
+        tokio::spawn(async move { while events.poll().await.is_ok() {} });
+        client
+    }
+
+    /// The first event of the stream matching `want`, within [`WAIT`].
+    async fn event(
+        events: &mut civitas_actors::Subscription,
+        want: impl Fn(&Event) -> bool,
+    ) -> Event {
+        tokio::time::timeout(WAIT, async {
+            loop {
+                let w = events.recv().await.expect("the engine runs");
+                if let Some(e) = w.events.iter().find(|e| want(e)) {
+                    return e.clone();
+                }
+            }
+        })
+        .await
+        .expect("in the stream within the timeout")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_smoke_alarm_over_mqtt_becomes_an_incident_detected_by_the_device() {
+        let s = scenario();
+        let district = civitas_scenarios::runner::build_district_for(&s, s.seed, s.model);
+        let reg = registry::generate(&district);
+        let smoke = reg
+            .iter()
+            .find(|p| p.kind == DeviceKind::SmokeDetector)
+            .expect("the old estate has smoke detectors")
+            .clone();
+        let broker = EmbeddedBroker::start(IpAddr::V4(Ipv4Addr::LOCALHOST), 0).unwrap();
+        let opts = TwinOptions::new(s, reg, (broker.addr.ip().to_string(), broker.addr.port()));
+        let mut tw = twin::start(opts).await.expect("the twin starts");
+        tokio::time::timeout(WAIT, tw.ingest.subscribed.wait_for(|s| *s))
+            .await
+            .expect("subscribed within the timeout")
+            .unwrap();
+        let client = publisher(&broker).await;
+        let payload = format!(r#"{{"seq":1,"ts_ms":{},"active":true}}"#, wall_ms());
+        let topic = topic(
+            "c0",
+            &format!("b{}", smoke.building),
+            &smoke.wire_id,
+            Channel::Alarm,
+        );
+        client
+            .publish(topic, QoS::AtLeastOnce, false, payload)
+            .await
+            .unwrap();
+        let e = event(&mut tw.events, |e| {
+            matches!(e, Event::Incident { community: 0, building, stage: Stage::Detected { by: DetectedBy::Device }, .. } if *building == smoke.building)
+        })
+        .await;
+        let Event::Incident { kind, .. } = e else {
+            unreachable!()
+        };
+        assert_eq!(
+            kind,
+            IncidentKind::Fire,
+            "a smoke detector's alarm is a fire"
+        );
+        tw.handle.stop().await.ok();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_device_that_falls_silent_goes_offline_and_comes_back_when_heard() {
+        let s = scenario();
+        let district = civitas_scenarios::runner::build_district_for(&s, s.seed, s.model);
+        let reg = registry::generate(&district);
+        let device = reg[0].clone();
+        let broker = EmbeddedBroker::start(IpAddr::V4(Ipv4Addr::LOCALHOST), 0).unwrap();
+        let mut opts = TwinOptions::new(s, reg, (broker.addr.ip().to_string(), broker.addr.port()));
+        opts.stale_after
+            .insert(device.kind, Duration::from_millis(300));
+        opts.check_every = Duration::from_millis(50);
+        let mut tw = twin::start(opts).await.expect("the twin starts");
+        tokio::time::timeout(WAIT, tw.ingest.subscribed.wait_for(|s| *s))
+            .await
+            .unwrap()
+            .unwrap();
+        let client = publisher(&broker).await;
+        let reading = |seq: u64| {
+            format!(
+                r#"{{"seq":{seq},"ts_ms":{},"values":{{"battery_v":3.6}}}}"#,
+                wall_ms()
+            )
+        };
+        let topic = topic(
+            "c0",
+            &format!("b{}", device.building),
+            &device.wire_id,
+            Channel::Telemetry,
+        );
+        client
+            .publish(&topic, QoS::AtLeastOnce, false, reading(1))
+            .await
+            .unwrap();
+        let is = |state: DeviceState| {
+            let device = device.device;
+            move |e: &Event| matches!(e, Event::Device { device: d, state: s, .. } if *d == device && *s == state)
+        };
+        event(&mut tw.events, is(DeviceState::Offline)).await;
+        client
+            .publish(&topic, QoS::AtLeastOnce, false, reading(2))
+            .await
+            .unwrap();
+        event(&mut tw.events, is(DeviceState::Working)).await;
+        tw.handle.stop().await.ok();
+    }
+}

@@ -1,0 +1,350 @@
+//! The live twin: the scenario's actors on the wall clock and the real calendar, the
+//! mirror fed by ingest, and the rules that turn what devices say into injects through
+//! the engine's handle — the same actors and the same three loops as the simulator.
+//!
+//! Rules (this step; thresholds and geofences as a rules file come next):
+//! - an alarm raised → `Inject::Device { Alarm }` (an incident of the first kind the
+//!   device detects, known at once through it);
+//! - a device reporting `failed`, or its availability going `offline` (its last will) →
+//!   `Inject::Device { Offline }` (the platform knows it is down: a repair is raised);
+//!   reporting `working` or coming back `online` after that → `Inject::Device { Working }`;
+//! - a device once heard and then silent for longer than its kind's staleness limit
+//!   (twice its heartbeat by default, `parameters.devices.<kind>.heartbeat_hours`) →
+//!   `Offline`; heard again → `Working`. Devices never heard are counted as expected,
+//!   not raised: a twin starting before its fleet would otherwise report every device
+//!   broken.
+
+use crate::ingest::{self, Ingest, IngestOptions, Observed};
+use civitas_actors::{
+    Address, Assembly, Engine, EngineError, EngineHandle, FailurePolicy, Inject, RunResult,
+    Subscription, WallClock, When,
+};
+use civitas_scenarios::file::Scenario;
+use civitas_scenarios::runner::build_district_for;
+use civitas_twin::calendar::Calendar;
+use civitas_twin::kinds::{DeviceKind, InvestmentModel};
+use civitas_twin::mirror::{Applied, Availability, Millis, Mirror, MirrorLimits, Placement};
+use civitas_twin::time::{DAY, SimTime};
+use civitas_twin::vocab::events::DeviceState;
+use std::collections::{BTreeMap, HashMap};
+
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// The inject source name the twin's rules use.
+pub const SOURCE: &str = "twin";
+
+/// What the twin runs.
+#[derive(Debug, Clone)]
+pub struct TwinOptions {
+    /// The community or district the devices belong to.
+    pub scenario: Scenario,
+    /// Seed of its generated world (residents, households…).
+    pub seed: u64,
+    /// Its investment and operation model.
+    pub model: InvestmentModel,
+    /// Broker host and port.
+    pub broker: (String, u16),
+    /// Which wire id is which device.
+    pub registry: Vec<Placement>,
+    /// Silence after which a device is offline, by kind; kinds not listed use twice
+    /// their heartbeat.
+    pub stale_after: BTreeMap<DeviceKind, Duration>,
+    /// How often silences are checked.
+    pub check_every: Duration,
+    /// How long the twin runs (simulated time, default ten years).
+    pub horizon: SimTime,
+}
+
+impl TwinOptions {
+    /// The twin of `scenario` (its seed and model), with `registry`, on `broker`.
+    pub fn new(scenario: Scenario, registry: Vec<Placement>, broker: (String, u16)) -> TwinOptions {
+        TwinOptions {
+            seed: scenario.seed,
+            model: scenario.model,
+            scenario,
+            broker,
+            registry,
+            stale_after: BTreeMap::new(),
+            check_every: Duration::from_secs(1),
+            horizon: 3_650 * DAY,
+        }
+    }
+}
+
+/// A running twin.
+pub struct RunningTwin {
+    /// The engine's handle (inject, subscribe, checkpoint, stop).
+    pub handle: EngineHandle,
+    /// The observe stream, from the start.
+    pub events: Subscription,
+    /// Ingest's mirror and subscription state.
+    pub ingest: Ingest,
+    /// What ingest saw, after the rules (for a status line, or tests).
+    pub observed: mpsc::Receiver<Observed>,
+    /// The engine's run.
+    pub run: JoinHandle<Result<RunResult, EngineError>>,
+}
+
+#[allow(clippy::disallowed_methods)] // the edge's receive time is the wall clock
+fn wall_ms() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as Millis)
+}
+
+/// Starts the twin on the current tokio runtime: the engine on the wall clock from now
+/// (the scenario's calendar moved to now, in its time zone), ingest, the rules and the
+/// staleness check.
+pub async fn start(opts: TwinOptions) -> Result<RunningTwin, EngineError> {
+    let mut scenario = opts.scenario.clone();
+    #[allow(clippy::disallowed_methods)] // a live twin starts now
+    let now = std::time::SystemTime::now();
+    if let Ok(c) = Calendar::starting_at(now, scenario.calendar.time_zone()) {
+        scenario.calendar = c;
+    }
+    let district = build_district_for(&scenario, opts.seed, opts.model);
+    let assembly = Assembly::build_at(
+        &district,
+        &scenario.parameters,
+        &scenario.calendar,
+        opts.seed,
+        opts.model,
+    );
+    let window = scenario.parameters.engine.window_secs;
+    let mut engine = Engine::spawn(assembly, window, WallClock::new(1.0)).await?;
+    engine.on_failure(FailurePolicy::Isolate);
+    let handle = engine.handle();
+    let events = engine.subscribe(1 << 16);
+    let horizon = opts.horizon;
+    let run = tokio::spawn(async move {
+        let mut nothing = |_: &civitas_actors::Window| {};
+        engine.run(horizon, &mut nothing).await
+    });
+    let stale_after: HashMap<DeviceKind, Millis> = DeviceKind::ALL
+        .iter()
+        .map(|k| {
+            let d = opts.stale_after.get(k).copied().unwrap_or_else(|| {
+                let hb = scenario.parameters.device(*k).heartbeat_hours;
+                Duration::from_secs_f64((2.0 * hb * 3600.0).max(1.0))
+            });
+            (*k, d.as_millis() as Millis)
+        })
+        .collect();
+    let (seen_tx, mut seen_rx) = mpsc::channel(1 << 14);
+    let (out_tx, out_rx) = mpsc::channel(1 << 14);
+    let ingest = ingest::start(
+        IngestOptions {
+            host: opts.broker.0.clone(),
+            port: opts.broker.1,
+            client_id: format!("civitas-twin-{}", std::process::id()),
+            keep_alive: Duration::from_secs(30),
+        },
+        Mirror::new(opts.registry.clone(), MirrorLimits::default()),
+        seen_tx,
+        wall_ms,
+    );
+    // The rules: what ingest saw → injects; everything passed on to the caller.
+    let liveness = std::sync::Arc::new(std::sync::Mutex::new(Liveness::default()));
+    let rules_handle = handle.clone();
+    let rules_liveness = liveness.clone();
+    tokio::spawn(async move {
+        while let Some(o) = seen_rx.recv().await {
+            if let Some((placement, signal)) = rule(&o) {
+                let inject = rules_liveness
+                    .lock()
+                    .ok()
+                    .and_then(|mut l| l.signal(&placement.wire_id, signal));
+                if let Some(state) = inject {
+                    send(&rules_handle, placement, state).await;
+                }
+            }
+            let _ = out_tx.try_send(o);
+        }
+    });
+    // Silences: a device heard once and quiet beyond its limit is offline.
+    let mirror = ingest.mirror.clone();
+    let check_handle = handle.clone();
+    let every = opts.check_every;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            let now = wall_ms();
+            let silent: Vec<Placement> = match mirror.lock() {
+                Ok(m) => m
+                    .devices()
+                    .iter()
+                    .filter(|d| {
+                        let limit = stale_after.get(&d.placement.kind).copied();
+                        d.last_seen
+                            .is_some_and(|t| now - t > limit.unwrap_or(Millis::MAX))
+                    })
+                    .map(|d| d.placement.clone())
+                    .collect(),
+                Err(_) => return,
+            };
+            for p in silent {
+                let inject = liveness
+                    .lock()
+                    .ok()
+                    .and_then(|mut l| l.signal(&p.wire_id, Signal::Silent));
+                if let Some(state) = inject {
+                    send(&check_handle, &p, state).await;
+                }
+            }
+        }
+    });
+    Ok(RunningTwin {
+        handle,
+        events,
+        ingest,
+        observed: out_rx,
+        run,
+    })
+}
+
+/// What an observation says about a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// It raised an alarm.
+    Alarm,
+    /// It reported itself failed.
+    Failed,
+    /// Its availability went offline (said so, or its last will).
+    Unavailable,
+    /// It has been silent beyond its limit.
+    Silent,
+    /// It reported itself working.
+    Working,
+    /// Its availability went online.
+    Online,
+    /// Any other reading: it is alive.
+    Heard,
+}
+
+/// Why a device is down, as far as the twin has told the actors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Down {
+    Failed,
+    Unavailable,
+    Silent,
+}
+
+/// Which devices the actors have been told are down, and why: each signal becomes at
+/// most one inject, and a device comes back only on the evidence that answers why it
+/// went down (a failed device that keeps sending telemetry stays failed).
+#[derive(Debug, Clone, Default)]
+pub struct Liveness {
+    down: HashMap<String, Down>,
+}
+
+impl Liveness {
+    /// The state to tell the actors after `signal` from `wire_id`, if any.
+    pub fn signal(&mut self, wire_id: &str, signal: Signal) -> Option<DeviceState> {
+        let now_down = self.down.get(wire_id).copied();
+        let went_down = |reason| (now_down.is_none(), reason);
+        let (tell, next) = match signal {
+            Signal::Alarm => return Some(DeviceState::Alarm),
+            Signal::Failed => went_down(Some(Down::Failed)),
+            Signal::Unavailable if now_down.is_none() => (true, Some(Down::Unavailable)),
+            Signal::Silent if now_down.is_none() => (true, Some(Down::Silent)),
+            Signal::Unavailable | Signal::Silent => (false, now_down),
+            Signal::Working => (now_down.is_some(), None),
+            Signal::Online | Signal::Heard => match now_down {
+                Some(Down::Unavailable | Down::Silent) => (true, None),
+                other => (false, other),
+            },
+        };
+        match next {
+            Some(d) => self.down.insert(wire_id.to_string(), d),
+            None => self.down.remove(wire_id),
+        };
+        let state = if next.is_some() {
+            DeviceState::Offline
+        } else {
+            DeviceState::Working
+        };
+        tell.then_some(state)
+    }
+
+    /// Devices the actors know are down.
+    pub fn down(&self) -> usize {
+        self.down.len()
+    }
+}
+
+/// What an observation says, and about which device.
+fn rule(o: &Observed) -> Option<(&Placement, Signal)> {
+    match o {
+        Observed::Applied { placement, applied } => Some((
+            placement,
+            match applied {
+                Applied::AlarmRaised(_) => Signal::Alarm,
+                Applied::State {
+                    to: DeviceState::Failed,
+                    ..
+                } => Signal::Failed,
+                Applied::State {
+                    to: DeviceState::Working,
+                    ..
+                } => Signal::Working,
+                _ => Signal::Heard,
+            },
+        )),
+        Observed::Availability {
+            placement,
+            availability,
+        } => match availability {
+            Availability::Offline => Some((placement, Signal::Unavailable)),
+            Availability::Online => Some((placement, Signal::Online)),
+            Availability::Unknown => None,
+        },
+        _ => None,
+    }
+}
+
+async fn send(handle: &EngineHandle, p: &Placement, state: DeviceState) {
+    let to = Address::Device {
+        community: p.community,
+        device: p.device,
+    };
+    let inject = Inject::Device {
+        device: p.device,
+        state,
+    };
+    // Refusals (the engine stopped, its intake full) are counted by the engine; the
+    // twin carries on with the next message.
+    let _ = handle.inject(SOURCE, When::Now, to, inject).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_device_goes_down_once_and_comes_back_only_on_the_evidence_that_answers_why() {
+        let mut l = Liveness::default();
+        let off = Some(DeviceState::Offline);
+        let on = Some(DeviceState::Working);
+        assert_eq!(l.signal("a", Signal::Heard), None, "alive and never down");
+        assert_eq!(l.signal("a", Signal::Failed), off);
+        assert_eq!(l.signal("a", Signal::Failed), None, "told once");
+        assert_eq!(
+            l.signal("a", Signal::Heard),
+            None,
+            "a failed device's telemetry"
+        );
+        assert_eq!(l.signal("a", Signal::Online), None);
+        assert_eq!(l.signal("a", Signal::Working), on);
+        assert_eq!(l.signal("b", Signal::Silent), off);
+        assert_eq!(l.signal("b", Signal::Silent), None);
+        assert_eq!(l.signal("b", Signal::Heard), on, "heard again");
+        assert_eq!(l.signal("c", Signal::Unavailable), off, "its last will");
+        assert_eq!(l.signal("c", Signal::Silent), None);
+        assert_eq!(l.signal("c", Signal::Online), on);
+        assert_eq!(l.signal("c", Signal::Alarm), Some(DeviceState::Alarm));
+        assert_eq!(l.down(), 0);
+    }
+}
