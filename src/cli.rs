@@ -52,6 +52,30 @@ pub(crate) enum Command {
     Scenario(ScenarioCommand),
     /// Headline benchmark: events per second, wall time and peak memory on the presets.
     Bench(BenchArgs),
+    /// The live twin: its device registry (the twin itself on the command line comes next).
+    #[command(subcommand)]
+    Twin(TwinCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TwinCommand {
+    /// Write the device registry of a generated community: which wire id (the <device> of
+    /// its MQTT topics) is which device (CSV: wire_id,community,building,device,kind).
+    Registry {
+        /// A scenario file, or the name of a preset.
+        #[arg(default_value = "default")]
+        scenario: PathBuf,
+        /// Seed of the generated world (default: the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Investment model, which decides which devices are deployed (default: the
+        /// scenario's).
+        #[arg(long, value_parser = model)]
+        model: Option<InvestmentModel>,
+        /// Write it here instead of to stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

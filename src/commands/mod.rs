@@ -13,6 +13,7 @@ mod pictures;
 mod resume;
 mod run;
 mod scenario;
+mod twin;
 
 use crate::cli::{Cli, Command};
 use crate::plan::{BenchPlan, ComparePlan, RunPlan};
@@ -60,6 +61,7 @@ pub(crate) fn dispatch(cli: Cli) -> Result<()> {
         Command::Resume(a) | Command::Fork(a) => resume::resume(a),
         Command::Batch(a) => batch::batch(a),
         Command::Scenario(c) => scenario::scenario(c),
+        Command::Twin(c) => twin::twin(c),
         Command::Bench(b) => bench::bench(BenchPlan::resolve(b)),
     }
 }

@@ -976,3 +976,41 @@ fn compare_draws_each_models_community_with_the_viewer_or_says_how_to_get_it() {
         "{md}"
     );
 }
+
+#[test]
+fn twin_registry_lists_every_device_of_the_community_and_reads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("registry.csv");
+    let o = civitas(&[
+        "twin",
+        "registry",
+        "old-small",
+        "--seed",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = civitas_scenarios::library::load("old-small").unwrap();
+    let district = civitas_scenarios::runner::build_district_for(&s, 3, s.model);
+    let text = std::fs::read_to_string(&out).unwrap();
+    let reg = civitas_bridge::registry::read(&text, &district).expect("it reads back");
+    assert_eq!(reg.len(), district.communities[0].devices.len());
+    assert!(stderr(&o).contains(&format!(
+        "wrote {} devices of \"old-small\" (seed 3, hybrid model)",
+        reg.len()
+    )));
+    let o = civitas(&[
+        "twin",
+        "registry",
+        "old-small",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("a directory; name the CSV file to write"),
+        "{}",
+        stderr(&o)
+    );
+}
