@@ -2,6 +2,12 @@
 //! mirror fed by ingest, and the rules that turn what devices say into injects through
 //! the engine's handle — the same actors and the same three loops as the simulator.
 //!
+//! **Mirror only.** In the live twin the world's events come from its sensors, not from
+//! the model's dice: [`mirror_only`] sets the model's own rates of incidents, device
+//! failures and false alarms to zero, so every incident, failure and alarm in the
+//! actors is one a device reported (or, later, an operator). Everything else — who
+//! handles what, how long it takes, when it escalates — is the model's.
+//!
 //! Rules (this step; thresholds and geofences as a rules file come next):
 //! - an alarm raised → `Inject::Device { Alarm }` (an incident of the first kind the
 //!   device detects, known at once through it);
@@ -21,6 +27,7 @@ use civitas_actors::{
 };
 use civitas_scenarios::file::Scenario;
 use civitas_scenarios::runner::build_district_for;
+use civitas_twin::Parameters;
 use civitas_twin::calendar::Calendar;
 use civitas_twin::kinds::{DeviceKind, InvestmentModel};
 use civitas_twin::mirror::{Applied, Availability, Millis, Mirror, MirrorLimits, Placement};
@@ -55,6 +62,9 @@ pub struct TwinOptions {
     pub check_every: Duration,
     /// How long the twin runs (simulated time, default ten years).
     pub horizon: SimTime,
+    /// Only what devices report happens (default); false: the model's own incidents,
+    /// failures and false alarms happen too (a drill over a simulated community).
+    pub mirror_only: bool,
 }
 
 impl TwinOptions {
@@ -69,6 +79,7 @@ impl TwinOptions {
             stale_after: BTreeMap::new(),
             check_every: Duration::from_secs(1),
             horizon: 3_650 * DAY,
+            mirror_only: true,
         }
     }
 }
@@ -103,6 +114,9 @@ pub async fn start(opts: TwinOptions) -> Result<RunningTwin, EngineError> {
     let now = std::time::SystemTime::now();
     if let Ok(c) = Calendar::starting_at(now, scenario.calendar.time_zone()) {
         scenario.calendar = c;
+    }
+    if opts.mirror_only {
+        mirror_only(&mut scenario.parameters);
     }
     let district = build_district_for(&scenario, opts.seed, opts.model);
     let assembly = Assembly::build_at(
@@ -203,6 +217,21 @@ pub async fn start(opts: TwinOptions) -> Result<RunningTwin, EngineError> {
         observed: out_rx,
         run,
     })
+}
+
+/// The model's own sources of events silenced: no incident arises, no device fails and
+/// none raises a false alarm unless an inject says so.
+pub fn mirror_only(p: &mut Parameters) {
+    for i in p.incidents.values_mut() {
+        i.rate = 0.0;
+        if let Some(r) = i.rate_older.as_mut() {
+            *r = [0.0, 0.0];
+        }
+    }
+    for d in p.devices.values_mut() {
+        d.failures_per_year = 0.0;
+        d.false_alarms_per_year = 0.0;
+    }
 }
 
 /// What an observation says about a device.
@@ -322,6 +351,25 @@ async fn send(handle: &EngineHandle, p: &Placement, state: DeviceState) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mirror_only_community_has_no_incident_failure_or_alarm_of_its_own() {
+        let mut s = civitas_scenarios::library::load("old-small").unwrap();
+        mirror_only(&mut s.parameters);
+        let opts = civitas_scenarios::runner::RunOptions {
+            horizon: 60 * DAY,
+            ..civitas_scenarios::runner::RunOptions::from_scenario(&s, 1)
+        };
+        let r = civitas_scenarios::runner::run(&s, opts, |_| {}).unwrap();
+        assert!(r.incidents.is_empty(), "{} incidents", r.incidents.len());
+        let failures: u64 = r.devices.values().map(|t| t.failures).sum();
+        let false_alarms: u64 = r.devices.values().map(|t| t.false_alarms).sum();
+        assert_eq!((failures, false_alarms), (0, 0));
+        // The same community, not mirror-only, has its own.
+        let s = civitas_scenarios::library::load("old-small").unwrap();
+        let r = civitas_scenarios::runner::run(&s, opts, |_| {}).unwrap();
+        assert!(r.incidents.len() > 10, "{} incidents", r.incidents.len());
+    }
 
     #[test]
     fn a_device_goes_down_once_and_comes_back_only_on_the_evidence_that_answers_why() {
