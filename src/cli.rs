@@ -52,9 +52,38 @@ pub(crate) enum Command {
     Scenario(ScenarioCommand),
     /// Headline benchmark: events per second, wall time and peak memory on the presets.
     Bench(BenchArgs),
-    /// The live twin: its device registry (the twin itself on the command line comes next).
+    /// The live twin: the community's actors on the wall clock, fed by its devices over
+    /// MQTT (an embedded broker), with a status line; `twin registry` writes the device
+    /// registry.
+    Twin(TwinArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub(crate) struct TwinArgs {
     #[command(subcommand)]
-    Twin(TwinCommand),
+    pub(crate) command: Option<TwinCommand>,
+    /// A scenario file or preset: the community the devices belong to (default: default).
+    pub(crate) scenario: Option<PathBuf>,
+    /// The device registry (CSV, `civitas twin registry`); default: the one generated for
+    /// the scenario's community.
+    #[arg(long)]
+    pub(crate) registry: Option<PathBuf>,
+    /// Port of the embedded MQTT broker (0: any free port, said on start).
+    #[arg(long, default_value_t = 1883)]
+    pub(crate) port: u16,
+    /// Address the embedded broker listens on (0.0.0.0: every interface).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub(crate) bind: std::net::IpAddr,
+    /// Seed of the generated world (default: the scenario's).
+    #[arg(long)]
+    pub(crate) seed: Option<u64>,
+    /// Investment model (default: the scenario's).
+    #[arg(long, value_parser = model)]
+    pub(crate) model: Option<InvestmentModel>,
+    /// Stop after this many seconds (demos, tests); default: until Ctrl-C.
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) stop_after: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]

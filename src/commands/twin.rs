@@ -1,48 +1,206 @@
-//! `civitas twin`: the live twin's tools. `registry` writes the device registry of a
-//! generated community (the fleet simulator's devices, or a template for real ones).
+//! `civitas twin`: the live twin — an embedded MQTT broker, the community's actors on the
+//! wall clock fed by its devices (`civitas_bridge::twin`), and a status line; and
+//! `civitas twin registry`, the device registry of a generated community.
 
 use super::{bad_input, write_file};
-use crate::cli::TwinCommand;
-use anyhow::{Result, anyhow};
+use crate::cli::{TwinArgs, TwinCommand};
+use anyhow::{Context, Result, anyhow};
+use civitas_bridge::broker::EmbeddedBroker;
+use civitas_bridge::ingest::Observed;
 use civitas_bridge::registry;
+use civitas_bridge::twin::{self, TwinOptions};
+use civitas_scenarios::file::Scenario;
 use civitas_scenarios::library;
 use civitas_scenarios::runner::build_district_for;
+use civitas_twin::mirror::{Availability, Refusal};
+use civitas_twin::view::{Holder, TwinView};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-/// Runs one `twin` subcommand.
-pub(super) fn twin(c: TwinCommand) -> Result<()> {
-    match c {
-        TwinCommand::Registry {
+/// Largest registry file read (64 MiB: about a million devices).
+const REGISTRY_FILE: civitas_scenarios::input::FileLimit = civitas_scenarios::input::FileLimit {
+    what: "device registry",
+    max_bytes: 64 << 20,
+};
+
+/// Runs `twin` or one of its subcommands.
+pub(super) fn twin(a: TwinArgs) -> Result<()> {
+    match a.command {
+        Some(TwinCommand::Registry {
             scenario,
             seed,
             model,
             out,
-        } => {
-            let s = library::load(&scenario).map_err(|e| bad_input(anyhow!("{e}")))?;
-            crate::plan::check_memory(&s, 1, 1, false)?;
-            let seed = seed.unwrap_or(s.seed);
-            let model = model.unwrap_or(s.model);
-            let district = build_district_for(&s, seed, model);
-            let placements = registry::generate(&district);
-            let csv = registry::to_csv(&placements);
-            match out {
-                None => print!("{csv}"),
-                Some(path) => {
-                    if path.is_dir() {
-                        return Err(bad_input(anyhow!(
-                            "--out {}: a directory; name the CSV file to write",
-                            path.display()
-                        )));
-                    }
-                    write_file(&path, csv)?;
-                    eprintln!(
-                        "wrote {} devices of {:?} (seed {seed}, {model} model) to {}",
-                        placements.len(),
-                        s.name,
-                        path.display()
-                    );
-                }
+        }) => write_registry(&scenario, seed, model, out),
+        None => run(a),
+    }
+}
+
+fn load(scenario: &Path) -> Result<Scenario> {
+    let s = library::load(scenario).map_err(|e| bad_input(anyhow!("{e}")))?;
+    crate::plan::check_memory(&s, 1, 1, false)?;
+    Ok(s)
+}
+
+fn write_registry(
+    scenario: &Path,
+    seed: Option<u64>,
+    model: Option<civitas_twin::kinds::InvestmentModel>,
+    out: Option<PathBuf>,
+) -> Result<()> {
+    let s = load(scenario)?;
+    let seed = seed.unwrap_or(s.seed);
+    let model = model.unwrap_or(s.model);
+    let district = build_district_for(&s, seed, model);
+    let placements = registry::generate(&district);
+    let csv = registry::to_csv(&placements);
+    match out {
+        None => print!("{csv}"),
+        Some(path) => {
+            if path.is_dir() {
+                return Err(bad_input(anyhow!(
+                    "--out {}: a directory; name the CSV file to write",
+                    path.display()
+                )));
             }
+            write_file(&path, csv)?;
+            eprintln!(
+                "wrote {} devices of {:?} (seed {seed}, {model} model) to {}",
+                placements.len(),
+                s.name,
+                path.display()
+            );
         }
     }
     Ok(())
+}
+
+/// What the status line counts.
+#[derive(Debug, Default)]
+struct Status {
+    messages: u64,
+    refused: std::collections::BTreeMap<Refusal, u64>,
+    view: TwinView,
+}
+
+impl Status {
+    fn line(&self, heard: usize, online: usize, devices: usize) -> String {
+        let open = self.view.open_by_holder();
+        let n = |h| open.get(&h).copied().unwrap_or(0);
+        let refused = if self.refused.is_empty() {
+            "none".to_string()
+        } else {
+            self.refused
+                .iter()
+                .map(|(r, n)| format!("{} {n}", r.as_str()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        format!(
+            "devices heard {heard}/{devices}, online {online} | messages {} | refused: {refused} | open incidents: community {}, street {}, district {}, unnoticed {} | closed {}",
+            self.messages,
+            n(Holder::Community),
+            n(Holder::Street),
+            n(Holder::District),
+            n(Holder::Unnoticed),
+            self.view.closed(),
+        )
+    }
+}
+
+fn run(a: TwinArgs) -> Result<()> {
+    let s = load(a.scenario.as_deref().unwrap_or(Path::new("default")))?;
+    let seed = a.seed.unwrap_or(s.seed);
+    let model = a.model.unwrap_or(s.model);
+    let district = build_district_for(&s, seed, model);
+    let placements = match &a.registry {
+        None => registry::generate(&district),
+        Some(path) => {
+            let text = civitas_scenarios::input::read_text(path, REGISTRY_FILE)
+                .map_err(|e| bad_input(anyhow!("{e}")))?;
+            registry::read(&text, &district)
+                .map_err(|errors| bad_input(anyhow!("{}: {}", path.display(), errors.join("; "))))?
+        }
+    };
+    let devices = placements.len();
+    let broker = EmbeddedBroker::start(a.bind, a.port)
+        .with_context(|| "the embedded MQTT broker could not start".to_string())?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let mut opts = TwinOptions::new(
+            s.clone(),
+            placements,
+            (broker.addr.ip().to_string(), broker.addr.port()),
+        );
+        opts.seed = seed;
+        opts.model = model;
+        let mut tw = twin::start(opts).await?;
+        println!(
+            "twin: {} ({model} model, seed {seed}), {devices} devices in the registry; only what devices report happens",
+            s.name
+        );
+        println!(
+            "broker: {} (embedded) — watch it with: mosquitto_sub -h {} -p {} -v -t 'civitas/v1/#'",
+            broker.url(),
+            broker.addr.ip(),
+            broker.addr.port()
+        );
+        println!("publish: civitas/v1/<community>/<building>/<device>/<telemetry|state|alarm|availability> (docs/guide-operator.md)");
+        let mut status = Status::default();
+        let mut last = String::new();
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        let stop = async {
+            match a.stop_after {
+                Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
+                None => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        };
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                _ = &mut stop => break,
+                w = tw.events.recv() => {
+                    let Some(w) = w else { break };
+                    let mut changes = Vec::new();
+                    for e in &w.events {
+                        status.view.apply(e, &mut changes);
+                    }
+                }
+                o = tw.observed.recv() => {
+                    match o {
+                        Some(Observed::Applied { .. } | Observed::Availability { .. }) => status.messages += 1,
+                        Some(Observed::Refused { why, .. }) => {
+                            status.messages += 1;
+                            *status.refused.entry(why).or_insert(0) += 1;
+                        }
+                        Some(Observed::Disconnected(e)) => eprintln!("twin: the broker connection failed ({e}); reconnecting"),
+                        Some(Observed::Subscribed) => {}
+                        None => break,
+                    }
+                }
+                _ = tick.tick() => {
+                    let (heard, online) = match tw.ingest.mirror.lock() {
+                        Ok(m) => (
+                            m.devices().iter().filter(|d| d.last_seen.is_some()).count(),
+                            m.devices().iter().filter(|d| d.availability == Availability::Online).count(),
+                        ),
+                        Err(_) => break,
+                    };
+                    let line = status.line(heard, online, devices);
+                    if line != last {
+                        println!("{line}");
+                        last = line;
+                    }
+                }
+            }
+        }
+        tw.handle.stop().await.ok();
+        println!("twin: stopped");
+        Ok::<(), anyhow::Error>(())
+    })
 }

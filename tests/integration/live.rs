@@ -123,3 +123,78 @@ fn the_live_latency_benchmark_times_every_alarm_it_sends() {
     let o = civitas(&["bench", "--rate", "20"]);
     assert_eq!(o.status.code(), Some(2), "--rate needs --live");
 }
+
+/// `civitas twin`: an operator starts it, a device publishes an alarm over MQTT, the
+/// status line shows the incident open in the loops.
+#[test]
+fn civitas_twin_shows_an_alarm_published_over_mqtt_as_an_open_incident() {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_civitas"))
+        .args(["twin", "old-small", "--port", "0", "--stop-after", "120"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("civitas twin starts");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let wait = std::time::Duration::from_secs(30);
+    let mut seen = Vec::new();
+    let mut until = |want: &dyn Fn(&str) -> bool| -> String {
+        loop {
+            match rx.recv_timeout(wait) {
+                Ok(line) if want(&line) => return line,
+                Ok(line) => seen.push(line),
+                Err(e) => panic!("{e}: nothing expected in {seen:#?}"),
+            }
+        }
+    };
+    let broker = until(&|l| l.starts_with("broker: mqtt://"));
+    let port: u16 = broker["broker: mqtt://127.0.0.1:".len()..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // The first status line: nothing heard yet.
+    until(&|l| l.starts_with("devices heard 0/"));
+    // A smoke detector of the generated registry raises an alarm.
+    let s = civitas_scenarios::library::load("old-small").unwrap();
+    let district = civitas_scenarios::runner::build_district_for(&s, s.seed, s.model);
+    let smoke = civitas_bridge::registry::generate(&district)
+        .into_iter()
+        .find(|p| p.kind == civitas_twin::kinds::DeviceKind::SmokeDetector)
+        .unwrap();
+    let (client, mut connection) =
+        rumqttc::Client::new(rumqttc::MqttOptions::new("smoke", "127.0.0.1", port), 10);
+    std::thread::spawn(move || for _ in connection.iter() {});
+    #[allow(clippy::disallowed_methods)] // a device stamps its messages with its clock
+    let ts = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let topic = format!("civitas/v1/c0/b{}/{}/alarm", smoke.building, smoke.wire_id);
+    client
+        .publish(
+            topic,
+            rumqttc::QoS::AtLeastOnce,
+            false,
+            format!(r#"{{"seq":1,"ts_ms":{ts},"active":true}}"#),
+        )
+        .unwrap();
+    let line =
+        until(&|l| l.contains("messages 1 ") && !l.contains("community 0, street 0, district 0"));
+    assert!(line.contains("devices heard 1/146"), "{line}");
+    assert!(line.contains("refused: none"), "{line}");
+    child.kill().ok();
+    child.wait().ok();
+}

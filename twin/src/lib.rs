@@ -17,7 +17,9 @@
 //! - [`vocab`]: what the outside world and a run say to each other — injects, the
 //!   observe stream's events and windows, incident records, transfers;
 //! - [`mirror::Mirror`]: the live twin's state of real devices (reported, desired,
-//!   last seen, availability), ordered by each device's own stamps.
+//!   last seen, availability), ordered by each device's own stamps;
+//! - [`view::TwinView`]: the community as a watcher sees it from the observe stream
+//!   (devices by state, open incidents by the loop that holds them).
 //!
 //! This crate does no I/O and never reads a clock. The spec and parameter types derive
 //! serde because they *are* the scenario file format, and [`vocab`] because it is the
@@ -33,6 +35,7 @@ pub mod params;
 pub mod rng;
 pub mod spec;
 pub mod time;
+pub mod view;
 pub mod vocab;
 
 pub use generate::{generate_community, generate_district};

@@ -23,7 +23,9 @@ pub mod playback;
 pub mod scene;
 pub mod snapshot;
 pub mod source;
-pub mod view;
+/// What the viewer knows of the community at its playback time (the twin's
+/// [`civitas_twin::view`]).
+pub use civitas_twin::view;
 
 use bevy::app::PluginsState;
 use bevy::prelude::*;

@@ -1,10 +1,11 @@
-//! What the viewer knows of the community at its playback time, built by applying the
-//! observe stream's events in order: each device's state, each open incident and the
-//! loop that holds it. No renderer: the scene plugins read the [`Change`]s it reports.
+//! The community as a watcher sees it, built by applying the observe stream's events in
+//! order: each device's state, each open incident and the loop that holds it. The 3D
+//! viewer draws it (from the [`Change`]s it reports) and the live twin's status line
+//! counts it; neither needs the engine.
 
-use civitas_twin::kinds::{IncidentKind, Level};
-use civitas_twin::time::SimTime;
-use civitas_twin::vocab::events::{DeviceState, Event, Stage};
+use crate::kinds::{IncidentKind, Level};
+use crate::time::SimTime;
+use crate::vocab::events::{DeviceState, Event, Stage};
 use std::collections::{BTreeMap, HashMap};
 
 /// Who holds an incident, as the viewer colours it.
@@ -260,8 +261,8 @@ impl TwinView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use civitas_twin::kinds::{Department, DetectedBy, DeviceKind};
-    use civitas_twin::vocab::incident::EscalationReason;
+    use crate::kinds::{Department, DetectedBy, DeviceKind};
+    use crate::vocab::incident::EscalationReason;
 
     fn incident(at: SimTime, id: u64, stage: Stage) -> Event {
         Event::Incident {
