@@ -55,13 +55,16 @@ pub struct IngestOptions {
     pub keep_alive: Duration,
 }
 
-/// The ingest task's shared state: the mirror and whether it is subscribed.
+/// The ingest task's shared state: the mirror, whether it is subscribed, and how many
+/// messages it has handled.
 #[derive(Debug, Clone)]
 pub struct Ingest {
     /// The mirror it updates.
     pub mirror: Arc<Mutex<Mirror>>,
     /// True while subscribed.
     pub subscribed: watch::Receiver<bool>,
+    /// Messages handled (applied or refused), exact even when reports are dropped.
+    pub handled: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Starts ingest on the current tokio runtime: connects, subscribes, applies every
@@ -76,10 +79,13 @@ pub fn start(
     let mirror = Arc::new(Mutex::new(mirror));
     let (tx, rx) = watch::channel(false);
     let shared = mirror.clone();
-    tokio::spawn(async move { run(opts, shared, out, tx, now).await });
+    let handled = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let count = handled.clone();
+    tokio::spawn(async move { run(opts, shared, out, tx, now, count).await });
     Ingest {
         mirror,
         subscribed: rx,
+        handled,
     }
 }
 
@@ -89,6 +95,7 @@ async fn run(
     out: mpsc::Sender<Observed>,
     subscribed: watch::Sender<bool>,
     now: fn() -> Millis,
+    handled: Arc<std::sync::atomic::AtomicU64>,
 ) {
     let mut mqtt = MqttOptions::new(opts.client_id, opts.host, opts.port);
     mqtt.set_keep_alive(opts.keep_alive);
@@ -119,6 +126,7 @@ async fn run(
                     let Ok(mut m) = mirror.lock() else { return };
                     handle(&mut m, &p.topic, &p.payload, p.retain, now())
                 };
+                handled.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 report(observed);
             }
             Ok(_) => {}

@@ -14,6 +14,7 @@
 //! the fleet simulator, `civitas twin` on the command line, external brokers by URL with
 //! TLS.
 
+pub mod bench;
 pub mod broker;
 pub mod ingest;
 pub mod registry;

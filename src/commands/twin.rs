@@ -32,6 +32,11 @@ pub(super) fn twin(a: TwinArgs) -> Result<()> {
             model,
             out,
         }) => write_registry(&scenario, seed, model, out),
+        Some(TwinCommand::Bench {
+            messages,
+            devices,
+            publishers,
+        }) => bench(messages, devices, publishers),
         None => run(a),
     }
 }
@@ -203,4 +208,32 @@ fn run(a: TwinArgs) -> Result<()> {
         println!("twin: stopped");
         Ok::<(), anyhow::Error>(())
     })
+}
+
+fn bench(messages: u64, devices: usize, publishers: usize) -> Result<()> {
+    if messages == 0 || devices == 0 || publishers == 0 {
+        return Err(bad_input(anyhow!(
+            "--messages, --devices and --publishers must be above 0"
+        )));
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let t = rt
+        .block_on(civitas_bridge::bench::ingest_throughput(
+            messages, devices, publishers,
+        ))
+        .map_err(|e| anyhow!("{e}"))?;
+    println!(
+        "ingest: {} telemetry messages at QoS 1 from {} devices ({publishers} publishers) through the embedded broker in {:.2} s: {:.0} messages/s, {} applied, {} refused; peak memory {} MiB",
+        t.messages,
+        t.devices,
+        t.elapsed.as_secs_f64(),
+        t.rate(),
+        t.applied,
+        t.messages - t.applied,
+        super::peak_rss().map_or("?".into(), |k| (k / 1024).to_string()),
+    );
+    Ok(())
 }

@@ -198,3 +198,33 @@ fn civitas_twin_shows_an_alarm_published_over_mqtt_as_an_open_incident() {
     child.kill().ok();
     child.wait().ok();
 }
+
+#[test]
+fn civitas_twin_bench_counts_every_message_it_publishes() {
+    let o = Command::new(env!("CARGO_BIN_EXE_civitas"))
+        .args([
+            "twin",
+            "bench",
+            "--messages",
+            "2000",
+            "--devices",
+            "50",
+            "--publishers",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        out.contains("ingest: 2000 telemetry messages at QoS 1 from 50 devices (2 publishers)")
+            && out.contains("2000 applied, 0 refused"),
+        "{out}"
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_civitas"))
+        .args(["twin", "bench", "--messages", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("must be above 0"));
+}
