@@ -184,3 +184,74 @@ pub fn handle(
         },
     }
 }
+
+/// Log lines for refused messages: the first of each reason at once (with its topic),
+/// then at most one line per reason every `every_ms`, saying how many more were refused
+/// meanwhile — a flood of bad messages is counted, not printed.
+#[derive(Debug, Clone)]
+pub struct RefusalLog {
+    every_ms: Millis,
+    /// Per reason: when it was last logged, and how many since.
+    last: std::collections::BTreeMap<Refusal, (Millis, u64)>,
+}
+
+impl RefusalLog {
+    /// At most one line per reason every `every_ms` milliseconds.
+    pub fn new(every_ms: Millis) -> RefusalLog {
+        RefusalLog {
+            every_ms,
+            last: std::collections::BTreeMap::new(),
+        }
+    }
+
+    /// The line to log for a refusal of `why` on `topic` at `now`, if one is due.
+    pub fn note(&mut self, why: Refusal, topic: &str, now: Millis) -> Option<String> {
+        match self.last.get_mut(&why) {
+            None => {
+                self.last.insert(why, (now, 0));
+                Some(format!("refused ({}): {topic}", why.as_str()))
+            }
+            Some((at, since)) if now - *at >= self.every_ms => {
+                let more = *since + 1;
+                *at = now;
+                *since = 0;
+                Some(format!(
+                    "refused ({}): {topic}, and {} more since the last line",
+                    why.as_str(),
+                    more - 1
+                ))
+            }
+            Some((_, since)) => {
+                *since += 1;
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_is_logged_once_then_at_most_once_per_period_with_a_count() {
+        let mut log = RefusalLog::new(10_000);
+        assert_eq!(
+            log.note(Refusal::MalformedJson, "civitas/v1/c/b/d/state", 0)
+                .as_deref(),
+            Some("refused (malformed_json): civitas/v1/c/b/d/state")
+        );
+        for t in 1..=5 {
+            assert_eq!(log.note(Refusal::MalformedJson, "x", t * 1_000), None);
+        }
+        assert!(
+            log.note(Refusal::TooLarge, "y", 6_000).is_some(),
+            "each reason its own"
+        );
+        assert_eq!(
+            log.note(Refusal::MalformedJson, "z", 10_000).as_deref(),
+            Some("refused (malformed_json): z, and 5 more since the last line")
+        );
+        assert_eq!(log.note(Refusal::MalformedJson, "z", 10_001), None);
+    }
+}

@@ -155,6 +155,10 @@ fn run(a: TwinArgs) -> Result<()> {
         );
         println!("publish: civitas/v1/<community>/<building>/<device>/<telemetry|state|alarm|availability> (docs/guide-operator.md)");
         let mut status = Status::default();
+        // Refusals are counted in the status line and logged at most every 10 s per reason.
+        let mut refusals = civitas_bridge::ingest::RefusalLog::new(10_000);
+        #[allow(clippy::disallowed_methods)] // the log's pace is real time
+        let started = std::time::Instant::now();
         let mut last = String::new();
         let mut tick = tokio::time::interval(Duration::from_millis(500));
         let stop = async {
@@ -179,9 +183,12 @@ fn run(a: TwinArgs) -> Result<()> {
                 o = tw.observed.recv() => {
                     match o {
                         Some(Observed::Applied { .. } | Observed::Availability { .. }) => status.messages += 1,
-                        Some(Observed::Refused { why, .. }) => {
+                        Some(Observed::Refused { why, topic }) => {
                             status.messages += 1;
                             *status.refused.entry(why).or_insert(0) += 1;
+                            if let Some(line) = refusals.note(why, &topic, started.elapsed().as_millis() as i64) {
+                                eprintln!("twin: {line}");
+                            }
                         }
                         Some(Observed::Disconnected(e)) => eprintln!("twin: the broker connection failed ({e}); reconnecting"),
                         Some(Observed::Subscribed) => {}

@@ -195,8 +195,26 @@ fn civitas_twin_shows_an_alarm_published_over_mqtt_as_an_open_incident() {
         until(&|l| l.contains("messages 1 ") && !l.contains("community 0, street 0, district 0"));
     assert!(line.contains("devices heard 1/146"), "{line}");
     assert!(line.contains("refused: none"), "{line}");
+    // A malformed message: counted on the status line, logged once on stderr.
+    let bad = format!("civitas/v1/c0/b{}/{}/state", smoke.building, smoke.wire_id);
+    for _ in 0..3 {
+        client
+            .publish(bad.as_str(), rumqttc::QoS::AtLeastOnce, false, "{not json")
+            .unwrap();
+    }
+    until(&|l| l.contains("refused: malformed_json 3"));
     child.kill().ok();
-    child.wait().ok();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.matches("twin: refused (malformed_json)").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("twin: refused (malformed_json): {bad}")),
+        "{stderr}"
+    );
 }
 
 #[test]
