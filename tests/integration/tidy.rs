@@ -52,18 +52,21 @@ fn every_crate_and_module_opens_with_a_doc_comment() {
     );
 }
 
+/// Every crate of the workspace, by its directory.
+const CRATES: [&str; 7] = [
+    ".",
+    "twin",
+    "actors",
+    "scenarios",
+    "benches",
+    "viz",
+    "bridge",
+];
+
 #[test]
 fn one_integration_test_binary_per_crate() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for krate in [
-        ".",
-        "twin",
-        "actors",
-        "scenarios",
-        "benches",
-        "viz",
-        "bridge",
-    ] {
+    for krate in CRATES {
         let tests = root.join(krate).join("tests");
         if !tests.exists() {
             continue;
@@ -211,15 +214,7 @@ fn no_test_is_ignored_or_expected_to_panic() {
 
 #[test]
 fn every_dependency_is_used() {
-    for krate in [
-        ".",
-        "twin",
-        "actors",
-        "scenarios",
-        "benches",
-        "viz",
-        "bridge",
-    ] {
+    for krate in CRATES {
         let manifest: toml::Table = read(&format!("{krate}/Cargo.toml")).parse().unwrap();
         let Some(deps) = manifest.get("dependencies").and_then(|d| d.as_table()) else {
             continue;
