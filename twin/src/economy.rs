@@ -246,11 +246,11 @@ impl EconomyParams {
             c.share("discount_rate", self.discount_rate);
             c.at("fiscal", |c| {
                 let f = &self.fiscal;
-                c.non_negative(
+                c.money(
                     "capacity_per_resident_developed",
                     f.capacity_per_resident_developed,
                 );
-                c.non_negative(
+                c.money(
                     "capacity_per_resident_less_developed",
                     f.capacity_per_resident_less_developed,
                 );
@@ -259,17 +259,17 @@ impl EconomyParams {
             });
             c.at("platform", |c| {
                 let p = &self.platform;
-                c.non_negative("capex", p.capex);
+                c.money("capex", p.capex);
                 c.non_negative("om_share", p.om_share);
-                c.non_negative("cloud_rent_per_resident", p.cloud_rent_per_resident);
-                c.non_negative("data_revenue_per_resident", p.data_revenue_per_resident);
+                c.money("cloud_rent_per_resident", p.cloud_rent_per_resident);
+                c.money("data_revenue_per_resident", p.data_revenue_per_resident);
                 c.share("lease_share", p.lease_share);
                 c.int_range("device_life_years", p.device_life_years as u64, 1, 100);
             });
             c.at("residents", |c| {
                 let r = &self.residents;
-                c.non_negative("income_developed", r.income_developed);
-                c.non_negative("income_less_developed", r.income_less_developed);
+                c.money("income_developed", r.income_developed);
+                c.money("income_less_developed", r.income_less_developed);
                 c.share("max_service_share", r.max_service_share);
                 c.range("income_elasticity", r.income_elasticity, 0.0, 5.0);
             });
@@ -333,11 +333,14 @@ impl EconomyParams {
                         None => c.fail(k.as_str(), "missing: every service needs its parameters"),
                         Some(s) => c.at(k.as_str(), |c| {
                             c.positive("price", s.price);
-                            c.non_negative("unit_cost", s.unit_cost);
+                            if s.price > crate::params::MAX_YUAN {
+                                c.money("price", s.price);
+                            }
+                            c.money("unit_cost", s.unit_cost);
                             c.non_negative("demand_young", s.demand_young);
                             c.non_negative("demand_elderly", s.demand_elderly);
                             c.positive("capacity", s.capacity);
-                            c.non_negative("fixed_cost", s.fixed_cost);
+                            c.money("fixed_cost", s.fixed_cost);
                             c.share("quality", s.quality);
                         }),
                     }
@@ -348,9 +351,9 @@ impl EconomyParams {
                     match self.device_costs.get(k) {
                         None => c.fail(k.as_str(), "missing: every device kind needs its costs"),
                         Some(d) => c.at(k.as_str(), |c| {
-                            c.non_negative("capex", d.capex);
-                            c.non_negative("om", d.om);
-                            c.non_negative("revenue", d.revenue);
+                            c.money("capex", d.capex);
+                            c.money("om", d.om);
+                            c.money("revenue", d.revenue);
                         }),
                     }
                 }

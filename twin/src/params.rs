@@ -290,6 +290,11 @@ impl std::fmt::Display for FieldError {
     }
 }
 
+/// The largest amount of money one parameter may hold (yuan): a billion. Every amount in
+/// the ledger is integer cents; with this bound a whole district's sums stay far inside
+/// 64 bits.
+pub const MAX_YUAN: f64 = 1e9;
+
 /// A number as a person would write it: plain for ordinary magnitudes, exponent
 /// notation for huge or tiny ones.
 pub fn fmt_num(v: f64) -> String {
@@ -343,6 +348,26 @@ impl Checker {
             self.push(
                 field,
                 format!("expected a number > 0, found {}", fmt_num(v)),
+            );
+        }
+    }
+
+    /// An amount of money in yuan: a number ≥ 0 and at most [`MAX_YUAN`], so that sums
+    /// of integer cents over a district cannot overflow.
+    pub fn money(&mut self, field: &str, v: f64) {
+        if !(v.is_finite() && v >= 0.0) {
+            self.push(
+                field,
+                format!("expected a number ≥ 0, found {}", fmt_num(v)),
+            );
+        } else if v > MAX_YUAN {
+            self.push(
+                field,
+                format!(
+                    "expected an amount of at most {} yuan, found {}",
+                    MAX_YUAN as u64,
+                    fmt_num(v)
+                ),
             );
         }
     }

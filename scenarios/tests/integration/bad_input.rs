@@ -237,6 +237,18 @@ fn a_negative_budget_is_rejected() {
 }
 
 #[test]
+fn an_amount_of_money_too_large_for_the_ledger_is_rejected() {
+    // Found by the fuzz test: a device capex of this size overflowed the ledger's cents.
+    let e = error_of(&format!(
+        "{GOOD}[parameters.economy.device_costs.smoke_detector]\ncapex = 6.0e18\nom = 30.0\nrevenue = 0.0\n"
+    ));
+    assert!(
+        e.contains("parameters.economy.device_costs.smoke_detector.capex: expected an amount of at most 1000000000 yuan, found "),
+        "{e}"
+    );
+}
+
+#[test]
 fn an_unknown_model_in_a_scenario_is_rejected() {
     let e = error_of(&GOOD.replace("name = \"x\"\n", "name = \"x\"\nmodel = \"socialist\"\n"));
     assert!(e.contains("model: unknown variant `socialist`, expected one of `gov`, `market`, `hybrid`, `caict`, `ppp`"), "{e}");
