@@ -54,11 +54,6 @@ pub async fn ingest_throughput(
     let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
     // Reports are not needed: drain them.
     tokio::spawn(async move { while rx.recv().await.is_some() {} });
-    let now = || {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64)
-    };
     let mut ing = ingest::start(
         IngestOptions {
             host: broker.addr.ip().to_string(),
@@ -68,13 +63,13 @@ pub async fn ingest_throughput(
         },
         Mirror::new(placements, MirrorLimits::default()),
         tx,
-        now,
+        ingest::wall_ms,
     );
     tokio::time::timeout(Duration::from_secs(10), ing.subscribed.wait_for(|s| *s))
         .await
         .map_err(|_| "ingest did not subscribe within 10 s".to_string())?
         .map_err(|e| e.to_string())?;
-    let ts = now();
+    let ts = ingest::wall_ms();
     let start = Instant::now();
     let publishers = publishers.max(1);
     let mut tasks = Vec::new();

@@ -67,6 +67,15 @@ pub struct Ingest {
     pub handled: Arc<std::sync::atomic::AtomicU64>,
 }
 
+/// The edge's receive time: the wall clock in milliseconds since the Unix epoch (the
+/// only place the bridge reads it).
+#[allow(clippy::disallowed_methods)] // the edge's receive time is the wall clock
+pub fn wall_ms() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as Millis)
+}
+
 /// Starts ingest on the current tokio runtime: connects, subscribes, applies every
 /// message to `mirror` with the receive time from `now`, and reports on `out` (a full
 /// channel drops reports, never messages: the mirror is always updated).

@@ -20,7 +20,7 @@
 //!   not raised: a twin starting before its fleet would otherwise report every device
 //!   broken.
 
-use crate::ingest::{self, Ingest, IngestOptions, Observed};
+use crate::ingest::{self, Ingest, IngestOptions, Observed, wall_ms};
 use civitas_actors::{
     Address, Assembly, Engine, EngineError, EngineHandle, FailurePolicy, Inject, RunResult,
     Subscription, WallClock, When,
@@ -96,13 +96,6 @@ pub struct RunningTwin {
     pub observed: mpsc::Receiver<Observed>,
     /// The engine's run.
     pub run: JoinHandle<Result<RunResult, EngineError>>,
-}
-
-#[allow(clippy::disallowed_methods)] // the edge's receive time is the wall clock
-fn wall_ms() -> Millis {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as Millis)
 }
 
 /// Starts the twin on the current tokio runtime: the engine on the wall clock from now

@@ -6,9 +6,7 @@ use civitas_bridge::broker::EmbeddedBroker;
 use civitas_bridge::ingest::{self, IngestOptions, Observed};
 use civitas_bridge::wire::{Channel, topic};
 use civitas_twin::kinds::{DeviceKind, IncidentKind};
-use civitas_twin::mirror::{
-    Applied, Availability, Millis, Mirror, MirrorLimits, Placement, Refusal,
-};
+use civitas_twin::mirror::{Applied, Availability, Mirror, MirrorLimits, Placement, Refusal};
 use rumqttc::{AsyncClient, MqttOptions, QoS};
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
@@ -16,12 +14,7 @@ use tokio::sync::mpsc;
 
 const WAIT: Duration = Duration::from_secs(10);
 
-#[allow(clippy::disallowed_methods)] // the edge's receive time is the wall clock
-fn wall_ms() -> Millis {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as Millis)
-}
+use civitas_bridge::ingest::wall_ms;
 
 fn placements() -> Vec<Placement> {
     vec![
@@ -42,10 +35,9 @@ fn placements() -> Vec<Placement> {
     ]
 }
 
-/// A broker, ingest subscribed to it, and a plain client to publish with.
-async fn setup() -> (ingest::Ingest, mpsc::Receiver<Observed>, AsyncClient) {
-    let broker = EmbeddedBroker::start(IpAddr::V4(Ipv4Addr::LOCALHOST), 0).expect("broker");
-    let (tx, mut rx) = mpsc::channel(1024);
+/// Ingest of the test devices, connected to `broker`, and its reports.
+fn start_ingest(broker: &EmbeddedBroker) -> (ingest::Ingest, mpsc::Receiver<Observed>) {
+    let (tx, rx) = mpsc::channel(1024);
     let ing = ingest::start(
         IngestOptions {
             host: broker.addr.ip().to_string(),
@@ -57,6 +49,13 @@ async fn setup() -> (ingest::Ingest, mpsc::Receiver<Observed>, AsyncClient) {
         tx,
         wall_ms,
     );
+    (ing, rx)
+}
+
+/// A broker, ingest subscribed to it, and a plain client to publish with.
+async fn setup() -> (ingest::Ingest, mpsc::Receiver<Observed>, AsyncClient) {
+    let broker = EmbeddedBroker::start(IpAddr::V4(Ipv4Addr::LOCALHOST), 0).expect("broker");
+    let (ing, mut rx) = start_ingest(&broker);
     next(&mut rx, |o| matches!(o, Observed::Subscribed)).await;
     let mut opts = MqttOptions::new(
         "device-sim",
@@ -228,18 +227,7 @@ async fn a_retained_alarm_replayed_on_subscription_is_not_a_new_alarm() {
     })
     .await
     .expect("the retained alarm is stored");
-    let (tx, mut rx) = mpsc::channel(64);
-    let ing = ingest::start(
-        IngestOptions {
-            host: broker.addr.ip().to_string(),
-            port: broker.addr.port(),
-            client_id: "twin".into(),
-            keep_alive: Duration::from_secs(5),
-        },
-        Mirror::new(placements(), MirrorLimits::default()),
-        tx,
-        wall_ms,
-    );
+    let (ing, mut rx) = start_ingest(&broker);
     let o = next(&mut rx, |o| {
         matches!(o, Observed::Refused { .. } | Observed::Applied { .. })
     })
