@@ -8,6 +8,7 @@
 //! is accepted, UTF-8 or not. Defaults that depend on the scenario or the
 //! machine are decided afterwards, in one place: [`crate::plan`].
 
+use civitas_bridge::broker::BrokerUrl;
 use civitas_scenarios::batch::Shard;
 use civitas_scenarios::file::MAX_DAYS;
 use civitas_twin::kinds::InvestmentModel;
@@ -56,6 +57,35 @@ pub(crate) enum Command {
     /// MQTT (an embedded broker), with a status line; `twin registry` writes the device
     /// registry.
     Twin(TwinArgs),
+    /// The device fleet simulator: a generated community's devices publishing on the
+    /// native MQTT schema (telemetry, availability, alarms), driven by the model.
+    Fleet(FleetArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FleetArgs {
+    /// A scenario file or preset: the community whose devices it plays (default: default).
+    #[arg(default_value = "default")]
+    pub(crate) scenario: PathBuf,
+    /// The broker to publish to.
+    #[arg(long, value_parser = broker_url, default_value = "mqtt://127.0.0.1:1883")]
+    pub(crate) broker: BrokerUrl,
+    /// Play only the devices of this registry (CSV, `civitas twin registry`); default:
+    /// every device of the scenario's community, with generated wire ids.
+    #[arg(long)]
+    pub(crate) registry: Option<PathBuf>,
+    /// Seed of the generated world (default: the scenario's).
+    #[arg(long)]
+    pub(crate) seed: Option<u64>,
+    /// Investment model (default: the scenario's).
+    #[arg(long, value_parser = model)]
+    pub(crate) model: Option<InvestmentModel>,
+    /// Simulated seconds per real second (1: real time; 3600: an hour a second).
+    #[arg(long, default_value_t = 1.0, value_parser = speed)]
+    pub(crate) speed: f64,
+    /// Stop after this many seconds; default: until Ctrl-C.
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) stop_after: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -75,6 +105,17 @@ pub(crate) struct TwinArgs {
     /// Address the embedded broker listens on (0.0.0.0: every interface).
     #[arg(long, default_value = "127.0.0.1")]
     pub(crate) bind: std::net::IpAddr,
+    /// An external broker instead of the embedded one:
+    /// mqtt://[user[:password]@]host[:port].
+    #[arg(long, value_parser = broker_url, conflicts_with_all = ["port", "bind"])]
+    pub(crate) broker: Option<BrokerUrl>,
+    /// Do not start the simulated device fleet (real devices publish instead).
+    #[arg(long)]
+    pub(crate) no_fleet: bool,
+    /// The simulated fleet's speed: simulated seconds per real second (1: real time; 60:
+    /// a demo where an hour of the community's incidents arrives in a minute).
+    #[arg(long, default_value_t = 1.0, value_parser = speed, conflicts_with = "no_fleet")]
+    pub(crate) fleet_speed: f64,
     /// Seed of the generated world (default: the scenario's).
     #[arg(long)]
     pub(crate) seed: Option<u64>,
@@ -393,6 +434,11 @@ fn speed(s: &str) -> Result<f64, String> {
             "expected simulated seconds per real second from 0.01 to 1000000, found {s:?}"
         )),
     }
+}
+
+/// `--broker`: `mqtt://[user[:password]@]host[:port]`.
+fn broker_url(s: &str) -> Result<BrokerUrl, String> {
+    BrokerUrl::parse(s)
 }
 
 /// `run --years`: a number of years above 0 and at most [`MAX_YEARS`]; fractions allowed

@@ -56,8 +56,7 @@ pub async fn ingest_throughput(
     tokio::spawn(async move { while rx.recv().await.is_some() {} });
     let mut ing = ingest::start(
         IngestOptions {
-            host: broker.addr.ip().to_string(),
-            port: broker.addr.port(),
+            broker: broker.endpoint(),
             client_id: "bench-twin".into(),
             keep_alive: Duration::from_secs(30),
         },

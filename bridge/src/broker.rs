@@ -121,3 +121,158 @@ fn config(addr: SocketAddr) -> Config {
         ..Config::default()
     }
 }
+
+/// Where a broker is and how to log in: `mqtt://[user[:password]@]host[:port]` (port
+/// 1883 by default). `mqtts://` (TLS) is recognised and refused with the reason until
+/// TLS is built (rumqttc's `use-rustls`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct BrokerUrl {
+    /// Host name or address.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// User name, if the broker asks for one.
+    pub username: Option<String>,
+    /// Password (never printed: `Debug` and `Display` hide it).
+    pub password: Option<String>,
+}
+
+impl std::fmt::Debug for BrokerUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "BrokerUrl({self})")
+    }
+}
+
+impl std::fmt::Display for BrokerUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "mqtt://")?;
+        if let Some(u) = &self.username {
+            write!(f, "{u}@")?;
+        }
+        write!(f, "{}:{}", self.host, self.port)
+    }
+}
+
+impl BrokerUrl {
+    /// A broker at `host:port`, no login.
+    pub fn plain(host: impl Into<String>, port: u16) -> BrokerUrl {
+        BrokerUrl {
+            host: host.into(),
+            port,
+            username: None,
+            password: None,
+        }
+    }
+
+    /// Reads `mqtt://[user[:password]@]host[:port]`, or says what is wrong.
+    pub fn parse(url: &str) -> Result<BrokerUrl, String> {
+        let bad = |why: &str| format!("broker URL {url:?}: {why}");
+        let rest = if let Some(r) = url.strip_prefix("mqtt://") {
+            r
+        } else if url.starts_with("mqtts://") {
+            return Err(bad(
+                "TLS (mqtts://) is not built into this civitas yet; reach the broker over mqtt:// (e.g. through a TLS tunnel such as stunnel)",
+            ));
+        } else {
+            return Err(bad("expected mqtt://host[:port]"));
+        };
+        let rest = rest.strip_suffix('/').unwrap_or(rest);
+        if rest.contains('/') {
+            return Err(bad("a broker URL has no path"));
+        }
+        let (login, hostport) = match rest.rsplit_once('@') {
+            Some((l, h)) => (Some(l), h),
+            None => (None, rest),
+        };
+        let (username, password) = match login {
+            None => (None, None),
+            Some(l) => match l.split_once(':') {
+                Some((u, p)) => (Some(u.to_string()), Some(p.to_string())),
+                None => (Some(l.to_string()), None),
+            },
+        };
+        if username.as_deref() == Some("") {
+            return Err(bad("empty user name before '@'"));
+        }
+        let (host, port) = match hostport.rsplit_once(':') {
+            // An IPv6 address in brackets keeps its colons.
+            Some((h, p)) if !p.contains(']') => (
+                h,
+                p.parse::<u16>()
+                    .map_err(|_| bad(&format!("port {p:?} is not a number from 0 to 65535")))?,
+            ),
+            _ => (hostport, 1883),
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if host.is_empty() {
+            return Err(bad("no host"));
+        }
+        Ok(BrokerUrl {
+            host: host.to_string(),
+            port,
+            username,
+            password,
+        })
+    }
+
+    /// rumqttc options for a client `client_id` of this broker.
+    pub fn options(&self, client_id: String, keep_alive: Duration) -> rumqttc::MqttOptions {
+        let mut o = rumqttc::MqttOptions::new(client_id, self.host.clone(), self.port);
+        o.set_keep_alive(keep_alive);
+        if let Some(u) = &self.username {
+            o.set_credentials(u.clone(), self.password.clone().unwrap_or_default());
+        }
+        o
+    }
+}
+
+impl EmbeddedBroker {
+    /// The broker as clients of this process reach it.
+    pub fn endpoint(&self) -> BrokerUrl {
+        BrokerUrl::plain(self.addr.ip().to_string(), self.addr.port())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_broker_url_reads_with_its_login_and_every_fault_says_what_is_wrong() {
+        let u = BrokerUrl::parse("mqtt://ops:s3cret@broker.example:8883").unwrap();
+        assert_eq!(
+            (
+                u.host.as_str(),
+                u.port,
+                u.username.as_deref(),
+                u.password.as_deref()
+            ),
+            ("broker.example", 8883, Some("ops"), Some("s3cret"))
+        );
+        assert_eq!(
+            u.to_string(),
+            "mqtt://ops@broker.example:8883",
+            "no password shown"
+        );
+        assert!(!format!("{u:?}").contains("s3cret"));
+        assert_eq!(
+            BrokerUrl::parse("mqtt://10.0.0.5").unwrap(),
+            BrokerUrl::plain("10.0.0.5", 1883)
+        );
+        assert_eq!(
+            BrokerUrl::parse("mqtt://[::1]:1884/").unwrap(),
+            BrokerUrl::plain("::1", 1884)
+        );
+        for (url, why) in [
+            ("tcp://h:1", "expected mqtt://host[:port]"),
+            ("mqtts://h:8883", "TLS (mqtts://) is not built"),
+            ("mqtt://h:99999", "port \"99999\" is not a number"),
+            ("mqtt://h:1/topic", "no path"),
+            ("mqtt://:1883", "no host"),
+            ("mqtt://@h", "empty user name"),
+        ] {
+            let e = BrokerUrl::parse(url).unwrap_err();
+            assert!(e.contains(why), "{url}: {e}");
+        }
+    }
+}

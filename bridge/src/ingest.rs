@@ -5,9 +5,10 @@
 //! restarted without the session would otherwise leave it connected to nothing — and
 //! the broker's retained availability and state arrive again.
 
+use crate::broker::BrokerUrl;
 use crate::wire::{self, Channel, Message, Topic};
 use civitas_twin::mirror::{Applied, Availability, Millis, Mirror, Placement, Refusal};
-use rumqttc::{AsyncClient, Event, MqttOptions, NetworkOptions, Packet, QoS};
+use rumqttc::{AsyncClient, Event, NetworkOptions, Packet, QoS};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -45,10 +46,8 @@ pub enum Observed {
 /// Where ingest connects and as whom.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IngestOptions {
-    /// Broker host.
-    pub host: String,
-    /// Broker port.
-    pub port: u16,
+    /// The broker.
+    pub broker: BrokerUrl,
     /// Its client id.
     pub client_id: String,
     /// Keep-alive.
@@ -106,8 +105,7 @@ async fn run(
     now: fn() -> Millis,
     handled: Arc<std::sync::atomic::AtomicU64>,
 ) {
-    let mut mqtt = MqttOptions::new(opts.client_id, opts.host, opts.port);
-    mqtt.set_keep_alive(opts.keep_alive);
+    let mut mqtt = opts.broker.options(opts.client_id, opts.keep_alive);
     // Oversized payloads reach the twin, which counts them, instead of breaking the
     // connection in the client.
     mqtt.set_max_packet_size(crate::broker::BROKER_MAX_PAYLOAD + 1024, 64 * 1024);

@@ -20,6 +20,7 @@
 //!   not raised: a twin starting before its fleet would otherwise report every device
 //!   broken.
 
+use crate::broker::BrokerUrl;
 use crate::ingest::{self, Ingest, IngestOptions, Observed, wall_ms};
 use civitas_actors::{
     Address, Assembly, Engine, EngineError, EngineHandle, FailurePolicy, Inject, RunResult,
@@ -31,6 +32,7 @@ use civitas_twin::Parameters;
 use civitas_twin::calendar::Calendar;
 use civitas_twin::kinds::{DeviceKind, InvestmentModel};
 use civitas_twin::mirror::{Applied, Availability, Millis, Mirror, MirrorLimits, Placement};
+use civitas_twin::model::District;
 use civitas_twin::time::{DAY, SimTime};
 use civitas_twin::vocab::events::DeviceState;
 use std::collections::{BTreeMap, HashMap};
@@ -51,8 +53,8 @@ pub struct TwinOptions {
     pub seed: u64,
     /// Its investment and operation model.
     pub model: InvestmentModel,
-    /// Broker host and port.
-    pub broker: (String, u16),
+    /// The broker.
+    pub broker: BrokerUrl,
     /// Which wire id is which device.
     pub registry: Vec<Placement>,
     /// Silence after which a device is offline, by kind; kinds not listed use twice
@@ -69,7 +71,7 @@ pub struct TwinOptions {
 
 impl TwinOptions {
     /// The twin of `scenario` (its seed and model), with `registry`, on `broker`.
-    pub fn new(scenario: Scenario, registry: Vec<Placement>, broker: (String, u16)) -> TwinOptions {
+    pub fn new(scenario: Scenario, registry: Vec<Placement>, broker: BrokerUrl) -> TwinOptions {
         TwinOptions {
             seed: scenario.seed,
             model: scenario.model,
@@ -103,25 +105,10 @@ pub struct RunningTwin {
 /// staleness check.
 pub async fn start(opts: TwinOptions) -> Result<RunningTwin, EngineError> {
     let mut scenario = opts.scenario.clone();
-    #[allow(clippy::disallowed_methods)] // a live twin starts now
-    let now = std::time::SystemTime::now();
-    if let Ok(c) = Calendar::starting_at(now, scenario.calendar.time_zone()) {
-        scenario.calendar = c;
-    }
     if opts.mirror_only {
         mirror_only(&mut scenario.parameters);
     }
-    let district = build_district_for(&scenario, opts.seed, opts.model);
-    let assembly = Assembly::build_at(
-        &district,
-        &scenario.parameters,
-        &scenario.calendar,
-        opts.seed,
-        opts.model,
-    );
-    let window = scenario.parameters.engine.window_secs;
-    let mut engine = Engine::spawn(assembly, window, WallClock::new(1.0)).await?;
-    engine.on_failure(FailurePolicy::Isolate);
+    let (scenario, _, mut engine) = spawn_live(scenario, opts.seed, opts.model, 1.0).await?;
     let handle = engine.handle();
     let events = engine.subscribe(1 << 16);
     let horizon = opts.horizon;
@@ -143,8 +130,7 @@ pub async fn start(opts: TwinOptions) -> Result<RunningTwin, EngineError> {
     let (out_tx, out_rx) = mpsc::channel(1 << 14);
     let ingest = ingest::start(
         IngestOptions {
-            host: opts.broker.0.clone(),
-            port: opts.broker.1,
+            broker: opts.broker.clone(),
             client_id: format!("civitas-twin-{}", std::process::id()),
             keep_alive: Duration::from_secs(30),
         },
@@ -210,6 +196,35 @@ pub async fn start(opts: TwinOptions) -> Result<RunningTwin, EngineError> {
         observed: out_rx,
         run,
     })
+}
+
+/// The engine of `scenario` (its world from `seed` under `model`) on the wall clock at
+/// `speed` simulated seconds per real second, its calendar moved to now in its time
+/// zone; with the scenario as run and its district. A failing actor is isolated, not
+/// fatal. The twin runs at 1; the fleet at any speed.
+pub(crate) async fn spawn_live(
+    mut scenario: Scenario,
+    seed: u64,
+    model: InvestmentModel,
+    speed: f64,
+) -> Result<(Scenario, District, Engine<WallClock>), EngineError> {
+    #[allow(clippy::disallowed_methods)] // a live engine starts now
+    let now = std::time::SystemTime::now();
+    if let Ok(c) = Calendar::starting_at(now, scenario.calendar.time_zone()) {
+        scenario.calendar = c;
+    }
+    let district = build_district_for(&scenario, seed, model);
+    let assembly = Assembly::build_at(
+        &district,
+        &scenario.parameters,
+        &scenario.calendar,
+        seed,
+        model,
+    );
+    let window = scenario.parameters.engine.window_secs;
+    let mut engine = Engine::spawn(assembly, window, WallClock::new(speed)).await?;
+    engine.on_failure(FailurePolicy::Isolate);
+    Ok((scenario, district, engine))
 }
 
 /// The model's own sources of events silenced: no incident arises, no device fails and

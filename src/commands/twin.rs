@@ -3,16 +3,17 @@
 //! `civitas twin registry`, the device registry of a generated community.
 
 use super::{bad_input, write_file};
-use crate::cli::{TwinArgs, TwinCommand};
+use crate::cli::{FleetArgs, TwinArgs, TwinCommand};
 use anyhow::{Context, Result, anyhow};
 use civitas_bridge::broker::EmbeddedBroker;
+use civitas_bridge::fleet::{self, FleetOptions};
 use civitas_bridge::ingest::Observed;
 use civitas_bridge::registry;
 use civitas_bridge::twin::{self, TwinOptions};
 use civitas_scenarios::file::Scenario;
 use civitas_scenarios::library;
 use civitas_scenarios::runner::build_district_for;
-use civitas_twin::mirror::{Availability, Refusal};
+use civitas_twin::mirror::{Availability, Placement, Refusal};
 use civitas_twin::view::{Holder, TwinView};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -56,8 +57,7 @@ fn write_registry(
     let s = load(scenario)?;
     let seed = seed.unwrap_or(s.seed);
     let model = model.unwrap_or(s.model);
-    let district = build_district_for(&s, seed, model);
-    let placements = registry::generate(&district);
+    let placements = placements(&s, seed, model, None)?;
     let csv = registry::to_csv(&placements);
     match out {
         None => print!("{csv}"),
@@ -89,7 +89,7 @@ struct Status {
 }
 
 impl Status {
-    fn line(&self, heard: usize, online: usize, devices: usize) -> String {
+    fn line(&self, heard: usize, online: usize, devices: usize, per_sec: f64) -> String {
         let open = self.view.open_by_holder();
         let n = |h| open.get(&h).copied().unwrap_or(0);
         let refused = if self.refused.is_empty() {
@@ -102,7 +102,7 @@ impl Status {
                 .join(", ")
         };
         format!(
-            "devices heard {heard}/{devices}, online {online} | messages {} | refused: {refused} | open incidents: community {}, street {}, district {}, unnoticed {} | closed {}",
+            "devices heard {heard}/{devices}, online {online} | messages {} ({per_sec:.0}/s) | refused: {refused} | open incidents: community {}, street {}, district {}, unnoticed {} | closed {}",
             self.messages,
             n(Holder::Community),
             n(Holder::Street),
@@ -113,33 +113,62 @@ impl Status {
     }
 }
 
-fn run(a: TwinArgs) -> Result<()> {
-    let s = load(a.scenario.as_deref().unwrap_or(Path::new("default")))?;
-    let seed = a.seed.unwrap_or(s.seed);
-    let model = a.model.unwrap_or(s.model);
-    let district = build_district_for(&s, seed, model);
-    let placements = match &a.registry {
-        None => registry::generate(&district),
+/// The devices of `registry` (checked against the district), or every device of the
+/// scenario's district with generated wire ids.
+fn placements(
+    s: &Scenario,
+    seed: u64,
+    model: civitas_twin::kinds::InvestmentModel,
+    registry: Option<&Path>,
+) -> Result<Vec<Placement>> {
+    let district = build_district_for(s, seed, model);
+    match registry {
+        None => Ok(registry::generate(&district)),
         Some(path) => {
             let text = civitas_scenarios::input::read_text(path, REGISTRY_FILE)
                 .map_err(|e| bad_input(anyhow!("{e}")))?;
             registry::read(&text, &district)
-                .map_err(|errors| bad_input(anyhow!("{}: {}", path.display(), errors.join("; "))))?
+                .map_err(|errors| bad_input(anyhow!("{}: {}", path.display(), errors.join("; "))))
         }
-    };
-    let devices = placements.len();
-    let broker = EmbeddedBroker::start(a.bind, a.port)
-        .with_context(|| "the embedded MQTT broker could not start".to_string())?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
+    }
+}
+
+/// Resolves after `stop_after` seconds, or at Ctrl-C.
+async fn stop_signal(stop_after: Option<u64>) {
+    match stop_after {
+        Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
+        None => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
-        .build()?;
-    rt.block_on(async move {
-        let mut opts = TwinOptions::new(
-            s.clone(),
-            placements,
-            (broker.addr.ip().to_string(), broker.addr.port()),
-        );
+        .build()?)
+}
+
+/// How long the twin waits for its first subscription before starting the fleet anyway.
+const SUBSCRIBE_WAIT: Duration = Duration::from_secs(10);
+
+fn run(a: TwinArgs) -> Result<()> {
+    let s = load(a.scenario.as_deref().unwrap_or(Path::new("default")))?;
+    let seed = a.seed.unwrap_or(s.seed);
+    let model = a.model.unwrap_or(s.model);
+    let placements = placements(&s, seed, model, a.registry.as_deref())?;
+    let devices = placements.len();
+    let (broker, embedded) = match a.broker.clone() {
+        Some(url) => (url, None),
+        None => {
+            let b = EmbeddedBroker::start(a.bind, a.port)
+                .with_context(|| "the embedded MQTT broker could not start".to_string())?;
+            (b.endpoint(), Some(b))
+        }
+    };
+    runtime()?.block_on(async move {
+        let mut opts = TwinOptions::new(s.clone(), placements.clone(), broker.clone());
         opts.seed = seed;
         opts.model = model;
         let mut tw = twin::start(opts).await?;
@@ -147,28 +176,42 @@ fn run(a: TwinArgs) -> Result<()> {
             "twin: {} ({model} model, seed {seed}), {devices} devices in the registry; only what devices report happens",
             s.name
         );
-        println!(
-            "broker: {} (embedded) — watch it with: mosquitto_sub -h {} -p {} -v -t 'civitas/v1/#'",
-            broker.url(),
-            broker.addr.ip(),
-            broker.addr.port()
-        );
+        match &embedded {
+            Some(b) => println!(
+                "broker: {} (embedded) — watch it with: mosquitto_sub -h {} -p {} -v -t 'civitas/v1/#'",
+                b.url(),
+                b.addr.ip(),
+                b.addr.port()
+            ),
+            None => println!("broker: {broker} (external)"),
+        }
         println!("publish: civitas/v1/<community>/<building>/<device>/<telemetry|state|alarm|availability> (docs/guide-operator.md)");
+        if tokio::time::timeout(SUBSCRIBE_WAIT, tw.ingest.subscribed.wait_for(|s| *s)).await.is_err() {
+            eprintln!("twin: not subscribed to {broker} after {} s; still trying", SUBSCRIBE_WAIT.as_secs());
+        }
+        let fleet = if a.no_fleet {
+            None
+        } else {
+            let mut f = FleetOptions::new(s.clone(), placements, broker.clone());
+            (f.seed, f.model, f.speed) = (seed, model, a.fleet_speed);
+            let f = fleet::start(f).await?;
+            println!(
+                "fleet: {} simulated devices through {} gateways, the model at {}× real time (--no-fleet for real devices only)",
+                f.devices,
+                f.gateways,
+                a.fleet_speed
+            );
+            Some(f)
+        };
         let mut status = Status::default();
         // Refusals are counted in the status line and logged at most every 10 s per reason.
         let mut refusals = civitas_bridge::ingest::RefusalLog::new(10_000);
-        #[allow(clippy::disallowed_methods)] // the log's pace is real time
+        #[allow(clippy::disallowed_methods)] // the log's pace and the rate are real time
         let started = std::time::Instant::now();
         let mut last = String::new();
-        let mut tick = tokio::time::interval(Duration::from_millis(500));
-        let stop = async {
-            match a.stop_after {
-                Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
-                None => {
-                    let _ = tokio::signal::ctrl_c().await;
-                }
-            }
-        };
+        let mut rate = Rate::default();
+        let mut tick = tokio::time::interval(STATUS_EVERY);
+        let stop = stop_signal(a.stop_after);
         tokio::pin!(stop);
         loop {
             tokio::select! {
@@ -203,7 +246,8 @@ fn run(a: TwinArgs) -> Result<()> {
                         ),
                         Err(_) => break,
                     };
-                    let line = status.line(heard, online, devices);
+                    let per_sec = rate.per_sec(status.messages, started.elapsed());
+                    let line = status.line(heard, online, devices, per_sec);
                     if line != last {
                         println!("{line}");
                         last = line;
@@ -211,8 +255,72 @@ fn run(a: TwinArgs) -> Result<()> {
                 }
             }
         }
+        if let Some(f) = fleet {
+            f.handle.stop().await.ok();
+        }
         tw.handle.stop().await.ok();
         println!("twin: stopped");
+        Ok::<(), anyhow::Error>(())
+    })
+}
+
+/// How often the status line is considered (printed when it changed).
+const STATUS_EVERY: Duration = Duration::from_secs(2);
+
+/// Messages per second since the last status line.
+#[derive(Debug, Default)]
+struct Rate {
+    last: (u64, Duration),
+}
+
+impl Rate {
+    fn per_sec(&mut self, count: u64, now: Duration) -> f64 {
+        let (c0, t0) = std::mem::replace(&mut self.last, (count, now));
+        let dt = (now - t0).as_secs_f64();
+        if dt > 0.0 {
+            (count - c0) as f64 / dt
+        } else {
+            0.0
+        }
+    }
+}
+
+/// `civitas fleet`: the simulated devices of a community, publishing to a broker.
+pub(super) fn fleet(a: FleetArgs) -> Result<()> {
+    let s = load(&a.scenario)?;
+    let seed = a.seed.unwrap_or(s.seed);
+    let model = a.model.unwrap_or(s.model);
+    let placements = placements(&s, seed, model, a.registry.as_deref())?;
+    runtime()?.block_on(async move {
+        let mut opts = FleetOptions::new(s.clone(), placements, a.broker.clone());
+        (opts.seed, opts.model, opts.speed) = (seed, model, a.speed);
+        let f = fleet::start(opts).await?;
+        println!(
+            "fleet: {} ({model} model, seed {seed}): {} devices through {} gateways to {}, the model at {}× real time",
+            s.name, f.devices, f.gateways, a.broker, a.speed
+        );
+        let mut tick = tokio::time::interval(STATUS_EVERY);
+        let stop = stop_signal(a.stop_after);
+        tokio::pin!(stop);
+        let mut last = String::new();
+        loop {
+            tokio::select! {
+                _ = &mut stop => break,
+                _ = tick.tick() => {
+                    let n = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+                    let line = format!(
+                        "published {} | alarms {} | devices gone offline {} | publishes failed {}",
+                        n(&f.stats.published), n(&f.stats.alarms), n(&f.stats.offline), n(&f.stats.failed)
+                    );
+                    if line != last {
+                        println!("{line}");
+                        last = line;
+                    }
+                }
+            }
+        }
+        f.handle.stop().await.ok();
+        println!("fleet: stopped");
         Ok::<(), anyhow::Error>(())
     })
 }
@@ -223,11 +331,7 @@ fn bench(messages: u64, devices: usize, publishers: usize) -> Result<()> {
             "--messages, --devices and --publishers must be above 0"
         )));
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    let t = rt
+    let t = runtime()?
         .block_on(civitas_bridge::bench::ingest_throughput(
             messages, devices, publishers,
         ))

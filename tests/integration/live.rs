@@ -124,13 +124,147 @@ fn the_live_latency_benchmark_times_every_alarm_it_sends() {
     assert_eq!(o.status.code(), Some(2), "--rate needs --live");
 }
 
+/// Lines of a child's stdout, as they come.
+fn lines_of(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// `civitas twin` with no setup: the embedded broker, the simulated fleet and the twin;
+/// every device of the community is mirrored.
+#[test]
+fn civitas_twin_alone_mirrors_its_simulated_fleet_whole() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_civitas"))
+        .args(["twin", "old-small", "--port", "0", "--stop-after", "120"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("civitas twin starts");
+    let rx = lines_of(&mut child);
+    let mut seen = Vec::new();
+    let found = loop {
+        match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+            Ok(line) if line.starts_with("devices heard 146/146, online 146") => break line,
+            Ok(line) => seen.push(line),
+            Err(e) => panic!("{e}: not mirrored whole in {seen:#?}"),
+        }
+    };
+    assert!(found.contains("refused: none"), "{found}");
+    assert!(
+        seen.iter()
+            .any(|l| l.starts_with("fleet: 146 simulated devices through ")),
+        "{seen:#?}"
+    );
+    child.kill().ok();
+    child.wait().ok();
+}
+
+/// `civitas fleet` publishes every device of its community to a broker it is given.
+#[test]
+fn civitas_fleet_publishes_every_device_to_the_broker_it_is_given() {
+    use civitas_bridge::broker::EmbeddedBroker;
+    let broker = EmbeddedBroker::start([127, 0, 0, 1].into(), 0).unwrap();
+    let opts = rumqttc::MqttOptions::new("watch", "127.0.0.1", broker.addr.port());
+    let (client, mut connection) = rumqttc::Client::new(opts, 10);
+    client
+        .subscribe("civitas/v1/+/+/+/availability", rumqttc::QoS::AtLeastOnce)
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for e in connection.iter() {
+            match e {
+                Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
+                    if tx.send(p.topic).is_err() {
+                        break;
+                    }
+                }
+                Ok(rumqttc::Event::Incoming(rumqttc::Packet::SubAck(_))) => {
+                    let _ = tx.send("subscribed".into());
+                }
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+    });
+    assert_eq!(
+        rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap(),
+        "subscribed"
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_civitas"))
+        .args(["fleet", "old-small", "--broker"])
+        .arg(broker.url())
+        .args(["--stop-after", "120"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("civitas fleet starts");
+    let mut devices = std::collections::BTreeSet::new();
+    while devices.len() < 146 {
+        let topic = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|e| panic!("{e}: {} devices of 146 published", devices.len()));
+        devices.insert(topic);
+    }
+    child.kill().ok();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("146 devices through ") && stdout.contains(&broker.url()),
+        "{stdout}"
+    );
+}
+
+/// A broker URL that cannot be used is refused with what is wrong.
+#[test]
+fn a_bad_broker_url_is_refused_with_the_reason() {
+    for (args, why) in [
+        (
+            &["twin", "--broker", "tcp://h:1"][..],
+            "expected mqtt://host[:port]",
+        ),
+        (
+            &["fleet", "--broker", "mqtts://h"][..],
+            "TLS (mqtts://) is not built",
+        ),
+        (
+            &["twin", "--broker", "mqtt://h", "--port", "1"][..],
+            "cannot be used with",
+        ),
+    ] {
+        let o = civitas(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(stderr.contains(why), "{args:?}: {stderr}");
+    }
+}
+
 /// `civitas twin`: an operator starts it, a device publishes an alarm over MQTT, the
 /// status line shows the incident open in the loops.
 #[test]
 fn civitas_twin_shows_an_alarm_published_over_mqtt_as_an_open_incident() {
     use std::io::BufRead;
     let mut child = Command::new(env!("CARGO_BIN_EXE_civitas"))
-        .args(["twin", "old-small", "--port", "0", "--stop-after", "120"])
+        .args([
+            "twin",
+            "old-small",
+            "--port",
+            "0",
+            "--no-fleet",
+            "--stop-after",
+            "120",
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

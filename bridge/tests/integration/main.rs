@@ -40,8 +40,7 @@ fn start_ingest(broker: &EmbeddedBroker) -> (ingest::Ingest, mpsc::Receiver<Obse
     let (tx, rx) = mpsc::channel(1024);
     let ing = ingest::start(
         IngestOptions {
-            host: broker.addr.ip().to_string(),
-            port: broker.addr.port(),
+            broker: broker.endpoint(),
             client_id: "civitas-twin-test".into(),
             keep_alive: Duration::from_secs(5),
         },
@@ -301,7 +300,7 @@ mod live {
             .expect("the old estate has smoke detectors")
             .clone();
         let broker = EmbeddedBroker::start(IpAddr::V4(Ipv4Addr::LOCALHOST), 0).unwrap();
-        let opts = TwinOptions::new(s, reg, (broker.addr.ip().to_string(), broker.addr.port()));
+        let opts = TwinOptions::new(s, reg, broker.endpoint());
         let mut tw = twin::start(opts).await.expect("the twin starts");
         tokio::time::timeout(WAIT, tw.ingest.subscribed.wait_for(|s| *s))
             .await
@@ -341,7 +340,7 @@ mod live {
         let reg = registry::generate(&district);
         let device = reg[0].clone();
         let broker = EmbeddedBroker::start(IpAddr::V4(Ipv4Addr::LOCALHOST), 0).unwrap();
-        let mut opts = TwinOptions::new(s, reg, (broker.addr.ip().to_string(), broker.addr.port()));
+        let mut opts = TwinOptions::new(s, reg, broker.endpoint());
         opts.stale_after
             .insert(device.kind, Duration::from_millis(300));
         opts.check_every = Duration::from_millis(50);
@@ -377,6 +376,85 @@ mod live {
             .await
             .unwrap();
         event(&mut tw.events, is(DeviceState::Working)).await;
+        tw.handle.stop().await.ok();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_fleet_is_mirrored_whole_and_its_alarms_become_incidents_in_the_twin() {
+        use civitas_actors::{Address, Inject, When};
+        use civitas_bridge::fleet::{self, FleetOptions};
+        let s = civitas_scenarios::library::load("default").unwrap();
+        let district = civitas_scenarios::runner::build_district_for(&s, s.seed, s.model);
+        let reg = registry::generate(&district);
+        let broker = EmbeddedBroker::start(IpAddr::V4(Ipv4Addr::LOCALHOST), 0).unwrap();
+        let mut tw = twin::start(TwinOptions::new(s.clone(), reg.clone(), broker.endpoint()))
+            .await
+            .expect("the twin starts");
+        tokio::time::timeout(WAIT, tw.ingest.subscribed.wait_for(|s| *s))
+            .await
+            .unwrap()
+            .unwrap();
+        let f = fleet::start(FleetOptions::new(s, reg.clone(), broker.endpoint()))
+            .await
+            .expect("the fleet starts");
+        assert_eq!(f.devices, reg.len());
+        // Every device heard and online, within a timeout: waiting on what ingest saw.
+        let whole = |tw: &twin::RunningTwin| {
+            let m = tw.ingest.mirror.lock().unwrap();
+            m.devices()
+                .iter()
+                .all(|d| d.last_seen.is_some() && d.availability == Availability::Online)
+        };
+        tokio::time::timeout(Duration::from_secs(60), async {
+            while !whole(&tw) {
+                tw.observed.recv().await.expect("ingest runs");
+            }
+        })
+        .await
+        .expect("every device of the default community mirrored within 60 s");
+        // An alarm in the fleet's own model (as a drill would raise it there) is published
+        // by the fleet and becomes an incident in the twin's actors.
+        let smoke = reg
+            .iter()
+            .find(|p| p.kind == DeviceKind::SmokeDetector)
+            .unwrap()
+            .clone();
+        let to = Address::Device {
+            community: smoke.community,
+            device: smoke.device,
+        };
+        let alarm = Inject::Device {
+            device: smoke.device,
+            state: DeviceState::Alarm,
+        };
+        f.handle
+            .inject("test", When::Now, to, alarm)
+            .await
+            .expect("the fleet's engine takes the inject");
+        let e = event(&mut tw.events, |e| {
+            matches!(e, Event::Incident { stage: Stage::Detected { by: DetectedBy::Device }, building, .. } if *building == smoke.building)
+        })
+        .await;
+        assert!(
+            matches!(
+                e,
+                Event::Incident {
+                    kind: IncidentKind::Fire,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(
+            tw.ingest
+                .mirror
+                .lock()
+                .unwrap()
+                .get(&smoke.wire_id)
+                .is_some_and(|d| d.alarm == Some(Some(IncidentKind::Fire))),
+            "the mirror shows the alarm"
+        );
+        f.handle.stop().await.ok();
         tw.handle.stop().await.ok();
     }
 }
