@@ -60,7 +60,7 @@ impl Directory {
             Address::Device {
                 device: to_device, ..
             },
-            Inject::Device { device, .. },
+            Inject::Device { device, .. } | Inject::Alarm { device, .. },
         ) = (to, what)
             && to_device != *device
         {
@@ -94,7 +94,7 @@ impl Directory {
                 "household {h} in building {building} of community {community} (it holds {}..{})",
                 households.start, households.end
             )),
-            Inject::Device { device, .. }
+            Inject::Device { device, .. } | Inject::Alarm { device, .. }
                 if c.device_building.get(device as usize) != Some(&building) =>
             {
                 Err(format!(

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use tokio::sync::mpsc;
 
 /// Version of the encoded protocol; bump it when a protocol type changes shape.
-pub const PROTOCOL_VERSION: u16 = 1;
+pub const PROTOCOL_VERSION: u16 = 2;
 
 /// Engine → host: process the window `[start, end)` over this inbox.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -271,6 +271,10 @@ pub fn encoding_fingerprint() -> u64 {
             }),
         }],
     });
+    put(&Payload::Inject(Inject::Alarm {
+        device: 4,
+        kind: IncidentKind::GarbageOverflow,
+    }));
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     })
@@ -300,7 +304,7 @@ mod tests {
     fn the_encoding_is_pinned_to_the_protocol_version() {
         assert_eq!(
             (PROTOCOL_VERSION, format!("{:016x}", encoding_fingerprint())),
-            (1, "aa410f5c86eab408".to_string()),
+            (2, "b897569457913760".to_string()),
             "the protocol's encoding changed: bump PROTOCOL_VERSION (and the checkpoint schema version) and pin the new fingerprint"
         );
     }
@@ -329,7 +333,7 @@ mod tests {
         let mut other = bytes.clone();
         other[0] ^= 0xff;
         let err = decode::<StepRequest>(&other).unwrap_err();
-        assert!(err.to_string().contains("this build speaks 1"), "{err}");
+        assert!(err.to_string().contains("this build speaks 2"), "{err}");
         assert!(matches!(
             decode::<StepRequest>(&bytes[..5]),
             Err(DecodeError::Malformed(_))

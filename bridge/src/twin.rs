@@ -9,8 +9,9 @@
 //! handles what, how long it takes, when it escalates — is the model's.
 //!
 //! Rules (this step; thresholds and geofences as a rules file come next):
-//! - an alarm raised → `Inject::Device { Alarm }` (an incident of the first kind the
-//!   device detects, known at once through it);
+//! - an alarm raised → `Inject::Alarm { kind }` when it names what it detected (the
+//!   mirror refuses a kind the device cannot detect), else `Inject::Device { Alarm }`
+//!   (an incident of the first kind the device detects); known at once through it;
 //! - a device reporting `failed`, or its availability going `offline` (its last will) →
 //!   `Inject::Device { Offline }` (the platform knows it is down: a repair is raised);
 //!   reporting `working` or coming back `online` after that → `Inject::Device { Working }`;
@@ -30,7 +31,7 @@ use civitas_scenarios::file::Scenario;
 use civitas_scenarios::runner::build_district_for;
 use civitas_twin::Parameters;
 use civitas_twin::calendar::Calendar;
-use civitas_twin::kinds::{DeviceKind, InvestmentModel};
+use civitas_twin::kinds::{DeviceKind, IncidentKind, InvestmentModel};
 use civitas_twin::mirror::{Applied, Availability, Millis, Mirror, MirrorLimits, Placement};
 use civitas_twin::model::District;
 use civitas_twin::time::{DAY, SimTime};
@@ -134,7 +135,14 @@ pub async fn start(opts: TwinOptions) -> Result<RunningTwin, EngineError> {
             client_id: format!("civitas-twin-{}", std::process::id()),
             keep_alive: Duration::from_secs(30),
         },
-        Mirror::new(opts.registry.clone(), MirrorLimits::default()),
+        Mirror::new(opts.registry.clone(), MirrorLimits::default()).detecting(
+            scenario
+                .parameters
+                .devices
+                .iter()
+                .map(|(k, d)| (*k, d.detects.clone()))
+                .collect(),
+        ),
         seen_tx,
         wall_ms,
     );
@@ -245,8 +253,8 @@ pub fn mirror_only(p: &mut Parameters) {
 /// What an observation says about a device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Signal {
-    /// It raised an alarm.
-    Alarm,
+    /// It raised an alarm (of this kind, if it said).
+    Alarm(Option<IncidentKind>),
     /// It reported itself failed.
     Failed,
     /// Its availability went offline (said so, or its last will).
@@ -259,6 +267,15 @@ pub enum Signal {
     Online,
     /// Any other reading: it is alive.
     Heard,
+}
+
+/// What the actors are told about a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tell {
+    /// Its state changed (down or back).
+    State(DeviceState),
+    /// It raised an alarm (of this kind, if it said).
+    Alarm(Option<IncidentKind>),
 }
 
 /// Why a device is down, as far as the twin has told the actors.
@@ -278,12 +295,12 @@ pub struct Liveness {
 }
 
 impl Liveness {
-    /// The state to tell the actors after `signal` from `wire_id`, if any.
-    pub fn signal(&mut self, wire_id: &str, signal: Signal) -> Option<DeviceState> {
+    /// What to tell the actors after `signal` from `wire_id`, if anything.
+    pub fn signal(&mut self, wire_id: &str, signal: Signal) -> Option<Tell> {
         let now_down = self.down.get(wire_id).copied();
         let went_down = |reason| (now_down.is_none(), reason);
         let (tell, next) = match signal {
-            Signal::Alarm => return Some(DeviceState::Alarm),
+            Signal::Alarm(kind) => return Some(Tell::Alarm(kind)),
             Signal::Failed => went_down(Some(Down::Failed)),
             Signal::Unavailable if now_down.is_none() => (true, Some(Down::Unavailable)),
             Signal::Silent if now_down.is_none() => (true, Some(Down::Silent)),
@@ -303,7 +320,7 @@ impl Liveness {
         } else {
             DeviceState::Working
         };
-        tell.then_some(state)
+        tell.then_some(Tell::State(state))
     }
 
     /// Devices the actors know are down.
@@ -318,7 +335,7 @@ fn rule(o: &Observed) -> Option<(&Placement, Signal)> {
         Observed::Applied { placement, applied } => Some((
             placement,
             match applied {
-                Applied::AlarmRaised(_) => Signal::Alarm,
+                Applied::AlarmRaised(kind) => Signal::Alarm(*kind),
                 Applied::State {
                     to: DeviceState::Failed,
                     ..
@@ -342,14 +359,19 @@ fn rule(o: &Observed) -> Option<(&Placement, Signal)> {
     }
 }
 
-async fn send(handle: &EngineHandle, p: &Placement, state: DeviceState) {
+async fn send(handle: &EngineHandle, p: &Placement, tell: Tell) {
     let to = Address::Device {
         community: p.community,
         device: p.device,
     };
-    let inject = Inject::Device {
-        device: p.device,
-        state,
+    let device = p.device;
+    let inject = match tell {
+        Tell::State(state) => Inject::Device { device, state },
+        Tell::Alarm(None) => Inject::Device {
+            device,
+            state: DeviceState::Alarm,
+        },
+        Tell::Alarm(Some(kind)) => Inject::Alarm { device, kind },
     };
     // Refusals (the engine stopped, its intake full) are counted by the engine; the
     // twin carries on with the next message.
@@ -382,8 +404,8 @@ mod tests {
     #[test]
     fn a_device_goes_down_once_and_comes_back_only_on_the_evidence_that_answers_why() {
         let mut l = Liveness::default();
-        let off = Some(DeviceState::Offline);
-        let on = Some(DeviceState::Working);
+        let off = Some(Tell::State(DeviceState::Offline));
+        let on = Some(Tell::State(DeviceState::Working));
         assert_eq!(l.signal("a", Signal::Heard), None, "alive and never down");
         assert_eq!(l.signal("a", Signal::Failed), off);
         assert_eq!(l.signal("a", Signal::Failed), None, "told once");
@@ -400,7 +422,7 @@ mod tests {
         assert_eq!(l.signal("c", Signal::Unavailable), off, "its last will");
         assert_eq!(l.signal("c", Signal::Silent), None);
         assert_eq!(l.signal("c", Signal::Online), on);
-        assert_eq!(l.signal("c", Signal::Alarm), Some(DeviceState::Alarm));
+        assert_eq!(l.signal("c", Signal::Alarm(None)), Some(Tell::Alarm(None)));
         assert_eq!(l.down(), 0);
     }
 }

@@ -22,8 +22,9 @@ use std::path::Path;
 /// Version of the checkpoint format; bump it when the state of any behaviour, the
 /// engine or the header changes shape.
 /// Version 2 added the body's length and checksum to the header and the run's identity
-/// to the body; version 3, the engine's injects waiting for a re-entry pass.
-pub const CHECKPOINT_SCHEMA_VERSION: u32 = 3;
+/// to the body; version 3, the engine's injects waiting for a re-entry pass; version 4, an
+/// inject may be a device's alarm of a named kind (`Inject::Alarm`).
+pub const CHECKPOINT_SCHEMA_VERSION: u32 = 4;
 
 const MAGIC: &str = "civitas checkpoint";
 

@@ -42,11 +42,14 @@ pub enum Refusal {
     /// A retained alarm replayed by the broker on (re)subscription: old news, not a new
     /// alarm.
     RetainedAlarm,
+    /// An alarm naming an incident kind the device's kind cannot detect (a smoke detector
+    /// reporting a flood): a misconfigured device or a wrong registry line.
+    UndetectableAlarm,
 }
 
 impl Refusal {
     /// Every reason, in report order.
-    pub const ALL: [Refusal; 9] = [
+    pub const ALL: [Refusal; 10] = [
         Refusal::MalformedJson,
         Refusal::WrongType,
         Refusal::TooLarge,
@@ -56,6 +59,7 @@ impl Refusal {
         Refusal::OutOfOrder,
         Refusal::Late,
         Refusal::RetainedAlarm,
+        Refusal::UndetectableAlarm,
     ];
 
     /// Its name in counters and logs.
@@ -70,6 +74,7 @@ impl Refusal {
             Refusal::OutOfOrder => "out_of_order",
             Refusal::Late => "late",
             Refusal::RetainedAlarm => "retained_alarm",
+            Refusal::UndetectableAlarm => "undetectable_alarm",
         }
     }
 }
@@ -212,6 +217,8 @@ pub struct Mirror {
     by_wire: HashMap<String, usize>,
     refused: BTreeMap<Refusal, u64>,
     limits: MirrorLimits,
+    /// What each device kind can detect; empty: any alarm kind is taken.
+    detects: BTreeMap<DeviceKind, Vec<IncidentKind>>,
 }
 
 impl Mirror {
@@ -229,6 +236,13 @@ impl Mirror {
             }
         }
         m
+    }
+
+    /// The mirror refusing alarms of a kind the device's kind cannot detect
+    /// (`parameters.devices.<kind>.detects`).
+    pub fn detecting(mut self, detects: BTreeMap<DeviceKind, Vec<IncidentKind>>) -> Mirror {
+        self.detects = detects;
+        self
     }
 
     /// The device with this wire id.
@@ -262,7 +276,20 @@ impl Mirror {
             Some(newest) if stamp == newest => Some(Refusal::Duplicate),
             Some(newest) if stamp < newest => Some(Refusal::OutOfOrder),
             _ if now - r.ts_ms > self.limits.max_late_ms => Some(Refusal::Late),
-            _ => None,
+            _ => match &r.reading {
+                Reading::Alarm {
+                    active: true,
+                    kind: Some(k),
+                } if !self.detects.is_empty()
+                    && !self
+                        .detects
+                        .get(&self.devices[i].placement.kind)
+                        .is_some_and(|d| d.contains(k)) =>
+                {
+                    Some(Refusal::UndetectableAlarm)
+                }
+                _ => None,
+            },
         };
         let d = &mut self.devices[i];
         // Anything heard, even refused, says the device is alive.
@@ -433,6 +460,30 @@ mod tests {
             .unwrap();
         let d = m.get("smoke-7").unwrap();
         assert!(!d.pending() && d.desired.is_none());
+    }
+
+    #[test]
+    fn an_alarm_of_a_kind_the_device_cannot_detect_is_refused() {
+        let detects = BTreeMap::from([(DeviceKind::SmokeDetector, vec![IncidentKind::Fire])]);
+        let mut m = mirror().detecting(detects);
+        let alarm = |seq, kind| Stamped {
+            seq,
+            ts_ms: seq as Millis,
+            reading: Reading::Alarm {
+                active: true,
+                kind: Some(kind),
+            },
+        };
+        assert_eq!(
+            m.apply("smoke-7", alarm(1, IncidentKind::BasementFlooding), 10),
+            Err(Refusal::UndetectableAlarm)
+        );
+        assert_eq!(m.get("smoke-7").unwrap().alarm, None, "not raised");
+        assert_eq!(m.refused()[&Refusal::UndetectableAlarm], 1);
+        assert_eq!(
+            m.apply("smoke-7", alarm(2, IncidentKind::Fire), 10),
+            Ok(Applied::AlarmRaised(Some(IncidentKind::Fire)))
+        );
     }
 
     #[test]

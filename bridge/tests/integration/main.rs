@@ -334,6 +334,82 @@ mod live {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_alarm_naming_its_kind_becomes_an_incident_of_that_kind_and_an_undetectable_one_is_refused()
+     {
+        let s = civitas_scenarios::library::load("default").unwrap();
+        let district = civitas_scenarios::runner::build_district_for(&s, s.seed, s.model);
+        let reg = registry::generate(&district);
+        let camera = reg
+            .iter()
+            .find(|p| p.kind == DeviceKind::VideoSurveillance)
+            .expect("the default community has cameras")
+            .clone();
+        let broker = EmbeddedBroker::start(IpAddr::V4(Ipv4Addr::LOCALHOST), 0).unwrap();
+        let mut tw = twin::start(TwinOptions::new(s, reg, broker.endpoint()))
+            .await
+            .expect("the twin starts");
+        tokio::time::timeout(WAIT, tw.ingest.subscribed.wait_for(|s| *s))
+            .await
+            .unwrap()
+            .unwrap();
+        let client = publisher(&broker).await;
+        let topic = topic(
+            "c0",
+            &format!("b{}", camera.building),
+            &camera.wire_id,
+            Channel::Alarm,
+        );
+        let alarm = |seq: u64, kind: &str| {
+            format!(
+                r#"{{"seq":{seq},"ts_ms":{},"active":true,"kind":"{kind}"}}"#,
+                wall_ms()
+            )
+        };
+        // A camera cannot smell smoke: refused, counted, no incident.
+        client
+            .publish(&topic, QoS::AtLeastOnce, false, alarm(1, "fire"))
+            .await
+            .unwrap();
+        let refused = tokio::time::timeout(WAIT, async {
+            loop {
+                if let Some(Observed::Refused { why, .. }) = tw.observed.recv().await {
+                    return why;
+                }
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(refused, Refusal::UndetectableAlarm);
+        // It can see an overflowing bin (not its first kind): an incident of that kind.
+        client
+            .publish(
+                &topic,
+                QoS::AtLeastOnce,
+                false,
+                alarm(2, "garbage_overflow"),
+            )
+            .await
+            .unwrap();
+        let e = event(&mut tw.events, |e| {
+            matches!(
+                e,
+                Event::Incident {
+                    stage: Stage::Detected {
+                        by: DetectedBy::Device
+                    },
+                    ..
+                }
+            )
+        })
+        .await;
+        assert!(
+            matches!(e, Event::Incident { kind: IncidentKind::GarbageOverflow, building, .. } if building == camera.building),
+            "{e:?}"
+        );
+        tw.handle.stop().await.ok();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_device_that_falls_silent_goes_offline_and_comes_back_when_heard() {
         let s = scenario();
         let district = civitas_scenarios::runner::build_district_for(&s, s.seed, s.model);

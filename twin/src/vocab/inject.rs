@@ -50,6 +50,16 @@ pub enum Inject {
         /// The reported state.
         state: DeviceState,
     },
+    /// A device raises an alarm of a given kind (a camera that saw an overflowing bin, a
+    /// wearable leaving its fence): an incident of that kind, known at once through the
+    /// device. The live twin sends this when the device names what it detected, after
+    /// checking that its kind can detect it.
+    Alarm {
+        /// Device id within the community.
+        device: u32,
+        /// What it detected.
+        kind: IncidentKind,
+    },
 }
 
 /// One accepted inject, as the log keeps it. A file written by hand (a drill's events,

@@ -8,7 +8,7 @@ use crate::incident::IncidentRecord;
 use crate::inject::Inject;
 use crate::message::Payload;
 use crate::observe::{DeviceState as Seen, Stage};
-use civitas_twin::kinds::DetectedBy;
+use civitas_twin::kinds::{DetectedBy, IncidentKind};
 use civitas_twin::model::DeviceStatus;
 
 impl BuildingHost {
@@ -35,20 +35,27 @@ impl BuildingHost {
                         self.offline(ctx, local);
                     }
                     Seen::Working => self.repaired(ctx, device),
-                    Seen::Alarm => self.alarm(ctx, local),
+                    Seen::Alarm => self.alarm(ctx, local, None),
+                }
+            }
+            Inject::Alarm { device, kind } => {
+                if let Some(&local) = self.device_index.get(&device) {
+                    self.alarm(ctx, local, Some(kind));
                 }
             }
         }
     }
 
-    /// A device reports an alarm: an incident of the first kind it detects, known at
-    /// once through the device if the platform operates and hears it.
-    fn alarm(&mut self, ctx: &mut Ctx<'_>, dev: u32) {
+    /// A device reports an alarm: an incident of `what` kind (by default the first kind
+    /// it detects), known at once through the device if the platform operates and hears
+    /// it.
+    fn alarm(&mut self, ctx: &mut Ctx<'_>, dev: u32, what: Option<IncidentKind>) {
         let (device, kind) = (
             self.devices[dev as usize].id,
             self.devices[dev as usize].kind,
         );
-        let Some(&k) = self.context.params.devices[&kind].detects.first() else {
+        let first = self.context.params.devices[&kind].detects.first().copied();
+        let Some(k) = what.or(first) else {
             return;
         };
         let (c, b) = (self.community, self.building);
