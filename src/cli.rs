@@ -99,6 +99,10 @@ pub(crate) struct TwinArgs {
     /// the scenario's community.
     #[arg(long)]
     pub(crate) registry: Option<PathBuf>,
+    /// Thresholds, geofences and silence limits (TOML, `civitas twin rules` prints the
+    /// defaults).
+    #[arg(long)]
+    pub(crate) rules: Option<PathBuf>,
     /// Port of the embedded MQTT broker (0: any free port, said on start).
     #[arg(long, default_value_t = 1883)]
     pub(crate) port: u16,
@@ -146,6 +150,9 @@ pub(crate) enum TwinCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Print the default rules file (thresholds, geofences, silence limits) to edit and
+    /// pass back with `civitas twin --rules FILE`.
+    Rules,
     /// Ingest throughput: telemetry published at QoS 1 through the embedded broker,
     /// validated and mirrored; messages per second and peak memory.
     Bench {

@@ -7,18 +7,19 @@
 //! - [`ingest`]: one client subscribed to the schema, every message validated and
 //!   applied to the twin's [`civitas_twin::mirror::Mirror`], refusals counted by reason;
 //! - [`registry`]: which wire id is which device of the twin (a CSV file);
+//! - [`rules`]: thresholds, geofences and silence limits as a TOML file;
 //! - [`fleet`]: the device fleet simulator — a generated community's devices on the
 //!   native schema, driven by the model;
 //! - [`twin`]: the live twin — the engine on the wall clock, ingest, and the rules that
 //!   turn alarms, failures and silences into injects through the engine's handle.
 //!
-//! Still to come (issue 26's later steps): thresholds and geofences as a rules file,
-//! TLS to external brokers.
+//! Still to come (issue 26's later steps): TLS to external brokers.
 
 pub mod bench;
 pub mod broker;
 pub mod fleet;
 pub mod ingest;
 pub mod registry;
+pub mod rules;
 pub mod twin;
 pub mod wire;

@@ -8,7 +8,8 @@
 //! actors is one a device reported (or, later, an operator). Everything else — who
 //! handles what, how long it takes, when it escalates — is the model's.
 //!
-//! Rules (this step; thresholds and geofences as a rules file come next):
+//! Rules — a telemetry value past a threshold or a wearable outside its geofence
+//! ([`crate::rules`]) → `Inject::Alarm { kind }` of the rule's kind, and:
 //! - an alarm raised → `Inject::Alarm { kind }` when it names what it detected (the
 //!   mirror refuses a kind the device cannot detect), else `Inject::Device { Alarm }`
 //!   (an incident of the first kind the device detects); known at once through it;
@@ -16,13 +17,14 @@
 //!   `Inject::Device { Offline }` (the platform knows it is down: a repair is raised);
 //!   reporting `working` or coming back `online` after that → `Inject::Device { Working }`;
 //! - a device once heard and then silent for longer than its kind's staleness limit
-//!   (twice its heartbeat by default, `parameters.devices.<kind>.heartbeat_hours`) →
+//!   (the rules' multiple of its heartbeat, `parameters.devices.<kind>.heartbeat_hours`) →
 //!   `Offline`; heard again → `Working`. Devices never heard are counted as expected,
 //!   not raised: a twin starting before its fleet would otherwise report every device
 //!   broken.
 
 use crate::broker::BrokerUrl;
 use crate::ingest::{self, Ingest, IngestOptions, Observed, wall_ms};
+use crate::rules::Rules;
 use civitas_actors::{
     Address, Assembly, Engine, EngineError, EngineHandle, FailurePolicy, Inject, RunResult,
     Subscription, WallClock, When,
@@ -58,8 +60,9 @@ pub struct TwinOptions {
     pub broker: BrokerUrl,
     /// Which wire id is which device.
     pub registry: Vec<Placement>,
-    /// Silence after which a device is offline, by kind; kinds not listed use twice
-    /// their heartbeat.
+    /// Thresholds, geofences and silence limits (None: [`Rules::defaults`]).
+    pub rules: Option<Rules>,
+    /// Silence after which a device is offline, by kind, over the rules' limits (tests).
     pub stale_after: BTreeMap<DeviceKind, Duration>,
     /// How often silences are checked.
     pub check_every: Duration,
@@ -79,12 +82,27 @@ impl TwinOptions {
             scenario,
             broker,
             registry,
+            rules: None,
             stale_after: BTreeMap::new(),
             check_every: Duration::from_secs(1),
             horizon: 3_650 * DAY,
             mirror_only: true,
         }
     }
+}
+
+/// Why the twin could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum TwinError {
+    /// The engine did not start.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// The default rules do not fit this scenario's devices.
+    #[error(
+        "the default rules do not fit this scenario's devices ({}); write a rules file for it (civitas twin rules > rules.toml) and pass --rules",
+        .0.join("; ")
+    )]
+    DefaultRules(Vec<String>),
 }
 
 /// A running twin.
@@ -104,7 +122,7 @@ pub struct RunningTwin {
 /// Starts the twin on the current tokio runtime: the engine on the wall clock from now
 /// (the scenario's calendar moved to now, in its time zone), ingest, the rules and the
 /// staleness check.
-pub async fn start(opts: TwinOptions) -> Result<RunningTwin, EngineError> {
+pub async fn start(opts: TwinOptions) -> Result<RunningTwin, TwinError> {
     let mut scenario = opts.scenario.clone();
     if opts.mirror_only {
         mirror_only(&mut scenario.parameters);
@@ -117,13 +135,18 @@ pub async fn start(opts: TwinOptions) -> Result<RunningTwin, EngineError> {
         let mut nothing = |_: &civitas_actors::Window| {};
         engine.run(horizon, &mut nothing).await
     });
+    let mut rules = match opts.rules.clone() {
+        Some(r) => r,
+        None => Rules::defaults(&scenario.parameters).map_err(TwinError::DefaultRules)?,
+    };
     let stale_after: HashMap<DeviceKind, Millis> = DeviceKind::ALL
         .iter()
         .map(|k| {
-            let d = opts.stale_after.get(k).copied().unwrap_or_else(|| {
-                let hb = scenario.parameters.device(*k).heartbeat_hours;
-                Duration::from_secs_f64((2.0 * hb * 3600.0).max(1.0))
-            });
+            let d = opts
+                .stale_after
+                .get(k)
+                .copied()
+                .unwrap_or_else(|| rules.stale_after(*k, &scenario.parameters));
             (*k, d.as_millis() as Millis)
         })
         .collect();
@@ -150,8 +173,24 @@ pub async fn start(opts: TwinOptions) -> Result<RunningTwin, EngineError> {
     let liveness = std::sync::Arc::new(std::sync::Mutex::new(Liveness::default()));
     let rules_handle = handle.clone();
     let rules_liveness = liveness.clone();
+    let rules_mirror = ingest.mirror.clone();
     tokio::spawn(async move {
         while let Some(o) = seen_rx.recv().await {
+            // Thresholds and geofences on the device's newest telemetry.
+            if let Observed::Applied {
+                placement,
+                applied: Applied::Telemetry,
+            } = &o
+            {
+                let values = rules_mirror
+                    .lock()
+                    .ok()
+                    .and_then(|m| m.get(&placement.wire_id).map(|d| d.values.clone()))
+                    .unwrap_or_default();
+                for kind in rules.evaluate(&placement.wire_id, placement.kind, &values) {
+                    send(&rules_handle, placement, Tell::Alarm(Some(kind))).await;
+                }
+            }
             if let Some((placement, signal)) = rule(&o) {
                 let inject = rules_liveness
                     .lock()

@@ -9,6 +9,7 @@ use civitas_bridge::broker::EmbeddedBroker;
 use civitas_bridge::fleet::{self, FleetOptions};
 use civitas_bridge::ingest::Observed;
 use civitas_bridge::registry;
+use civitas_bridge::rules::Rules;
 use civitas_bridge::twin::{self, TwinOptions};
 use civitas_scenarios::file::Scenario;
 use civitas_scenarios::library;
@@ -17,6 +18,12 @@ use civitas_twin::mirror::{Availability, Placement, Refusal};
 use civitas_twin::view::{Holder, TwinView};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// Largest rules file read.
+const RULES_FILE: civitas_scenarios::input::FileLimit = civitas_scenarios::input::FileLimit {
+    what: "rules file",
+    max_bytes: 1 << 20,
+};
 
 /// Largest registry file read (64 MiB: about a million devices).
 const REGISTRY_FILE: civitas_scenarios::input::FileLimit = civitas_scenarios::input::FileLimit {
@@ -38,6 +45,10 @@ pub(super) fn twin(a: TwinArgs) -> Result<()> {
             devices,
             publishers,
         }) => bench(messages, devices, publishers),
+        Some(TwinCommand::Rules) => {
+            print!("{}", civitas_bridge::rules::DEFAULT);
+            Ok(())
+        }
         None => run(a),
     }
 }
@@ -159,6 +170,16 @@ fn run(a: TwinArgs) -> Result<()> {
     let model = a.model.unwrap_or(s.model);
     let placements = placements(&s, seed, model, a.registry.as_deref())?;
     let devices = placements.len();
+    let rules = match &a.rules {
+        None => None,
+        Some(path) => {
+            let text = civitas_scenarios::input::read_text(path, RULES_FILE)
+                .map_err(|e| bad_input(anyhow!("{e}")))?;
+            Some(Rules::parse(&text, &s.parameters).map_err(|errors| {
+                bad_input(anyhow!("{}: {}", path.display(), errors.join("; ")))
+            })?)
+        }
+    };
     let (broker, embedded) = match a.broker.clone() {
         Some(url) => (url, None),
         None => {
@@ -171,6 +192,7 @@ fn run(a: TwinArgs) -> Result<()> {
         let mut opts = TwinOptions::new(s.clone(), placements.clone(), broker.clone());
         opts.seed = seed;
         opts.model = model;
+        opts.rules = rules;
         let mut tw = twin::start(opts).await?;
         println!(
             "twin: {} ({model} model, seed {seed}), {devices} devices in the registry; only what devices report happens",

@@ -226,6 +226,39 @@ fn civitas_fleet_publishes_every_device_to_the_broker_it_is_given() {
     );
 }
 
+/// `civitas twin rules` prints the defaults; a rules file with faults is refused with
+/// each fault and its rule.
+#[test]
+fn the_twin_prints_its_default_rules_and_refuses_a_faulty_rules_file() {
+    let o = civitas(&["twin", "rules"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("version = 1") && text.contains("[[geofence]]"),
+        "{text}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("rules.toml");
+    std::fs::write(
+        &bad,
+        "version = 1\n[[threshold]]\nkind = \"smart_bin\"\nvalue = \"fill_ratio\"\nabove = 0.9\nraise = \"fire\"\n",
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_civitas"))
+        .args(["twin", "old-small", "--port", "0", "--rules"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "threshold 1 (smart_bin fill_ratio): a smart_bin cannot raise fire (it detects garbage_overflow"
+        ),
+        "{}",
+        stderr(&o)
+    );
+}
+
 /// A broker URL that cannot be used is refused with what is wrong.
 #[test]
 fn a_bad_broker_url_is_refused_with_the_reason() {

@@ -410,6 +410,60 @@ mod live {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn telemetry_past_a_threshold_or_outside_a_geofence_becomes_an_incident_of_its_rule() {
+        let s = civitas_scenarios::library::load("default").unwrap();
+        let district = civitas_scenarios::runner::build_district_for(&s, s.seed, s.model);
+        let reg = registry::generate(&district);
+        let find = |k| reg.iter().find(|p| p.kind == k).unwrap().clone();
+        let (water, wearable) = (
+            find(DeviceKind::WaterLevel),
+            find(DeviceKind::ElderlyWearable),
+        );
+        let broker = EmbeddedBroker::start(IpAddr::V4(Ipv4Addr::LOCALHOST), 0).unwrap();
+        let mut tw = twin::start(TwinOptions::new(s, reg, broker.endpoint()))
+            .await
+            .expect("the twin starts");
+        tokio::time::timeout(WAIT, tw.ingest.subscribed.wait_for(|s| *s))
+            .await
+            .unwrap()
+            .unwrap();
+        let client = publisher(&broker).await;
+        let send = |p: &Placement, seq: u64, values: &str| {
+            let topic = topic(
+                "c0",
+                &format!("b{}", p.building),
+                &p.wire_id,
+                Channel::Telemetry,
+            );
+            let body = format!(r#"{{"seq":{seq},"ts_ms":{},"values":{values}}}"#, wall_ms());
+            let client = client.clone();
+            async move {
+                client
+                    .publish(topic, QoS::AtLeastOnce, false, body)
+                    .await
+                    .unwrap()
+            }
+        };
+        let detected = |kind: IncidentKind, building: u32| move |e: &Event| matches!(e, Event::Incident { kind: k, building: b, stage: Stage::Detected { by: DetectedBy::Device }, .. } if *k == kind && *b == building);
+        // 42 cm of water in the basement (the default rule: above 10 cm).
+        send(&water, 1, r#"{"water_level_m":0.02}"#).await;
+        send(&water, 2, r#"{"water_level_m":0.42}"#).await;
+        event(
+            &mut tw.events,
+            detected(IncidentKind::BasementFlooding, water.building),
+        )
+        .await;
+        // A wearable 1.1 km from the fence's centre (radius 500 m).
+        send(&wearable, 1, r#"{"lat":29.871,"lon":121.554}"#).await;
+        event(
+            &mut tw.events,
+            detected(IncidentKind::ElderlyWandering, wearable.building),
+        )
+        .await;
+        tw.handle.stop().await.ok();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_device_that_falls_silent_goes_offline_and_comes_back_when_heard() {
         let s = scenario();
         let district = civitas_scenarios::runner::build_district_for(&s, s.seed, s.model);
