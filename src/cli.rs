@@ -113,6 +113,14 @@ pub(crate) struct TwinArgs {
     /// mqtt://[user[:password]@]host[:port].
     #[arg(long, value_parser = broker_url, conflicts_with_all = ["port", "bind"])]
     pub(crate) broker: Option<BrokerUrl>,
+    /// Write what happens in the twin's actors to this file as it happens (the events
+    /// format of `civitas run --events`; `civitas-viz --replay` plays it).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) events: Option<PathBuf>,
+    /// Where Ctrl-C writes the twin's checkpoint (`civitas resume` continues it as a
+    /// simulation: the open incidents carried on by the model).
+    #[arg(long, value_name = "DIR", default_value = "twin-checkpoints")]
+    pub(crate) checkpoints: PathBuf,
     /// Do not start the simulated device fleet (real devices publish instead).
     #[arg(long)]
     pub(crate) no_fleet: bool,

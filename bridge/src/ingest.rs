@@ -41,6 +41,14 @@ pub enum Observed {
     },
     /// The connection to the broker failed; ingest reconnects.
     Disconnected(String),
+    /// Subscribed, yet nothing has arrived for longer than the devices' expected period
+    /// (the twin subscribes again).
+    ConnectedButSilent {
+        /// How long nothing has arrived (ms).
+        for_ms: Millis,
+    },
+    /// Messages arrive again after [`Observed::ConnectedButSilent`].
+    Flowing,
 }
 
 /// Where ingest connects and as whom.
@@ -64,6 +72,10 @@ pub struct Ingest {
     pub subscribed: watch::Receiver<bool>,
     /// Messages handled (applied or refused), exact even when reports are dropped.
     pub handled: Arc<std::sync::atomic::AtomicU64>,
+    /// When the last message arrived (receive time, ms; 0: none yet).
+    pub last_message_ms: Arc<std::sync::atomic::AtomicI64>,
+    /// Notify to subscribe again on the current connection.
+    pub resubscribe: Arc<tokio::sync::Notify>,
 }
 
 /// The edge's receive time: the wall clock in milliseconds since the Unix epoch (the
@@ -88,13 +100,28 @@ pub fn start(
     let (tx, rx) = watch::channel(false);
     let shared = mirror.clone();
     let handled = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let count = handled.clone();
-    tokio::spawn(async move { run(opts, shared, out, tx, now, count).await });
+    let last_message_ms = Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let resubscribe = Arc::new(tokio::sync::Notify::new());
+    let task = Task {
+        handled: handled.clone(),
+        last_message_ms: last_message_ms.clone(),
+        resubscribe: resubscribe.clone(),
+    };
+    tokio::spawn(async move { run(opts, shared, out, tx, now, task).await });
     Ingest {
         mirror,
         subscribed: rx,
         handled,
+        last_message_ms,
+        resubscribe,
     }
+}
+
+/// The ingest task's side of [`Ingest`]'s shared counters.
+struct Task {
+    handled: Arc<std::sync::atomic::AtomicU64>,
+    last_message_ms: Arc<std::sync::atomic::AtomicI64>,
+    resubscribe: Arc<tokio::sync::Notify>,
 }
 
 async fn run(
@@ -103,7 +130,7 @@ async fn run(
     out: mpsc::Sender<Observed>,
     subscribed: watch::Sender<bool>,
     now: fn() -> Millis,
-    handled: Arc<std::sync::atomic::AtomicU64>,
+    task: Task,
 ) {
     let mut mqtt = opts.broker.options(opts.client_id, opts.keep_alive);
     // Oversized payloads reach the twin, which counts them, instead of breaking the
@@ -117,7 +144,16 @@ async fn run(
         let _ = out.try_send(o);
     };
     loop {
-        match events.poll().await {
+        let polled = tokio::select! {
+            p = events.poll() => p,
+            () = task.resubscribe.notified() => {
+                if let Err(e) = client.subscribe(wire::FILTER, QoS::AtLeastOnce).await {
+                    report(Observed::Disconnected(e.to_string()));
+                }
+                continue;
+            }
+        };
+        match polled {
             Ok(Event::Incoming(Packet::ConnAck(_))) => {
                 // Every (re)connection: subscribe again.
                 if let Err(e) = client.subscribe(wire::FILTER, QoS::AtLeastOnce).await {
@@ -129,11 +165,15 @@ async fn run(
                 report(Observed::Subscribed);
             }
             Ok(Event::Incoming(Packet::Publish(p))) => {
+                let at = now();
                 let observed = {
                     let Ok(mut m) = mirror.lock() else { return };
-                    handle(&mut m, &p.topic, &p.payload, p.retain, now())
+                    handle(&mut m, &p.topic, &p.payload, p.retain, at)
                 };
-                handled.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                task.handled
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                task.last_message_ms
+                    .store(at, std::sync::atomic::Ordering::Relaxed);
                 report(observed);
             }
             Ok(_) => {}

@@ -66,6 +66,9 @@ pub struct TwinOptions {
     pub stale_after: BTreeMap<DeviceKind, Duration>,
     /// How often silences are checked.
     pub check_every: Duration,
+    /// Silence of the whole subscription after which it is "connected but silent"
+    /// (None: [`quiet_limit`] of the devices heard).
+    pub quiet_after: Option<Duration>,
     /// How long the twin runs (simulated time, default ten years).
     pub horizon: SimTime,
     /// Only what devices report happens (default); false: the model's own incidents,
@@ -85,6 +88,7 @@ impl TwinOptions {
             rules: None,
             stale_after: BTreeMap::new(),
             check_every: Duration::from_secs(1),
+            quiet_after: None,
             horizon: 3_650 * DAY,
             mirror_only: true,
         }
@@ -107,6 +111,8 @@ pub enum TwinError {
 
 /// A running twin.
 pub struct RunningTwin {
+    /// The scenario as it runs: mirror-only if asked, its calendar moved to the start.
+    pub scenario: Scenario,
     /// The engine's handle (inject, subscribe, checkpoint, stop).
     pub handle: EngineHandle,
     /// The observe stream, from the start.
@@ -152,6 +158,7 @@ pub async fn start(opts: TwinOptions) -> Result<RunningTwin, TwinError> {
         .collect();
     let (seen_tx, mut seen_rx) = mpsc::channel(1 << 14);
     let (out_tx, out_rx) = mpsc::channel(1 << 14);
+    let out_tx_check = out_tx.clone();
     let ingest = ingest::start(
         IngestOptions {
             broker: opts.broker.clone(),
@@ -203,26 +210,49 @@ pub async fn start(opts: TwinOptions) -> Result<RunningTwin, TwinError> {
             let _ = out_tx.try_send(o);
         }
     });
-    // Silences: a device heard once and quiet beyond its limit is offline.
+    // Silences: a device heard once and quiet beyond its limit is offline; the whole
+    // subscription quiet beyond what its devices lead one to expect is "connected but
+    // silent", and subscribed again.
     let mirror = ingest.mirror.clone();
     let check_handle = handle.clone();
     let every = opts.check_every;
+    let heartbeat_ms: HashMap<DeviceKind, f64> = DeviceKind::ALL
+        .iter()
+        .map(|k| {
+            (
+                *k,
+                scenario.parameters.device(*k).heartbeat_hours * 3_600_000.0,
+            )
+        })
+        .collect();
+    let quiet_after = opts.quiet_after;
+    let (last_message, resubscribe) = (ingest.last_message_ms.clone(), ingest.resubscribe.clone());
+    let subscribed = ingest.subscribed.clone();
+    let check_out = out_tx_check;
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
+        let mut quiet_since: Option<Millis> = None;
         loop {
             tick.tick().await;
             let now = wall_ms();
-            let silent: Vec<Placement> = match mirror.lock() {
-                Ok(m) => m
-                    .devices()
-                    .iter()
-                    .filter(|d| {
-                        let limit = stale_after.get(&d.placement.kind).copied();
-                        d.last_seen
-                            .is_some_and(|t| now - t > limit.unwrap_or(Millis::MAX))
-                    })
-                    .map(|d| d.placement.clone())
-                    .collect(),
+            let (silent, expected) = match mirror.lock() {
+                Ok(m) => {
+                    let heard = m.devices().iter().filter(|d| d.last_seen.is_some());
+                    let silent: Vec<Placement> = heard
+                        .clone()
+                        .filter(|d| {
+                            let limit = stale_after.get(&d.placement.kind).copied();
+                            d.last_seen
+                                .is_some_and(|t| now - t > limit.unwrap_or(Millis::MAX))
+                        })
+                        .map(|d| d.placement.clone())
+                        .collect();
+                    let rate: f64 = heard
+                        .filter_map(|d| heartbeat_ms.get(&d.placement.kind))
+                        .map(|h| 1.0 / h.max(1.0))
+                        .sum();
+                    (silent, rate)
+                }
                 Err(_) => return,
             };
             for p in silent {
@@ -234,9 +264,26 @@ pub async fn start(opts: TwinOptions) -> Result<RunningTwin, TwinError> {
                     send(&check_handle, &p, state).await;
                 }
             }
+            let last = last_message.load(std::sync::atomic::Ordering::Relaxed);
+            let limit =
+                quiet_after.map_or_else(|| quiet_limit(expected), |d| d.as_millis() as Millis);
+            let quiet = last > 0 && *subscribed.borrow() && now - last > limit;
+            match (quiet, quiet_since) {
+                (true, None) => {
+                    quiet_since = Some(last);
+                    let _ = check_out.try_send(Observed::ConnectedButSilent { for_ms: now - last });
+                    resubscribe.notify_one();
+                }
+                (false, Some(since)) if last > since => {
+                    quiet_since = None;
+                    let _ = check_out.try_send(Observed::Flowing);
+                }
+                _ => {}
+            }
         }
     });
     Ok(RunningTwin {
+        scenario,
         handle,
         events,
         ingest,
@@ -272,6 +319,20 @@ pub(crate) async fn spawn_live(
     let mut engine = Engine::spawn(assembly, window, WallClock::new(speed)).await?;
     engine.on_failure(FailurePolicy::Isolate);
     Ok((scenario, district, engine))
+}
+
+/// How long a subscription may be quiet (ms) when its devices send, together,
+/// `per_ms` messages a millisecond: twenty mean gaps — a chance of e⁻²⁰ (2 × 10⁻⁹) that
+/// so long a gap is only chance, if heartbeats arrive as a Poisson stream — at least a
+/// minute and at most a day (a twin of three devices is not alarmed by each quiet hour).
+pub fn quiet_limit(per_ms: f64) -> Millis {
+    const MINUTE: f64 = 60_000.0;
+    let limit = if per_ms > 0.0 {
+        20.0 / per_ms
+    } else {
+        f64::MAX
+    };
+    limit.clamp(MINUTE, 24.0 * 60.0 * MINUTE) as Millis
 }
 
 /// The model's own sources of events silenced: no incident arises, no device fails and
@@ -438,6 +499,17 @@ mod tests {
         let s = civitas_scenarios::library::load("old-small").unwrap();
         let r = civitas_scenarios::runner::run(&s, opts, |_| {}).unwrap();
         assert!(r.incidents.len() > 10, "{} incidents", r.incidents.len());
+    }
+
+    #[test]
+    fn a_subscription_is_quiet_after_twenty_mean_gaps_between_a_minute_and_a_day() {
+        let hour = 3_600_000.0;
+        // The default community: 3,021 devices, say hourly: a gap of 1.2 s is usual.
+        assert_eq!(quiet_limit(3_021.0 / hour), 60_000);
+        // Ten devices sending every hour: twenty gaps of six minutes.
+        assert_eq!(quiet_limit(10.0 / hour), 2 * 3_600_000);
+        assert_eq!(quiet_limit(1.0 / (100.0 * hour)), 24 * 3_600_000);
+        assert_eq!(quiet_limit(0.0), 24 * 3_600_000, "nobody heard");
     }
 
     #[test]

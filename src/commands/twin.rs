@@ -2,7 +2,7 @@
 //! wall clock fed by its devices (`civitas_bridge::twin`), and a status line; and
 //! `civitas twin registry`, the device registry of a generated community.
 
-use super::{bad_input, write_file};
+use super::{Input, bad_input, create_dir, write_file};
 use crate::cli::{FleetArgs, TwinArgs, TwinCommand};
 use anyhow::{Context, Result, anyhow};
 use civitas_bridge::broker::EmbeddedBroker;
@@ -16,6 +16,8 @@ use civitas_scenarios::library;
 use civitas_scenarios::runner::build_district_for;
 use civitas_twin::mirror::{Availability, Placement, Refusal};
 use civitas_twin::view::{Holder, TwinView};
+use civitas_twin::vocab::events::StreamRun;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -97,6 +99,8 @@ struct Status {
     messages: u64,
     refused: std::collections::BTreeMap<Refusal, u64>,
     view: TwinView,
+    /// Connected but silent.
+    quiet: bool,
 }
 
 impl Status {
@@ -113,8 +117,13 @@ impl Status {
                 .join(", ")
         };
         format!(
-            "devices heard {heard}/{devices}, online {online} | messages {} ({per_sec:.0}/s) | refused: {refused} | open incidents: community {}, street {}, district {}, unnoticed {} | closed {}",
+            "devices heard {heard}/{devices}, online {online} | messages {} ({per_sec:.0}/s){} | refused: {refused} | open incidents: community {}, street {}, district {}, unnoticed {} | closed {}",
             self.messages,
+            if self.quiet {
+                ", connected but silent"
+            } else {
+                ""
+            },
             n(Holder::Community),
             n(Holder::Street),
             n(Holder::District),
@@ -180,6 +189,14 @@ fn run(a: TwinArgs) -> Result<()> {
             })?)
         }
     };
+    // Ctrl-C writes into it: a file in its place is refused now, not then.
+    super::refuse_file_as_dir(&a.checkpoints)?;
+    let mut events_out = match &a.events {
+        None => None,
+        Some(p) => Some(std::io::BufWriter::new(
+            civitas_scenarios::input::open_stream(p, "event stream").input()?,
+        )),
+    };
     let (broker, embedded) = match a.broker.clone() {
         Some(url) => (url, None),
         None => {
@@ -193,7 +210,19 @@ fn run(a: TwinArgs) -> Result<()> {
         opts.seed = seed;
         opts.model = model;
         opts.rules = rules;
+        let horizon = opts.horizon;
         let mut tw = twin::start(opts).await?;
+        let mut events_failed = None;
+        if let Some(out) = events_out.as_mut() {
+            let header = civitas_twin::vocab::events::stream_header_with(&StreamRun {
+                scenario_toml: tw.scenario.to_toml(),
+                seed,
+                model,
+            });
+            if let Err(e) = writeln!(out, "{header}").and_then(|()| out.flush()) {
+                events_failed = Some(e);
+            }
+        }
         println!(
             "twin: {} ({model} model, seed {seed}), {devices} devices in the registry; only what devices report happens",
             s.name
@@ -240,6 +269,15 @@ fn run(a: TwinArgs) -> Result<()> {
                 _ = &mut stop => break,
                 w = tw.events.recv() => {
                     let Some(w) = w else { break };
+                    if let Some(out) = events_out.as_mut().filter(|_| events_failed.is_none())
+                        && let Err(e) = serde_json::to_writer(&mut *out, &*w)
+                            .map_err(std::io::Error::from)
+                            .and_then(|()| out.write_all(b"\n"))
+                            .and_then(|()| out.flush())
+                    {
+                        eprintln!("twin: the event stream could not be written ({e}); the twin carries on without it");
+                        events_failed = Some(e);
+                    }
                     let mut changes = Vec::new();
                     for e in &w.events {
                         status.view.apply(e, &mut changes);
@@ -256,6 +294,17 @@ fn run(a: TwinArgs) -> Result<()> {
                             }
                         }
                         Some(Observed::Disconnected(e)) => eprintln!("twin: the broker connection failed ({e}); reconnecting"),
+                        Some(Observed::ConnectedButSilent { for_ms }) => {
+                            status.quiet = true;
+                            eprintln!(
+                                "twin: connected but silent: nothing on civitas/v1/# for {:.0} s although its devices were sending; subscribing again",
+                                for_ms as f64 / 1000.0
+                            );
+                        }
+                        Some(Observed::Flowing) => {
+                            status.quiet = false;
+                            eprintln!("twin: messages arrive again");
+                        }
                         Some(Observed::Subscribed) => {}
                         None => break,
                     }
@@ -280,10 +329,43 @@ fn run(a: TwinArgs) -> Result<()> {
         if let Some(f) = fleet {
             f.handle.stop().await.ok();
         }
+        if a.stop_after.is_none() {
+            // Ctrl-C: the actors' state as of now, with the incidents still open.
+            match checkpoint(&tw, &a.checkpoints, seed, model, horizon).await {
+                Ok(path) => println!("twin: checkpoint written to {} (civitas resume continues it as a simulation)", path.display()),
+                Err(e) => eprintln!("twin: no checkpoint written: {e}"),
+            }
+        }
         tw.handle.stop().await.ok();
         println!("twin: stopped");
         Ok::<(), anyhow::Error>(())
     })
+}
+
+/// Writes the twin's checkpoint into `dir`, named by the simulated time reached.
+async fn checkpoint(
+    tw: &twin::RunningTwin,
+    dir: &Path,
+    seed: u64,
+    model: civitas_twin::kinds::InvestmentModel,
+    horizon: civitas_twin::time::SimTime,
+) -> Result<PathBuf> {
+    use civitas_scenarios::checkpoint::{self, Checkpoint};
+    let engine = tw.handle.checkpoint().await?;
+    let path = dir.join(checkpoint::file_name(engine.now));
+    let ck = Checkpoint {
+        scenario: tw.scenario.clone(),
+        options: civitas_scenarios::runner::RunOptions {
+            seed,
+            horizon,
+            workers: 2,
+            model,
+        },
+        engine,
+    };
+    create_dir(dir)?;
+    ck.write(&path)?;
+    Ok(path)
 }
 
 /// How often the status line is considered (printed when it changed).

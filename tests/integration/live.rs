@@ -142,6 +142,60 @@ fn lines_of(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String
     rx
 }
 
+/// The port of a `broker: mqtt://127.0.0.1:PORT …` line.
+fn broker_port(line: &str) -> u16 {
+    line["broker: mqtt://127.0.0.1:".len()..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// The first device of `kind` in the generated registry of `scenario`.
+fn first_device(
+    scenario: &str,
+    kind: civitas_twin::kinds::DeviceKind,
+) -> civitas_twin::mirror::Placement {
+    let s = civitas_scenarios::library::load(scenario).unwrap();
+    let district = civitas_scenarios::runner::build_district_for(&s, s.seed, s.model);
+    civitas_bridge::registry::generate(&district)
+        .into_iter()
+        .find(|p| p.kind == kind)
+        .unwrap()
+}
+
+/// Publishes a raised alarm of `device` to the broker on `port`; returns the client
+/// (its connection thread delivers it).
+fn publish_alarm(port: u16, device: &civitas_twin::mirror::Placement) -> rumqttc::Client {
+    let (client, mut connection) =
+        rumqttc::Client::new(rumqttc::MqttOptions::new("smoke", "127.0.0.1", port), 10);
+    std::thread::spawn(move || for _ in connection.iter() {});
+    #[allow(clippy::disallowed_methods)] // a device stamps its messages with its clock
+    let ts = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let topic = format!(
+        "civitas/v1/c0/b{}/{}/alarm",
+        device.building, device.wire_id
+    );
+    client
+        .publish(
+            topic,
+            rumqttc::QoS::AtLeastOnce,
+            false,
+            format!(r#"{{"seq":1,"ts_ms":{ts},"active":true}}"#),
+        )
+        .unwrap();
+    client
+}
+
+/// The next line, until the child's stdout closes.
+fn until_end(rx: &mpsc::Receiver<String>) -> Option<String> {
+    rx.recv_timeout(Duration::from_secs(60)).ok()
+}
+
 /// `civitas twin` with no setup: the embedded broker, the simulated fleet and the twin;
 /// every device of the community is mirrored.
 #[test]
@@ -259,6 +313,80 @@ fn the_twin_prints_its_default_rules_and_refuses_a_faulty_rules_file() {
     );
 }
 
+/// Ctrl-C stops the twin with a checkpoint that `civitas resume` continues, and
+/// `--events` has streamed what happened, headed by the run.
+#[test]
+fn ctrl_c_stops_the_twin_with_a_checkpoint_and_its_events_file_names_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ck, events) = (dir.path().join("ck"), dir.path().join("twin.jsonl"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_civitas"))
+        .args(["twin", "old-small", "--port", "0", "--no-fleet"])
+        .arg("--checkpoints")
+        .arg(&ck)
+        .arg("--events")
+        .arg(&events)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("civitas twin starts");
+    let rx = lines_of(&mut child);
+    let mut seen = Vec::new();
+    let mut until = |want: &dyn Fn(&str) -> bool| loop {
+        match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(l) if want(&l) => return l,
+            Ok(l) => seen.push(l),
+            Err(e) => panic!("{e}: {seen:#?}"),
+        }
+    };
+    let broker = until(&|l| l.starts_with("broker: mqtt://"));
+    let port = broker_port(&broker);
+    // A smoke alarm: an incident opens (its window is in the events file by then).
+    let smoke = first_device("old-small", civitas_twin::kinds::DeviceKind::SmokeDetector);
+    publish_alarm(port, &smoke);
+    until(&|l| {
+        l.starts_with("devices heard 1/146") && !l.contains("community 0, street 0, district 0")
+    });
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rest: Vec<String> = std::iter::from_fn(|| until_end(&rx)).collect();
+    assert!(
+        rest.iter()
+            .any(|l| l.starts_with("twin: checkpoint written to ")),
+        "{rest:#?}"
+    );
+    let written: Vec<_> = std::fs::read_dir(&ck)
+        .expect("the checkpoint directory")
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(written.len(), 1, "{written:?}");
+    let o = civitas(&[
+        "resume",
+        written[0].to_str().unwrap(),
+        "--days",
+        "1",
+        "--out",
+        dir.path().join("r").to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&events).unwrap();
+    let (run, windows) =
+        civitas_twin::vocab::events::read_stream_with_run(&text).expect("the events file reads");
+    let run = run.expect("its header names the run");
+    assert_eq!((run.seed, run.model.as_str()), (1, "hybrid"));
+    assert!(!windows.is_empty(), "windows as they happened");
+}
+
 /// A broker URL that cannot be used is refused with what is wrong.
 #[test]
 fn a_bad_broker_url_is_refused_with_the_reason() {
@@ -326,38 +454,12 @@ fn civitas_twin_shows_an_alarm_published_over_mqtt_as_an_open_incident() {
         }
     };
     let broker = until(&|l| l.starts_with("broker: mqtt://"));
-    let port: u16 = broker["broker: mqtt://127.0.0.1:".len()..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let port = broker_port(&broker);
     // The first status line: nothing heard yet.
     until(&|l| l.starts_with("devices heard 0/"));
     // A smoke detector of the generated registry raises an alarm.
-    let s = civitas_scenarios::library::load("old-small").unwrap();
-    let district = civitas_scenarios::runner::build_district_for(&s, s.seed, s.model);
-    let smoke = civitas_bridge::registry::generate(&district)
-        .into_iter()
-        .find(|p| p.kind == civitas_twin::kinds::DeviceKind::SmokeDetector)
-        .unwrap();
-    let (client, mut connection) =
-        rumqttc::Client::new(rumqttc::MqttOptions::new("smoke", "127.0.0.1", port), 10);
-    std::thread::spawn(move || for _ in connection.iter() {});
-    #[allow(clippy::disallowed_methods)] // a device stamps its messages with its clock
-    let ts = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis();
-    let topic = format!("civitas/v1/c0/b{}/{}/alarm", smoke.building, smoke.wire_id);
-    client
-        .publish(
-            topic,
-            rumqttc::QoS::AtLeastOnce,
-            false,
-            format!(r#"{{"seq":1,"ts_ms":{ts},"active":true}}"#),
-        )
-        .unwrap();
+    let smoke = first_device("old-small", civitas_twin::kinds::DeviceKind::SmokeDetector);
+    let client = publish_alarm(port, &smoke);
     let line =
         until(&|l| l.contains("messages 1 ") && !l.contains("community 0, street 0, district 0"));
     assert!(line.contains("devices heard 1/146"), "{line}");

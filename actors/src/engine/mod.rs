@@ -159,12 +159,60 @@ pub struct EngineState {
     pub stats: EngineStats,
     /// Outside sources: name and last sequence number.
     pub sources: Vec<(String, u64)>,
-    /// Every inject accepted so far.
+    /// Every inject accepted so far (stored with every field: the records' JSON form
+    /// leaves out a zero `pass`, which a binary encoding cannot do).
+    #[serde(with = "every_field")]
     pub injects: Vec<InjectRecord>,
     /// Actors isolated after a failure.
     pub failed: Vec<bool>,
     /// Each behaviour's encoded state.
     pub agents: Vec<Vec<u8>>,
+}
+
+/// [`InjectRecord`]s in a non-self-describing encoding (postcard): every field written,
+/// in order, whatever the JSON form skips.
+mod every_field {
+    use crate::inject::{Address, Inject, InjectRecord};
+    use civitas_twin::time::SimTime;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    type Stored = (SimTime, u32, String, u64, Address, Inject, u32);
+
+    pub(super) fn serialize<S: Serializer>(v: &[InjectRecord], s: S) -> Result<S::Ok, S::Error> {
+        v.iter()
+            .map(|r| {
+                (
+                    r.at,
+                    r.source,
+                    r.source_name.clone(),
+                    r.seq,
+                    r.to,
+                    r.inject,
+                    r.pass,
+                )
+            })
+            .collect::<Vec<Stored>>()
+            .serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Vec<InjectRecord>, D::Error> {
+        Ok(Vec::<Stored>::deserialize(d)?
+            .into_iter()
+            .map(
+                |(at, source, source_name, seq, to, inject, pass)| InjectRecord {
+                    at,
+                    source,
+                    source_name,
+                    seq,
+                    to,
+                    inject,
+                    pass,
+                },
+            )
+            .collect())
+    }
 }
 
 /// The engine over one assembly and one clock.

@@ -171,6 +171,10 @@ async fn a_checkpoint_taken_through_the_handle_while_live_resumes_as_the_run_wen
     let (a, p) = assembly(1500, 4);
     assert_eq!(p.engine.window_secs, 60);
     let now = state.now;
+    // Through the checkpoint file's binary encoding: the inject log's records survive it.
+    assert!(!state.injects.is_empty() && state.injects.iter().any(|r| r.pass == 0));
+    let bytes = postcard::to_stdvec(&state).unwrap();
+    let state: civitas_actors::EngineState = postcard::from_bytes(&bytes).unwrap();
     let mut e = Engine::restore(a, state, SimClock).await.unwrap();
     // The alarms the task sent after the checkpoint, from the live run's log.
     let later: Vec<_> = live

@@ -370,16 +370,17 @@ mod live {
             .publish(&topic, QoS::AtLeastOnce, false, alarm(1, "fire"))
             .await
             .unwrap();
-        let refused = tokio::time::timeout(WAIT, async {
-            loop {
-                if let Some(Observed::Refused { why, .. }) = tw.observed.recv().await {
-                    return why;
+        let refused = next(&mut tw.observed, |o| matches!(o, Observed::Refused { .. })).await;
+        assert!(
+            matches!(
+                refused,
+                Observed::Refused {
+                    why: Refusal::UndetectableAlarm,
+                    ..
                 }
-            }
-        })
-        .await
-        .unwrap();
-        assert_eq!(refused, Refusal::UndetectableAlarm);
+            ),
+            "{refused:?}"
+        );
         // It can see an overflowing bin (not its first kind): an incident of that kind.
         client
             .publish(
@@ -460,6 +461,53 @@ mod live {
             detected(IncidentKind::ElderlyWandering, wearable.building),
         )
         .await;
+        tw.handle.stop().await.ok();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_subscription_that_goes_quiet_is_connected_but_silent_and_subscribed_again() {
+        let s = scenario();
+        let district = civitas_scenarios::runner::build_district_for(&s, s.seed, s.model);
+        let reg = registry::generate(&district);
+        let device = reg[0].clone();
+        let broker = EmbeddedBroker::start(IpAddr::V4(Ipv4Addr::LOCALHOST), 0).unwrap();
+        let mut opts = TwinOptions::new(s, reg, broker.endpoint());
+        opts.quiet_after = Some(Duration::from_millis(300));
+        opts.check_every = Duration::from_millis(50);
+        let mut tw = twin::start(opts).await.expect("the twin starts");
+        tokio::time::timeout(WAIT, tw.ingest.subscribed.wait_for(|s| *s))
+            .await
+            .unwrap()
+            .unwrap();
+        let client = publisher(&broker).await;
+        let topic = topic(
+            "c0",
+            &format!("b{}", device.building),
+            &device.wire_id,
+            Channel::State,
+        );
+        let state =
+            |seq: u64| format!(r#"{{"seq":{seq},"ts_ms":{},"state":"working"}}"#, wall_ms());
+        client
+            .publish(&topic, QoS::AtLeastOnce, false, state(1))
+            .await
+            .unwrap();
+        let quiet = next(&mut tw.observed, |o| {
+            matches!(o, Observed::ConnectedButSilent { .. })
+        })
+        .await;
+        let Observed::ConnectedButSilent { for_ms } = quiet else {
+            unreachable!()
+        };
+        assert!(for_ms > 300, "{for_ms}");
+        // It subscribes again (a broker that lost the session would otherwise leave the
+        // twin connected to nothing).
+        next(&mut tw.observed, |o| matches!(o, Observed::Subscribed)).await;
+        client
+            .publish(&topic, QoS::AtLeastOnce, false, state(2))
+            .await
+            .unwrap();
+        next(&mut tw.observed, |o| matches!(o, Observed::Flowing)).await;
         tw.handle.stop().await.ok();
     }
 
