@@ -71,6 +71,9 @@ pub struct TwinOptions {
     pub quiet_after: Option<Duration>,
     /// How long the twin runs (simulated time, default ten years).
     pub horizon: SimTime,
+    /// Simulated seconds per real second (1, the default: real time; faster for drills
+    /// and tests, where time limits would otherwise take hours).
+    pub speed: f64,
     /// Only what devices report happens (default); false: the model's own incidents,
     /// failures and false alarms happen too (a drill over a simulated community).
     pub mirror_only: bool,
@@ -90,6 +93,7 @@ impl TwinOptions {
             check_every: Duration::from_secs(1),
             quiet_after: None,
             horizon: 3_650 * DAY,
+            speed: 1.0,
             mirror_only: true,
         }
     }
@@ -133,7 +137,7 @@ pub async fn start(opts: TwinOptions) -> Result<RunningTwin, TwinError> {
     if opts.mirror_only {
         mirror_only(&mut scenario.parameters);
     }
-    let (scenario, _, mut engine) = spawn_live(scenario, opts.seed, opts.model, 1.0).await?;
+    let (scenario, _, mut engine) = spawn_live(scenario, opts.seed, opts.model, opts.speed).await?;
     let handle = engine.handle();
     let events = engine.subscribe(1 << 16);
     let horizon = opts.horizon;

@@ -258,8 +258,9 @@ mod live {
     use super::*;
     use civitas_bridge::registry;
     use civitas_bridge::twin::{self, TwinOptions};
-    use civitas_twin::kinds::DetectedBy;
+    use civitas_twin::kinds::{Department, DetectedBy};
     use civitas_twin::vocab::events::{DeviceState, Event, Stage};
+    use civitas_twin::vocab::incident::EscalationReason;
 
     fn scenario() -> civitas_scenarios::file::Scenario {
         civitas_scenarios::library::load("old-small").unwrap()
@@ -508,6 +509,110 @@ mod live {
             .await
             .unwrap();
         next(&mut tw.observed, |o| matches!(o, Observed::Flowing)).await;
+        tw.handle.stop().await.ok();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_alarm_nobody_in_the_community_answers_goes_up_the_three_loops_on_its_time_limits() {
+        // Nobody on duty in the micro-loop (committee, grid, property firm), the twin's
+        // clock at an hour a second: an elderly resident's emergency button (a fall, high
+        // severity: an hour's limit in the micro-loop) must reach the street office when
+        // that hour is up. (A fire goes up at once, by severity: not this path.)
+        let mut s = civitas_scenarios::library::load("default").unwrap();
+        let st = &mut s.parameters.staffing;
+        (
+            st.committee_day,
+            st.committee_night,
+            st.grid_workers_per_10k,
+        ) = (0, 0, 0.0);
+        (
+            st.property_day_per_1000_households,
+            st.property_night_per_1000_households,
+        ) = (0.0, 0.0);
+        let district = civitas_scenarios::runner::build_district_for(&s, s.seed, s.model);
+        let reg = registry::generate(&district);
+        let button = reg
+            .iter()
+            .find(|p| p.kind == DeviceKind::EmergencyButton)
+            .expect("the default community has emergency buttons")
+            .clone();
+        let broker = EmbeddedBroker::start(IpAddr::V4(Ipv4Addr::LOCALHOST), 0).unwrap();
+        let mut opts = TwinOptions::new(s, reg, broker.endpoint());
+        opts.speed = 3_600.0;
+        let mut tw = twin::start(opts).await.expect("the twin starts");
+        tokio::time::timeout(WAIT, tw.ingest.subscribed.wait_for(|s| *s))
+            .await
+            .unwrap()
+            .unwrap();
+        let client = publisher(&broker).await;
+        let topic = topic(
+            "c0",
+            &format!("b{}", button.building),
+            &button.wire_id,
+            Channel::Alarm,
+        );
+        let payload = format!(r#"{{"seq":1,"ts_ms":{},"active":true}}"#, wall_ms());
+        client
+            .publish(topic, QoS::AtLeastOnce, false, payload)
+            .await
+            .unwrap();
+        let fall = |e: &Event| {
+            matches!(
+                e,
+                Event::Incident {
+                    kind: IncidentKind::ElderlyFall,
+                    ..
+                }
+            )
+        };
+        let e = event(&mut tw.events, |e| {
+            fall(e)
+                && matches!(
+                    e,
+                    Event::Incident {
+                        stage: Stage::Escalated { .. },
+                        ..
+                    }
+                )
+        })
+        .await;
+        assert!(
+            matches!(
+                e,
+                Event::Incident {
+                    stage: Stage::Escalated {
+                        reason: EscalationReason::Unanswered
+                    },
+                    ..
+                }
+            ),
+            "nobody took it within the micro-loop's hour: {e:?}"
+        );
+        // The street office takes it, and whistles the department when its half hour is up.
+        let e = event(&mut tw.events, |e| {
+            fall(e)
+                && matches!(
+                    e,
+                    Event::Incident {
+                        stage: Stage::Whistled { .. },
+                        ..
+                    }
+                )
+        })
+        .await;
+        assert!(
+            matches!(
+                e,
+                Event::Incident {
+                    stage: Stage::Whistled {
+                        department: Department::Health,
+                        reason: EscalationReason::TimeLimit
+                    },
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
         tw.handle.stop().await.ok();
     }
 
