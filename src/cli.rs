@@ -173,6 +173,19 @@ pub(crate) enum TwinCommand {
         /// Publishing clients.
         #[arg(long, default_value_t = 1)]
         publishers: usize,
+        /// Instead: alarm latency under load — alarms timed from publish to the incident's
+        /// detection in the twin's observe stream, while telemetry flows at --rate.
+        #[arg(long)]
+        latency: bool,
+        /// With --latency: telemetry messages per second (the load).
+        #[arg(long, default_value_t = 10_000, requires = "latency")]
+        rate: u64,
+        /// With --latency: how long (s); an alarm every 100 ms meanwhile.
+        #[arg(long, default_value_t = 20, requires = "latency")]
+        seconds: u64,
+        /// With --latency: the community whose twin it measures.
+        #[arg(long, default_value = "default", requires = "latency")]
+        scenario: PathBuf,
     },
 }
 

@@ -43,9 +43,17 @@ pub(super) fn twin(a: TwinArgs) -> Result<()> {
             out,
         }) => write_registry(&scenario, seed, model, out),
         Some(TwinCommand::Bench {
+            latency: true,
+            rate,
+            seconds,
+            scenario,
+            ..
+        }) => latency_bench(&scenario, rate, seconds),
+        Some(TwinCommand::Bench {
             messages,
             devices,
             publishers,
+            ..
         }) => bench(messages, devices, publishers),
         Some(TwinCommand::Rules) => {
             print!("{}", civitas_bridge::rules::DEFAULT);
@@ -427,6 +435,52 @@ pub(super) fn fleet(a: FleetArgs) -> Result<()> {
         println!("fleet: stopped");
         Ok::<(), anyhow::Error>(())
     })
+}
+
+fn latency_bench(scenario: &Path, rate: u64, seconds: u64) -> Result<()> {
+    if rate == 0 || !(1..=3_600).contains(&seconds) {
+        return Err(bad_input(anyhow!(
+            "--rate must be above 0 and --seconds from 1 to 3600"
+        )));
+    }
+    let s = load(scenario)?;
+    let l = runtime()?
+        .block_on(civitas_bridge::bench::alarm_latency(
+            s,
+            rate,
+            seconds,
+            Duration::from_millis(100),
+        ))
+        .map_err(|e| anyhow!("{e}"))?;
+    let q = civitas_bridge::bench::quantile_ms;
+    let line = |what: &str, v: &[u64]| {
+        format!(
+            "{what}, ms: p50 {:.2}, p95 {:.2}, p99 {:.2}, max {:.2} ({} of {} alarms)",
+            q(v, 0.5),
+            q(v, 0.95),
+            q(v, 0.99),
+            q(v, 1.0),
+            v.len(),
+            l.alarms
+        )
+    };
+    println!(
+        "alarm latency while {} telemetry messages a second flow ({} published, {} handled by the twin in {seconds} s):",
+        l.rate, l.telemetry, l.handled
+    );
+    println!("  {}", line("publish → mirrored", &l.ingest_us));
+    println!(
+        "  {}",
+        line("publish → detected in the stream", &l.detected_us)
+    );
+    if l.detected_us.len() < l.alarms {
+        return Err(anyhow!(
+            "{} of {} alarms never reached the stream",
+            l.alarms - l.detected_us.len(),
+            l.alarms
+        ));
+    }
+    Ok(())
 }
 
 fn bench(messages: u64, devices: usize, publishers: usize) -> Result<()> {

@@ -515,3 +515,41 @@ fn civitas_twin_bench_counts_every_message_it_publishes() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("must be above 0"));
 }
+
+/// `civitas twin bench --latency` times every alarm it sends, under load, to the stream.
+#[test]
+fn the_twin_latency_benchmark_times_every_alarm_through_mqtt_to_the_stream() {
+    let o = civitas(&[
+        "twin",
+        "bench",
+        "--latency",
+        "--rate",
+        "1000",
+        "--seconds",
+        "2",
+        "--scenario",
+        "old-small",
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}{out}", stderr(&o));
+    assert!(
+        out.contains("alarm latency while 1000 telemetry messages a second flow (2000 published"),
+        "{out}"
+    );
+    assert!(
+        out.contains("publish → detected in the stream, ms: p50 ")
+            && out.contains("(20 of 20 alarms)"),
+        "{out}"
+    );
+    for (args, why) in [
+        (
+            &["twin", "bench", "--latency", "--rate", "0"][..],
+            "--rate must be above 0",
+        ),
+        (&["twin", "bench", "--rate", "10"][..], "--latency"),
+    ] {
+        let o = civitas(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains(why), "{args:?}: {}", stderr(&o));
+    }
+}
