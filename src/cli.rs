@@ -70,6 +70,10 @@ pub(crate) struct FleetArgs {
     /// The broker to publish to.
     #[arg(long, value_parser = broker_url, default_value = "mqtt://127.0.0.1:1883")]
     pub(crate) broker: BrokerUrl,
+    /// With an mqtts:// broker: check its certificate against the CA certificates in
+    /// this PEM file instead of the system's roots.
+    #[arg(long, value_name = "PEM")]
+    pub(crate) ca: Option<PathBuf>,
     /// Play only the devices of this registry (CSV, `civitas twin registry`); default:
     /// every device of the scenario's community, with generated wire ids.
     #[arg(long)]
@@ -110,9 +114,13 @@ pub(crate) struct TwinArgs {
     #[arg(long, default_value = "127.0.0.1")]
     pub(crate) bind: std::net::IpAddr,
     /// An external broker instead of the embedded one:
-    /// mqtt://[user[:password]@]host[:port].
+    /// mqtt://[user[:password]@]host[:port], or mqtts://… over TLS.
     #[arg(long, value_parser = broker_url, conflicts_with_all = ["port", "bind"])]
     pub(crate) broker: Option<BrokerUrl>,
+    /// With an mqtts:// broker: check its certificate against the CA certificates in
+    /// this PEM file instead of the system's roots.
+    #[arg(long, value_name = "PEM", requires = "broker")]
+    pub(crate) ca: Option<PathBuf>,
     /// Write what happens in the twin's actors to this file as it happens (the events
     /// format of `civitas run --events`; `civitas-viz --replay` plays it).
     #[arg(long, value_name = "FILE")]
@@ -464,7 +472,7 @@ fn speed(s: &str) -> Result<f64, String> {
     }
 }
 
-/// `--broker`: `mqtt://[user[:password]@]host[:port]`.
+/// `--broker`: `mqtt[s]://[user[:password]@]host[:port]`.
 fn broker_url(s: &str) -> Result<BrokerUrl, String> {
     BrokerUrl::parse(s)
 }

@@ -123,8 +123,8 @@ fn config(addr: SocketAddr) -> Config {
 }
 
 /// Where a broker is and how to log in: `mqtt://[user[:password]@]host[:port]` (port
-/// 1883 by default). `mqtts://` (TLS) is recognised and refused with the reason until
-/// TLS is built (rumqttc's `use-rustls`).
+/// 1883 by default), or `mqtts://…` over TLS (port 8883 by default), its certificate
+/// checked against the system's roots or a CA file ([`BrokerUrl::with_ca`]).
 #[derive(Clone, PartialEq, Eq)]
 pub struct BrokerUrl {
     /// Host name or address.
@@ -135,6 +135,54 @@ pub struct BrokerUrl {
     pub username: Option<String>,
     /// Password (never printed: `Debug` and `Display` hide it).
     pub password: Option<String>,
+    /// TLS, if `mqtts://`.
+    pub tls: Option<Tls>,
+}
+
+/// A TLS client configuration and what its roots are (for messages).
+#[derive(Clone)]
+pub struct Tls {
+    config: std::sync::Arc<rustls::ClientConfig>,
+    /// "the system's roots" or "the CA in FILE".
+    pub roots: String,
+}
+
+impl PartialEq for Tls {
+    fn eq(&self, other: &Tls) -> bool {
+        self.roots == other.roots
+    }
+}
+
+impl Eq for Tls {}
+
+impl Tls {
+    /// A client configuration trusting `roots` (ring as the crypto provider).
+    // rustls 0.23.48 deprecates ring's provider for lacking post-quantum key exchange;
+    // aws-lc-rs has it but builds a large C library. Classical TLS 1.2/1.3 is what MQTT
+    // brokers offer today; revisit when brokers negotiate post-quantum groups.
+    #[allow(deprecated)]
+    fn trusting(roots: rustls::RootCertStore, what: String) -> Result<Tls, String> {
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("TLS: {e}"))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Ok(Tls {
+            config: std::sync::Arc::new(config),
+            roots: what,
+        })
+    }
+
+    /// Trusting the system's roots (those it can read; a broker signed by none of them
+    /// fails at connection, with the reason).
+    fn system() -> Result<Tls, String> {
+        let mut roots = rustls::RootCertStore::empty();
+        for c in rustls_native_certs::load_native_certs().certs {
+            let _ = roots.add(c);
+        }
+        Tls::trusting(roots, "the system's roots".into())
+    }
 }
 
 impl std::fmt::Debug for BrokerUrl {
@@ -145,36 +193,40 @@ impl std::fmt::Debug for BrokerUrl {
 
 impl std::fmt::Display for BrokerUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "mqtt://")?;
+        let scheme = if self.tls.is_some() { "mqtts" } else { "mqtt" };
+        write!(f, "{scheme}://")?;
         if let Some(u) = &self.username {
             write!(f, "{u}@")?;
         }
-        write!(f, "{}:{}", self.host, self.port)
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
     }
 }
 
 impl BrokerUrl {
-    /// A broker at `host:port`, no login.
+    /// A broker at `host:port`, no login, no TLS.
     pub fn plain(host: impl Into<String>, port: u16) -> BrokerUrl {
         BrokerUrl {
             host: host.into(),
             port,
             username: None,
             password: None,
+            tls: None,
         }
     }
 
-    /// Reads `mqtt://[user[:password]@]host[:port]`, or says what is wrong.
+    /// Reads `mqtt[s]://[user[:password]@]host[:port]`, or says what is wrong.
     pub fn parse(url: &str) -> Result<BrokerUrl, String> {
         let bad = |why: &str| format!("broker URL {url:?}: {why}");
-        let rest = if let Some(r) = url.strip_prefix("mqtt://") {
-            r
-        } else if url.starts_with("mqtts://") {
-            return Err(bad(
-                "TLS (mqtts://) is not built into this civitas yet; reach the broker over mqtt:// (e.g. through a TLS tunnel such as stunnel)",
-            ));
+        let (rest, tls, default_port) = if let Some(r) = url.strip_prefix("mqtt://") {
+            (r, false, 1883)
+        } else if let Some(r) = url.strip_prefix("mqtts://") {
+            (r, true, 8883)
         } else {
-            return Err(bad("expected mqtt://host[:port]"));
+            return Err(bad("expected mqtt://host[:port] or mqtts://host[:port]"));
         };
         let rest = rest.strip_suffix('/').unwrap_or(rest);
         if rest.contains('/') {
@@ -201,7 +253,7 @@ impl BrokerUrl {
                 p.parse::<u16>()
                     .map_err(|_| bad(&format!("port {p:?} is not a number from 0 to 65535")))?,
             ),
-            _ => (hostport, 1883),
+            _ => (hostport, default_port),
         };
         let host = host.trim_start_matches('[').trim_end_matches(']');
         if host.is_empty() {
@@ -212,7 +264,37 @@ impl BrokerUrl {
             port,
             username,
             password,
+            tls: if tls {
+                Some(Tls::system().map_err(|e| bad(&e))?)
+            } else {
+                None
+            },
         })
+    }
+
+    /// The same broker, its TLS certificate checked against the CA certificates in
+    /// `pem` (read from `file`) instead of the system's roots.
+    pub fn with_ca(mut self, pem: &[u8], file: &str) -> Result<BrokerUrl, String> {
+        if self.tls.is_none() {
+            return Err(format!(
+                "--ca {file}: {self} is not TLS; a CA file goes with mqtts://"
+            ));
+        }
+        let mut roots = rustls::RootCertStore::empty();
+        let mut reader = pem;
+        for c in rustls_pemfile::certs(&mut reader) {
+            let c = c.map_err(|e| format!("--ca {file}: {e}"))?;
+            roots
+                .add(c)
+                .map_err(|e| format!("--ca {file}: a certificate is not usable: {e}"))?;
+        }
+        if roots.is_empty() {
+            return Err(format!(
+                "--ca {file}: no PEM certificate (-----BEGIN CERTIFICATE-----) in it"
+            ));
+        }
+        self.tls = Some(Tls::trusting(roots, format!("the CA in {file}"))?);
+        Ok(self)
     }
 
     /// rumqttc options for a client `client_id` of this broker.
@@ -221,6 +303,11 @@ impl BrokerUrl {
         o.set_keep_alive(keep_alive);
         if let Some(u) = &self.username {
             o.set_credentials(u.clone(), self.password.clone().unwrap_or_default());
+        }
+        if let Some(t) = &self.tls {
+            o.set_transport(rumqttc::Transport::tls_with_config(
+                rumqttc::TlsConfiguration::Rustls(t.config.clone()),
+            ));
         }
         o
     }
@@ -265,7 +352,6 @@ mod tests {
         );
         for (url, why) in [
             ("tcp://h:1", "expected mqtt://host[:port]"),
-            ("mqtts://h:8883", "TLS (mqtts://) is not built"),
             ("mqtt://h:99999", "port \"99999\" is not a number"),
             ("mqtt://h:1/topic", "no path"),
             ("mqtt://:1883", "no host"),

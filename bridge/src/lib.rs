@@ -13,7 +13,7 @@
 //! - [`twin`]: the live twin — the engine on the wall clock, ingest, and the rules that
 //!   turn alarms, failures and silences into injects through the engine's handle.
 //!
-//! Still to come (issue 26's later steps): TLS to external brokers.
+//! Still to come: a fleet gateway's own last will.
 
 pub mod bench;
 pub mod broker;

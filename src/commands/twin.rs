@@ -5,7 +5,7 @@
 use super::{Input, bad_input, create_dir, write_file};
 use crate::cli::{FleetArgs, TwinArgs, TwinCommand};
 use anyhow::{Context, Result, anyhow};
-use civitas_bridge::broker::EmbeddedBroker;
+use civitas_bridge::broker::{BrokerUrl, EmbeddedBroker};
 use civitas_bridge::fleet::{self, FleetOptions};
 use civitas_bridge::ingest::Observed;
 use civitas_bridge::registry;
@@ -161,6 +161,21 @@ fn placements(
     }
 }
 
+/// `broker`, its TLS checked against the CA file `ca` if given.
+fn with_ca(broker: BrokerUrl, ca: Option<&Path>) -> Result<BrokerUrl> {
+    let Some(path) = ca else { return Ok(broker) };
+    let pem = civitas_scenarios::input::read_text(path, CA_FILE).input()?;
+    broker
+        .with_ca(pem.as_bytes(), &path.display().to_string())
+        .map_err(|e| bad_input(anyhow!(e)))
+}
+
+/// Largest CA file read.
+const CA_FILE: civitas_scenarios::input::FileLimit = civitas_scenarios::input::FileLimit {
+    what: "CA certificate file",
+    max_bytes: 1 << 20,
+};
+
 /// Resolves after `stop_after` seconds, or at Ctrl-C.
 async fn stop_signal(stop_after: Option<u64>) {
     match stop_after {
@@ -206,7 +221,7 @@ fn run(a: TwinArgs) -> Result<()> {
         )),
     };
     let (broker, embedded) = match a.broker.clone() {
-        Some(url) => (url, None),
+        Some(url) => (with_ca(url, a.ca.as_deref())?, None),
         None => {
             let b = EmbeddedBroker::start(a.bind, a.port)
                 .with_context(|| "the embedded MQTT broker could not start".to_string())?;
@@ -403,13 +418,14 @@ pub(super) fn fleet(a: FleetArgs) -> Result<()> {
     let seed = a.seed.unwrap_or(s.seed);
     let model = a.model.unwrap_or(s.model);
     let placements = placements(&s, seed, model, a.registry.as_deref())?;
+    let broker = with_ca(a.broker.clone(), a.ca.as_deref())?;
     runtime()?.block_on(async move {
-        let mut opts = FleetOptions::new(s.clone(), placements, a.broker.clone());
+        let mut opts = FleetOptions::new(s.clone(), placements, broker.clone());
         (opts.seed, opts.model, opts.speed) = (seed, model, a.speed);
         let f = fleet::start(opts).await?;
         println!(
             "fleet: {} ({model} model, seed {seed}): {} devices through {} gateways to {}, the model at {}× real time",
-            s.name, f.devices, f.gateways, a.broker, a.speed
+            s.name, f.devices, f.gateways, broker, a.speed
         );
         let mut tick = tokio::time::interval(STATUS_EVERY);
         let stop = stop_signal(a.stop_after);

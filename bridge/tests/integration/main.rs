@@ -616,6 +616,104 @@ mod live {
         tw.handle.stop().await.ok();
     }
 
+    /// A TLS front for `broker` on a port chosen now, with a self-signed certificate
+    /// for `localhost`: its port and the certificate (PEM).
+    async fn tls_front(broker: &EmbeddedBroker) -> (u16, String) {
+        use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+        let key = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+        let der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.key_pair.serialize_der()));
+        #[allow(deprecated)] // ring, as the bridge uses it
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![key.cert.der().clone()], der)
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let target = broker.addr;
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    if let Ok(mut tls) = acceptor.accept(tcp).await
+                        && let Ok(mut up) = tokio::net::TcpStream::connect(target).await
+                    {
+                        let _ = tokio::io::copy_bidirectional(&mut tls, &mut up).await;
+                    }
+                });
+            }
+        });
+        (port, key.cert.pem())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_twin_reaches_a_broker_over_tls_and_refuses_a_certificate_it_cannot_trust() {
+        use civitas_bridge::broker::BrokerUrl;
+        let s = scenario();
+        let district = civitas_scenarios::runner::build_district_for(&s, s.seed, s.model);
+        let reg = registry::generate(&district);
+        let smoke = reg
+            .iter()
+            .find(|p| p.kind == DeviceKind::SmokeDetector)
+            .unwrap()
+            .clone();
+        let broker = EmbeddedBroker::start(IpAddr::V4(Ipv4Addr::LOCALHOST), 0).unwrap();
+        let (port, ca) = tls_front(&broker).await;
+        let url = format!("mqtts://localhost:{port}");
+        // Trusting only the system's roots: the self-signed broker is refused, and said why.
+        let (tx, mut rx) = mpsc::channel(64);
+        let _untrusting = ingest::start(
+            IngestOptions {
+                broker: BrokerUrl::parse(&url).unwrap(),
+                client_id: "untrusting".into(),
+                keep_alive: Duration::from_secs(5),
+            },
+            Mirror::new(placements(), MirrorLimits::default()),
+            tx,
+            wall_ms,
+        );
+        let refused = next(&mut rx, |o| matches!(o, Observed::Disconnected(_))).await;
+        assert!(
+            format!("{refused:?}")
+                .to_lowercase()
+                .contains("certificate"),
+            "{refused:?}"
+        );
+        // Trusting its CA: the twin runs over TLS; an alarm published in plain to the
+        // broker behind it becomes an incident.
+        let over_tls = BrokerUrl::parse(&url)
+            .unwrap()
+            .with_ca(ca.as_bytes(), "ca.pem")
+            .unwrap();
+        let mut tw = twin::start(TwinOptions::new(s, reg, over_tls))
+            .await
+            .expect("the twin starts");
+        tokio::time::timeout(WAIT, tw.ingest.subscribed.wait_for(|s| *s))
+            .await
+            .expect("subscribed over TLS within the timeout")
+            .unwrap();
+        let client = publisher(&broker).await;
+        let topic = topic(
+            "c0",
+            &format!("b{}", smoke.building),
+            &smoke.wire_id,
+            Channel::Alarm,
+        );
+        let payload = format!(r#"{{"seq":1,"ts_ms":{},"active":true}}"#, wall_ms());
+        client
+            .publish(topic, QoS::AtLeastOnce, false, payload)
+            .await
+            .unwrap();
+        event(&mut tw.events, |e| {
+            matches!(e, Event::Incident { stage: Stage::Detected { by: DetectedBy::Device }, building, .. } if *building == smoke.building)
+        })
+        .await;
+        tw.handle.stop().await.ok();
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_device_that_falls_silent_goes_offline_and_comes_back_when_heard() {
         let s = scenario();
