@@ -40,6 +40,14 @@ pub(super) fn compare(plan: ComparePlan) -> Result<()> {
         &assumptions(&scenario, &options.models),
     )?;
     if !quiet {
+        let h = report::headline(&c);
+        for l in &h.lines {
+            println!("{l}");
+        }
+        for f in &h.flags {
+            println!("red flag — {f}");
+        }
+        println!();
         print!("{}", c.render());
         println!("\nwrote {}/compare.json and compare.csv", out.display());
         println!(

@@ -353,6 +353,18 @@ fn markdown(
         md_escape(&c.scenario)
     );
     let _ = writeln!(o, "Scenario **{}**: {}\n", md_escape(&c.scenario), intro(c));
+    let h = super::headline(c);
+    let _ = writeln!(o, "## In short\n");
+    for l in &h.lines {
+        let _ = writeln!(o, "- {}", md_escape(l));
+    }
+    if !h.flags.is_empty() {
+        let _ = writeln!(o, "\n**Red flags**\n");
+        for f in &h.flags {
+            let _ = writeln!(o, "- {}", md_escape(f));
+        }
+    }
+    o.push('\n');
     let _ = writeln!(o, "## Side by side\n");
     let _ = write!(o, "| KPI | unit | what | better |");
     for m in &c.models {
@@ -552,6 +564,20 @@ fn html(
         esc(&c.scenario),
         esc(&intro(c))
     );
+    let h = super::headline(c);
+    let _ = writeln!(o, "<section id=\"in-short\">\n<h2>In short</h2>\n<ul>");
+    for l in &h.lines {
+        let _ = writeln!(o, "<li>{}</li>", esc(l));
+    }
+    o.push_str("</ul>\n");
+    if !h.flags.is_empty() {
+        let _ = writeln!(o, "<p><strong>Red flags</strong></p>\n<ul class=\"flags\">");
+        for f in &h.flags {
+            let _ = writeln!(o, "<li>{}</li>", esc(f));
+        }
+        o.push_str("</ul>\n");
+    }
+    o.push_str("</section>\n");
     let _ = writeln!(
         o,
         "<h2>Side by side</h2>\n<table>\n<tr><th>KPI</th><th>unit</th><th>what</th><th>better</th>"

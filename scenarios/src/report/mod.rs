@@ -12,7 +12,8 @@
 //! and need no system fonts.
 //!
 //! - [`chart`]: the toolkit (font, backends, axes, legends, bars);
-//! - [`comparison`]: the comparison's charts; [`document`]: its report;
+//! - [`comparison`]: the comparison's charts; [`document`]: its report; [`headline()`]:
+//!   what the report and the terminal say first;
 //! - [`assumptions()`]: the inputs of the scenario a comparison's ranking rests on, as
 //!   sentences generated from the parameters in force (for the report);
 //! - [`batch`]: the batch summary's charts ([`write_scatter`], [`write_index_bars`]).
@@ -22,11 +23,13 @@ mod batch;
 mod chart;
 mod comparison;
 mod document;
+mod headline;
 
 pub use assumptions::assumptions;
 pub use batch::{IndexBars, Scatter, write_index_bars, write_scatter};
 pub use comparison::{TRAJECTORY_KPIS, write_charts};
 pub use document::{Pictures, write_report};
+pub use headline::{Headline, headline, practical, yuan};
 
 use std::path::PathBuf;
 

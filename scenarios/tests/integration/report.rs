@@ -75,6 +75,16 @@ fn report_and_charts_of_a_small_comparison_are_complete_and_self_contained() {
         md.contains("| KPI | unit | what | better | gov | market |"),
         "table header missing:\n{md}"
     );
+    // The headline comes first: computed from the comparison, before any table.
+    let h = civitas_scenarios::report::headline(&c);
+    let short = md.find("## In short").expect("the headline section");
+    assert!(short < md.find("## Side by side").unwrap());
+    assert!(md.contains(&format!("- {}", h.lines[0])), "{md}");
+    let short = html
+        .find("<h2>In short</h2>")
+        .expect("the headline section");
+    assert!(short < html.find("<h2>Side by side</h2>").unwrap());
+    assert_eq!(h.lines.len(), 5);
     assert!(md.contains("## Who leads on what"));
     assert!(md.contains("## Assumptions that drive the ranking"));
     assert!(md.contains(&assumptions[0]));
