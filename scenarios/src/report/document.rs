@@ -21,6 +21,9 @@ enum Verdict {
     Distinct,
     /// One seed: there are no intervals.
     Untested,
+    /// The leader is ahead by less than the KPI's practical threshold
+    /// ([`super::practical`]): no real difference, whatever the intervals.
+    NoRealDifference,
 }
 
 /// Who leads on one KPI.
@@ -45,6 +48,7 @@ impl Lead<'_> {
             Verdict::Overlap => "not distinguishable (95% intervals overlap)",
             Verdict::Distinct => "distinguishable (95% intervals do not overlap)",
             Verdict::Untested => "untested (one seed, no intervals)",
+            Verdict::NoRealDifference => "no real difference (below the practical threshold)",
         };
         if self.leaders.len() > 1 && self.runner_up.is_some() {
             format!("tie for the lead; against the runner-up: {v}")
@@ -88,6 +92,11 @@ fn lead(c: &Comparison, k: usize) -> Lead<'_> {
     let verdict = match (ranked.first(), runner_up) {
         (None, _) => Verdict::NoData,
         (Some(_), None) => Verdict::NoRunnerUp,
+        (Some((_, a)), Some((_, b)))
+            if (a.mean - b.mean).abs() < super::practical(def, a.mean, b.mean) =>
+        {
+            Verdict::NoRealDifference
+        }
         _ if c.seeds.len() < 2 => Verdict::Untested,
         (Some((_, a)), Some((_, b))) => {
             let known = [a.lo, a.hi, b.lo, b.hi].iter().all(|x| x.is_finite());
@@ -178,7 +187,7 @@ fn lead_counts(c: &Comparison) -> Vec<(String, usize, usize, usize)> {
         .collect();
     for k in 0..KPIS.len() {
         let l = lead(c, k);
-        if l.runner_up.is_none() {
+        if l.runner_up.is_none() || l.verdict == Verdict::NoRealDifference {
             continue;
         }
         for (m, _) in &l.leaders {
@@ -327,7 +336,10 @@ fn interval_note(c: &Comparison) -> String {
     format!(
         "Leader and runner-up by final value, in the KPI's better direction. The intervals cover the randomness \
          between the {} only, not uncertainty in the parameters below; \"not distinguishable\" means the two \
-         95% intervals overlap, so more seeds or a larger difference are needed before the ranking means anything.",
+         95% intervals overlap, so more seeds or a larger difference are needed before the ranking means anything; \
+         \"no real difference\" means the leader is ahead by less than a practical threshold (a hundredth on an index \
+         or a share, 1% of an amount of money, half a year of sustained operation), so the lead does not matter \
+         however narrow the intervals.",
         plural(c.seeds.len(), "seed")
     )
 }
@@ -602,7 +614,9 @@ fn html(
         let l = lead(c, k);
         for m in &c.models {
             let text = esc(&cell(&m.finals[k]));
-            let leads = l.runner_up.is_some() && l.leaders.iter().any(|(x, _)| x.model == m.model);
+            let leads = l.runner_up.is_some()
+                && l.verdict != Verdict::NoRealDifference
+                && l.leaders.iter().any(|(x, _)| x.model == m.model);
             if leads {
                 let _ = write!(o, "<td class=\"n\"><strong>{text}</strong></td>");
             } else {
