@@ -143,6 +143,26 @@ fn model_color(m: &ModelResult) -> RGBColor {
     PALETTE[m.model.index() % PALETTE.len()]
 }
 
+/// A model's marker on its line: circle, triangle, square, cross, then again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Marker {
+    Circle,
+    Triangle,
+    Square,
+    Cross,
+}
+
+impl Marker {
+    fn of(i: usize) -> Marker {
+        [
+            Marker::Circle,
+            Marker::Triangle,
+            Marker::Square,
+            Marker::Cross,
+        ][i % 4]
+    }
+}
+
 /// The y axis description of a KPI's yearly values.
 fn yearly_unit(def: &KpiDef) -> String {
     if def.flow {
@@ -214,21 +234,35 @@ fn trajectory<DB: DrawingBackend>(
             }
         }
     }
-    for m in &c.models {
+    // Identical series stay visible: each model's line is narrower than the one drawn
+    // before it (a wide line under a thin one shows both), and each has its own marker.
+    let n = c.models.len();
+    for (i, m) in c.models.iter().enumerate() {
         let color = model_color(m);
+        let width = 2 + 2 * (n - 1 - i) as u32;
         let segs = segments(&m.series[k], |s| s.mean.is_finite());
         for seg in &segs {
             let pts: Vec<(f64, f64)> = seg.iter().map(|(x, s)| (*x, s.mean)).collect();
             chart.draw_series(std::iter::once(PathElement::new(
                 pts,
-                color.stroke_width(2),
+                color.stroke_width(width),
             )))?;
         }
-        chart.draw_series(
-            segs.iter()
-                .flatten()
-                .map(|(x, s)| Circle::new((*x, s.mean), 3, color.filled())),
-        )?;
+        let pts: Vec<(f64, f64)> = segs.iter().flatten().map(|(x, s)| (*x, s.mean)).collect();
+        let fill = color.filled();
+        match Marker::of(i) {
+            Marker::Circle => chart.draw_series(pts.iter().map(|p| Circle::new(*p, 4, fill)))?,
+            Marker::Triangle => {
+                chart.draw_series(pts.iter().map(|p| TriangleMarker::new(*p, 5, fill)))?
+            }
+            Marker::Square => chart.draw_series(
+                pts.iter()
+                    .map(|p| EmptyElement::at(*p) + Rectangle::new([(-4, -4), (4, 4)], fill)),
+            )?,
+            Marker::Cross => {
+                chart.draw_series(pts.iter().map(|p| Cross::new(*p, 4, color.stroke_width(2))))?
+            }
+        };
     }
     let items: Vec<(String, RGBColor, Swatch)> = c
         .models

@@ -352,12 +352,7 @@ fn md_escape(s: &str) -> String {
     s.replace('|', "\\|")
 }
 
-fn markdown(
-    c: &Comparison,
-    dir: &Path,
-    files: &[(String, Option<&PathBuf>, Option<&PathBuf>)],
-    assumptions: &[String],
-) -> String {
+fn markdown(c: &Comparison, dir: &Path, files: &[ChartFile<'_>], assumptions: &[String]) -> String {
     let mut o = String::new();
     let _ = writeln!(
         o,
@@ -377,8 +372,13 @@ fn markdown(
         }
     }
     o.push('\n');
+    let (summary, by_year) = split_charts(files);
+    if !summary.is_empty() {
+        let _ = writeln!(o, "## At a glance\n");
+        md_charts(&mut o, dir, &summary);
+    }
     let _ = writeln!(o, "## Side by side\n");
-    let _ = write!(o, "| KPI | unit | what | better |");
+    let _ = write!(o, "| what | KPI | unit | better |");
     for m in &c.models {
         let _ = write!(o, " {} |", m.model);
     }
@@ -395,10 +395,10 @@ fn markdown(
         };
         let _ = write!(
             o,
-            "| {} | {} | {} | {} |",
+            "| {} | `{}` | {} | {} |",
+            md_escape(def.label),
             def.name,
             md_escape(def.unit),
-            md_escape(def.label),
             better
         );
         for m in &c.models {
@@ -419,10 +419,41 @@ fn markdown(
         let row = lead_row(c, k).map(|s| md_escape(&s));
         let _ = writeln!(o, "| {} |", row.join(" | "));
     }
-    let _ = writeln!(o, "\n## Charts\n");
-    if files.is_empty() {
-        let _ = writeln!(o, "(no charts)");
+    let _ = writeln!(o, "\n## Year by year\n");
+    if by_year.is_empty() {
+        let _ = writeln!(o, "(no charts)\n");
     }
+    md_charts(&mut o, dir, &by_year);
+    let _ = writeln!(o, "## Assumptions that drive the ranking\n");
+    let _ = writeln!(o, "{ASSUMPTIONS_NOTE}\n");
+    if assumptions.is_empty() {
+        let _ = writeln!(o, "- (none given)");
+    }
+    for a in assumptions {
+        let _ = writeln!(o, "- {a}");
+    }
+    o
+}
+
+/// The two summary charts (the index and its pillars, cost by party) and the rest.
+type ChartFile<'a> = (String, Option<&'a PathBuf>, Option<&'a PathBuf>);
+
+fn split_charts<'a>(files: &[ChartFile<'a>]) -> (Vec<ChartFile<'a>>, Vec<ChartFile<'a>>) {
+    const SUMMARY: [&str; 2] = ["index-pillars", "cost-per-resident"];
+    let summary = SUMMARY
+        .iter()
+        .filter_map(|name| files.iter().find(|(s, _, _)| s == name).cloned())
+        .collect();
+    let rest = files
+        .iter()
+        .filter(|(s, _, _)| !SUMMARY.contains(&s.as_str()))
+        .cloned()
+        .collect();
+    (summary, rest)
+}
+
+/// Charts in Markdown: the PNG shown, the SVG linked.
+fn md_charts(o: &mut String, dir: &Path, files: &[ChartFile<'_>]) {
     for (stem, png, svg) in files {
         let _ = writeln!(o, "### {}\n", chart_title(stem));
         match (png, svg) {
@@ -440,15 +471,20 @@ fn markdown(
             (None, None) => {}
         }
     }
-    let _ = writeln!(o, "## Assumptions that drive the ranking\n");
-    let _ = writeln!(o, "{ASSUMPTIONS_NOTE}\n");
-    if assumptions.is_empty() {
-        let _ = writeln!(o, "- (none given)");
+}
+
+/// Charts in HTML, inline.
+fn html_charts(o: &mut String, files: &[ChartFile<'_>]) -> Result<(), ReportError> {
+    for (stem, png, svg) in files {
+        let _ = writeln!(
+            o,
+            "<figure id=\"{}\">\n{}\n<figcaption>{}</figcaption>\n</figure>",
+            esc(stem),
+            embed(stem, *png, *svg)?,
+            esc(&chart_title(stem))
+        );
     }
-    for a in assumptions {
-        let _ = writeln!(o, "- {a}");
-    }
-    o
+    Ok(())
 }
 
 fn esc(s: &str) -> String {
@@ -552,7 +588,7 @@ fn embed(stem: &str, png: Option<&PathBuf>, svg: Option<&PathBuf>) -> Result<Str
 
 fn html(
     c: &Comparison,
-    files: &[(String, Option<&PathBuf>, Option<&PathBuf>)],
+    files: &[ChartFile<'_>],
     assumptions: &[String],
 ) -> Result<String, ReportError> {
     let mut o = String::new();
@@ -590,9 +626,14 @@ fn html(
         o.push_str("</ul>\n");
     }
     o.push_str("</section>\n");
+    let (summary, by_year) = split_charts(files);
+    if !summary.is_empty() {
+        o.push_str("<h2>At a glance</h2>\n");
+        html_charts(&mut o, &summary)?;
+    }
     let _ = writeln!(
         o,
-        "<h2>Side by side</h2>\n<table>\n<tr><th>KPI</th><th>unit</th><th>what</th><th>better</th>"
+        "<h2>Side by side</h2>\n<table>\n<tr><th>what</th><th>KPI</th><th>unit</th><th>better</th>"
     );
     for m in &c.models {
         let _ = write!(o, "<th>{}</th>", esc(m.model.as_str()));
@@ -606,10 +647,10 @@ fn html(
         };
         let _ = write!(
             o,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{better}</td>",
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{better}</td>",
+            esc(def.label),
             esc(def.name),
-            esc(def.unit),
-            esc(def.label)
+            esc(def.unit)
         );
         let l = lead(c, k);
         for m in &c.models {
@@ -658,19 +699,11 @@ fn html(
             esc(&row[5])
         );
     }
-    o.push_str("</table>\n<h2>Charts</h2>\n");
-    if files.is_empty() {
+    o.push_str("</table>\n<h2>Year by year</h2>\n");
+    if by_year.is_empty() {
         o.push_str("<p>(no charts)</p>\n");
     }
-    for (stem, png, svg) in files {
-        let _ = writeln!(
-            o,
-            "<figure id=\"{}\">\n{}\n<figcaption>{}</figcaption>\n</figure>",
-            esc(stem),
-            embed(stem, *png, *svg)?,
-            esc(&chart_title(stem))
-        );
-    }
+    html_charts(&mut o, &by_year)?;
     let _ = writeln!(
         o,
         "<h2>Assumptions that drive the ranking</h2>\n<p>{}</p>\n<ul>",

@@ -72,7 +72,7 @@ fn report_and_charts_of_a_small_comparison_are_complete_and_self_contained() {
     let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
     assert!(!md.is_empty() && !html.is_empty());
     assert!(
-        md.contains("| KPI | unit | what | better | gov | market |"),
+        md.contains("| what | KPI | unit | better | gov | market |"),
         "table header missing:\n{md}"
     );
     // The headline comes first: computed from the comparison, before any table.
@@ -85,6 +85,17 @@ fn report_and_charts_of_a_small_comparison_are_complete_and_self_contained() {
         .expect("the headline section");
     assert!(short < html.find("<h2>Side by side</h2>").unwrap());
     assert_eq!(h.lines.len(), 5);
+    // Then the two summary charts, before the table.
+    let glance = md.find("## At a glance").expect("the summary charts");
+    assert!(glance < md.find("## Side by side").unwrap());
+    assert!(
+        md[glance..].find("](index-pillars.png)").unwrap()
+            < md[glance..].find("## Side by side").unwrap()
+    );
+    assert!(
+        html.find("<figure id=\"cost-per-resident\">").unwrap()
+            < html.find("<h2>Side by side</h2>").unwrap()
+    );
     assert!(md.contains("## Who leads on what"));
     assert!(md.contains("## Assumptions that drive the ranking"));
     assert!(md.contains(&assumptions[0]));
