@@ -19,9 +19,9 @@
 //! **Gateways.** Like a building's edge gateway (or Zigbee2MQTT's bridge), the fleet
 //! holds one MQTT connection per building and publishes for each of its devices, rather
 //! than one connection per device: a district's 100,000 devices stay within a process's
-//! file descriptors. TODO(issue 26): a gateway's own last will, and the twin marking the
-//! devices it serves offline when it fires; today a gateway that dies is caught by the
-//! twin's staleness check (its devices fall silent).
+//! file descriptors. Each gateway says it is online on its own availability topic
+//! ([`wire::GATEWAY`]) and leaves `offline` there as its last will: when the fleet dies,
+//! the broker tells the twin, which takes every device of that building offline.
 
 use crate::broker::BrokerUrl;
 use crate::ingest::wall_ms;
@@ -163,6 +163,8 @@ struct Device {
 struct Fleet {
     devices: Vec<Device>,
     gateways: Vec<AsyncClient>,
+    /// Each gateway's (community, building).
+    routes: Vec<(u32, u32)>,
     /// (community, device id) → index.
     index: HashMap<(u32, u32), usize>,
     /// (community, building, incident kind) → devices that detect it.
@@ -181,6 +183,7 @@ impl Fleet {
     fn new(opts: &FleetOptions, scenario: &Scenario, stats: Arc<FleetStats>) -> Fleet {
         let mut gateway_of: BTreeMap<(u32, u32), usize> = BTreeMap::new();
         let mut gateways = Vec::new();
+        let mut routes = Vec::new();
         let mut devices = Vec::new();
         let mut index = HashMap::new();
         let mut detectors: HashMap<_, Vec<usize>> = HashMap::new();
@@ -191,6 +194,7 @@ impl Fleet {
             let (c, b) = (p.community, p.building);
             let gateway = *gateway_of.entry((c, b)).or_insert_with(|| {
                 gateways.push(connect(&opts.broker, c, b));
+                routes.push((c, b));
                 gateways.len() - 1
             });
             let i = devices.len();
@@ -232,6 +236,7 @@ impl Fleet {
         Fleet {
             devices,
             gateways,
+            routes,
             index,
             detectors,
             anywhere,
@@ -285,8 +290,20 @@ impl Fleet {
         self.publish(i, Channel::Alarm, body, false).await;
     }
 
-    /// Every device online and working.
+    /// Every gateway and every device online, every device working.
     async fn birth(&mut self) {
+        for (g, &(c, b)) in self.routes.iter().enumerate() {
+            let body = json(&AvailabilityPayload {
+                state: WireAvailability::Online,
+            });
+            match self.gateways[g]
+                .publish(gateway_topic(c, b), QoS::AtLeastOnce, true, body)
+                .await
+            {
+                Ok(()) => self.stats.published.fetch_add(1, Ordering::Relaxed),
+                Err(_) => self.stats.failed.fetch_add(1, Ordering::Relaxed),
+            };
+        }
         for i in 0..self.devices.len() {
             self.availability(i, WireAvailability::Online).await;
             self.state(i, WireState::Working).await;
@@ -406,6 +423,15 @@ fn connect(broker: &BrokerUrl, community: u32, building: u32) -> AsyncClient {
         std::process::id()
     );
     let mut o = broker.options(id, Duration::from_secs(30));
+    // Its last will: the gateway offline, and with it every device it serves.
+    o.set_last_will(rumqttc::LastWill::new(
+        gateway_topic(community, building),
+        json(&AvailabilityPayload {
+            state: WireAvailability::Offline,
+        }),
+        QoS::AtLeastOnce,
+        true,
+    ));
     o.set_max_packet_size(wire::MAX_PAYLOAD + 1024, wire::MAX_PAYLOAD + 1024);
     let (client, mut events) = AsyncClient::new(o, 256);
     let mut network = NetworkOptions::new();
@@ -420,6 +446,16 @@ fn connect(broker: &BrokerUrl, community: u32, building: u32) -> AsyncClient {
         }
     });
     client
+}
+
+/// The availability topic of the gateway of `building` in `community`.
+fn gateway_topic(community: u32, building: u32) -> String {
+    wire::topic(
+        &format!("c{community}"),
+        &format!("b{building}"),
+        wire::GATEWAY,
+        Channel::Availability,
+    )
 }
 
 fn json<T: serde::Serialize>(v: &T) -> Vec<u8> {

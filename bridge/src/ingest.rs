@@ -25,6 +25,16 @@ pub enum Observed {
         /// What changed.
         applied: Applied,
     },
+    /// A gateway's connection changed, and with it that of every device last heard
+    /// through it.
+    Gateway {
+        /// `<community>/<building>` of its topic.
+        route: String,
+        /// Online or offline.
+        availability: Availability,
+        /// The devices it stands for.
+        devices: Vec<Placement>,
+    },
     /// A device's connection changed.
     Availability {
         /// The device.
@@ -203,9 +213,22 @@ pub fn handle(
         Ok(t) => t,
         Err(why) => return refused(m, why),
     };
+    let route = format!("{}/{}", t.community, t.building);
+    if t.device == wire::GATEWAY {
+        return match (t.channel, wire::decode(t.channel, payload)) {
+            (Channel::Availability, Ok(Message::Availability(a))) => Observed::Gateway {
+                devices: m.set_availability_via(&route, a, now),
+                route,
+                availability: a,
+            },
+            (Channel::Availability, Err(why)) => refused(m, why),
+            _ => refused(m, Refusal::TopicOutsideSchema),
+        };
+    }
     let Some(placement) = m.get(t.device).map(|d| d.placement.clone()) else {
         return refused(m, Refusal::UnknownDevice);
     };
+    m.heard_via(t.device, &route);
     if retained && t.channel == Channel::Alarm {
         // A retained alarm is the broker replaying old news on subscription.
         return refused(m, Refusal::RetainedAlarm);

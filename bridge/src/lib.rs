@@ -12,8 +12,6 @@
 //!   native schema, driven by the model;
 //! - [`twin`]: the live twin — the engine on the wall clock, ingest, and the rules that
 //!   turn alarms, failures and silences into injects through the engine's handle.
-//!
-//! Still to come: a fleet gateway's own last will.
 
 pub mod bench;
 pub mod broker;

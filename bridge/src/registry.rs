@@ -89,6 +89,11 @@ pub fn read(text: &str, district: &District) -> Result<Vec<Placement>, Vec<Strin
                     "line {n}: wire id {wire:?} must be non-empty, without '/', '+' or '#'"
                 ));
             }
+            if wire == crate::wire::GATEWAY {
+                return Err(format!(
+                    "line {n}: wire id {wire:?} is reserved for a building gateway's availability"
+                ));
+            }
             let (c, b, d) = (
                 num("community", community)?,
                 num("building", building)?,
@@ -188,6 +193,23 @@ mod tests {
         );
         assert!(
             read("wire,community\n", &d).unwrap_err()[0].starts_with("line 1: expected the header")
+        );
+    }
+
+    #[test]
+    fn the_gateway_name_is_reserved() {
+        let d = district();
+        let first = &generate(&d)[0];
+        let text = format!(
+            "{HEADER}\n_gateway,0,{},{},{}\n",
+            first.building, first.device, first.kind
+        );
+        assert_eq!(
+            read(&text, &d),
+            Err(vec![
+                "line 2: wire id \"_gateway\" is reserved for a building gateway's availability"
+                    .to_string()
+            ])
         );
     }
 }

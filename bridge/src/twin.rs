@@ -202,6 +202,27 @@ pub async fn start(opts: TwinOptions) -> Result<RunningTwin, TwinError> {
                     send(&rules_handle, placement, Tell::Alarm(Some(kind))).await;
                 }
             }
+            if let Observed::Gateway {
+                availability,
+                devices,
+                ..
+            } = &o
+            {
+                let signal = match availability {
+                    Availability::Offline => Some(Signal::Unavailable),
+                    Availability::Online => Some(Signal::Online),
+                    Availability::Unknown => None,
+                };
+                for p in devices.iter().filter(|_| signal.is_some()) {
+                    let tell = rules_liveness
+                        .lock()
+                        .ok()
+                        .and_then(|mut l| signal.and_then(|s| l.signal(&p.wire_id, s)));
+                    if let Some(tell) = tell {
+                        send(&rules_handle, p, tell).await;
+                    }
+                }
+            }
             if let Some((placement, signal)) = rule(&o) {
                 let inject = rules_liveness
                     .lock()

@@ -10,7 +10,9 @@
 //! - `alarm`: `{"seq": 19, "ts_ms": …, "active": true, "kind": "fire"}` (`kind` optional:
 //!   the device kind's first detectable incident kind is assumed)
 //! - `availability`: `{"state": "online" | "offline"}`, retained; the device's last will
-//!   publishes `offline` here.
+//!   publishes `offline` here. A building gateway's own availability is on the device
+//!   [`GATEWAY`] (`_gateway`): it stands for every device heard under its
+//!   `<community>/<building>`.
 //!
 //! `seq` is the device's own counter, `ts_ms` its clock (milliseconds since the Unix
 //! epoch); the mirror orders each device's readings by `(ts_ms, seq)`. Unknown fields are
@@ -27,6 +29,13 @@ pub const PREFIX: &str = "civitas/v1";
 
 /// The filter that subscribes to everything in the schema.
 pub const FILTER: &str = "civitas/v1/#";
+
+/// The `<device>` segment of a gateway's own availability: a building gateway (the
+/// fleet's, or a real one) publishes `online` on
+/// `civitas/v1/<community>/<building>/_gateway/availability` and sets `offline` there as
+/// its last will; every device last heard under that `<community>/<building>` follows it.
+/// No device may be called this.
+pub const GATEWAY: &str = "_gateway";
 
 /// Largest payload accepted (bytes); larger ones are refused as too large.
 pub const MAX_PAYLOAD: usize = 64 * 1024;

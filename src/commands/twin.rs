@@ -309,6 +309,14 @@ fn run(a: TwinArgs) -> Result<()> {
                 o = tw.observed.recv() => {
                     match o {
                         Some(Observed::Applied { .. } | Observed::Availability { .. }) => status.messages += 1,
+                        Some(Observed::Gateway { route, availability, devices }) => {
+                            status.messages += 1;
+                            eprintln!(
+                                "twin: gateway {route} is {}: {} devices with it",
+                                format!("{availability:?}").to_lowercase(),
+                                devices.len()
+                            );
+                        }
                         Some(Observed::Refused { why, topic }) => {
                             status.messages += 1;
                             *status.refused.entry(why).or_insert(0) += 1;

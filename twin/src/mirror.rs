@@ -219,6 +219,10 @@ pub struct Mirror {
     limits: MirrorLimits,
     /// What each device kind can detect; empty: any alarm kind is taken.
     detects: BTreeMap<DeviceKind, Vec<IncidentKind>>,
+    /// Routes (a gateway, or the topic prefix a device publishes under) by id.
+    routes: HashMap<String, u32>,
+    /// Each device's route when last heard (index into `devices`).
+    route_of: HashMap<usize, u32>,
 }
 
 impl Mirror {
@@ -343,6 +347,51 @@ impl Mirror {
         d.availability = a;
         d.last_seen = Some(d.last_seen.map_or(now, |t| t.max(now)));
         Ok(())
+    }
+
+    /// Notes that `wire_id` was heard through `route` (its gateway: in the native schema,
+    /// the `<community>/<building>` its topic names).
+    pub fn heard_via(&mut self, wire_id: &str, route: &str) {
+        let Some(&i) = self.by_wire.get(wire_id) else {
+            return;
+        };
+        let next = self.routes.len() as u32;
+        let r = match self.routes.get(route) {
+            Some(&r) => r,
+            None => {
+                self.routes.insert(route.to_string(), next);
+                next
+            }
+        };
+        self.route_of.insert(i, r);
+    }
+
+    /// Sets the availability of every device last heard through `route` (its gateway
+    /// went offline, or came back), at `now`; returns them, in registry order.
+    pub fn set_availability_via(
+        &mut self,
+        route: &str,
+        a: Availability,
+        now: Millis,
+    ) -> Vec<Placement> {
+        let Some(&r) = self.routes.get(route) else {
+            return Vec::new();
+        };
+        let mut hit: Vec<usize> = self
+            .route_of
+            .iter()
+            .filter(|&(_, &x)| x == r)
+            .map(|(&i, _)| i)
+            .collect();
+        hit.sort_unstable();
+        hit.into_iter()
+            .map(|i| {
+                let d = &mut self.devices[i];
+                d.availability = a;
+                d.last_seen = Some(d.last_seen.map_or(now, |t| t.max(now)));
+                d.placement.clone()
+            })
+            .collect()
     }
 
     /// Asks for a device to be in `state` (shown as pending until it reports it).

@@ -715,6 +715,70 @@ mod live {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_gateway_that_dies_takes_its_devices_offline_through_its_last_will() {
+        use civitas_bridge::wire::GATEWAY;
+        let s = scenario();
+        let district = civitas_scenarios::runner::build_district_for(&s, s.seed, s.model);
+        let reg = registry::generate(&district);
+        let device = reg[0].clone();
+        let building = format!("b{}", device.building);
+        let broker = EmbeddedBroker::start(IpAddr::V4(Ipv4Addr::LOCALHOST), 0).unwrap();
+        let mut tw = twin::start(TwinOptions::new(s, reg, broker.endpoint()))
+            .await
+            .expect("the twin starts");
+        tokio::time::timeout(WAIT, tw.ingest.subscribed.wait_for(|s| *s))
+            .await
+            .unwrap()
+            .unwrap();
+        // A building gateway: its own connection, `offline` as its last will.
+        let mut o = MqttOptions::new("gateway", broker.addr.ip().to_string(), broker.addr.port());
+        o.set_last_will(rumqttc::LastWill::new(
+            topic("c0", &building, GATEWAY, Channel::Availability),
+            r#"{"state":"offline"}"#,
+            QoS::AtLeastOnce,
+            true,
+        ));
+        let (gateway, mut connection) = AsyncClient::new(o, 10);
+        let link = tokio::spawn(async move { while connection.poll().await.is_ok() {} });
+        let state = format!(r#"{{"seq":1,"ts_ms":{},"state":"working"}}"#, wall_ms());
+        gateway
+            .publish(
+                topic("c0", &building, &device.wire_id, Channel::State),
+                QoS::AtLeastOnce,
+                false,
+                state,
+            )
+            .await
+            .unwrap();
+        next(&mut tw.observed, |o| matches!(o, Observed::Applied { .. })).await;
+        // The gateway dies (its connection dropped without a goodbye): the broker
+        // publishes its will, and its device goes offline in the actors.
+        link.abort();
+        let o = next(&mut tw.observed, |o| matches!(o, Observed::Gateway { .. })).await;
+        let Observed::Gateway {
+            route,
+            availability,
+            devices,
+        } = o
+        else {
+            unreachable!()
+        };
+        assert_eq!(
+            (route, availability, devices),
+            (
+                format!("c0/{building}"),
+                Availability::Offline,
+                vec![device.clone()]
+            )
+        );
+        event(&mut tw.events, |e| {
+            matches!(e, Event::Device { device: d, state: DeviceState::Offline, .. } if *d == device.device)
+        })
+        .await;
+        tw.handle.stop().await.ok();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_device_that_falls_silent_goes_offline_and_comes_back_when_heard() {
         let s = scenario();
         let district = civitas_scenarios::runner::build_district_for(&s, s.seed, s.model);
