@@ -1,6 +1,7 @@
 //! Integration tests of the `civitas` command line.
 
 mod bounded;
+mod browser;
 mod cli;
 mod golden;
 mod live;
