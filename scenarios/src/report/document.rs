@@ -153,15 +153,30 @@ fn lead_row(c: &Comparison, k: usize) -> [String; 6] {
     } else {
         "lower"
     };
-    let leaders = match l.leaders.first() {
-        Some((_, s)) => {
-            let names: Vec<&str> = l.leaders.iter().map(|(m, _)| m.model.as_str()).collect();
-            format!("{} ({})", names.join(", "), val(s.mean))
+    // Spending less is better only for what it buys: a money KPI where lower is better
+    // says, beside each model, the coverage and index that money bought.
+    let buys = |m: &ModelResult| {
+        if def.unit == "yuan/resident" && !def.higher_is_better {
+            format!(
+                "; buys coverage {}, index {}",
+                val(m.finals[crate::metrics::K::Coverage as usize].mean),
+                val(m.finals[crate::metrics::K::Index as usize].mean)
+            )
+        } else {
+            String::new()
         }
-        None => "–".into(),
+    };
+    let leaders = if l.leaders.is_empty() {
+        "–".to_string()
+    } else {
+        l.leaders
+            .iter()
+            .map(|(m, s)| format!("{} ({}{})", m.model, val(s.mean), buys(m)))
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     let runner_up = l.runner_up.map_or("–".to_string(), |(m, s)| {
-        format!("{} ({})", m.model, val(s.mean))
+        format!("{} ({}{})", m.model, val(s.mean), buys(m))
     });
     let margin = match (l.leaders.first(), l.runner_up) {
         (Some((_, a)), Some((_, b))) => margin(def, *a, b),
