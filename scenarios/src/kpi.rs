@@ -24,6 +24,42 @@ pub struct RunKpis {
     pub yearly: Vec<[f64; N_KPIS]>,
     /// Final values, in [`KPIS`] order.
     pub finals: [f64; N_KPIS],
+    /// The first year a party could no longer pay, and which (what ends `sustained`).
+    pub failure: Option<Failure>,
+}
+
+/// The first year a party could no longer pay (0: the first year), and why.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Failure {
+    /// Year index.
+    pub year: u32,
+    /// Who could not pay.
+    pub cause: FailureCause,
+}
+
+/// Who could not pay.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FailureCause {
+    /// The operator went insolvent.
+    OperatorInsolvent,
+    /// The government paid this share (under 95%) of what it owed.
+    GovernmentUnderpaid(f64),
+    /// The platform stopped operating (for most of the year).
+    PlatformStopped,
+}
+
+impl FailureCause {
+    /// A clause for a sentence: "the government paid 71% of what it owed".
+    pub fn clause(self) -> String {
+        match self {
+            FailureCause::OperatorInsolvent => "the platform operator went insolvent".into(),
+            FailureCause::GovernmentUnderpaid(share) => format!(
+                "the government paid {:.0}% of what it owed for the platform and devices",
+                share * 100.0
+            ),
+            FailureCause::PlatformStopped => "the platform stopped for most of the year".into(),
+        }
+    }
 }
 
 fn share(a: f64, b: f64) -> f64 {
@@ -125,6 +161,7 @@ pub fn run_kpis(
     let mut removed = vec![0u64; y_n];
     let mut quality_n = vec![0.0f64; y_n];
     let mut sustained: Option<u32> = None;
+    let mut failure: Option<Failure> = None;
     for rep in &r.reports {
         match rep {
             YearReport::Building(s) if (s.year as usize) < y_n => {
@@ -167,8 +204,22 @@ pub fn run_kpis(
                 removed[y] += p.decommissioned;
                 // A party can no longer pay: the platform stopped, the operator went
                 // insolvent, or the government paid less than 95% of what it owed.
-                let failed = p.operating < 0.5 || p.funded_share < 0.95 || !p.operator_solvent;
-                if failed && sustained.is_none() {
+                let cause = if !p.operator_solvent {
+                    Some(FailureCause::OperatorInsolvent)
+                } else if p.funded_share < 0.95 {
+                    Some(FailureCause::GovernmentUnderpaid(p.funded_share))
+                } else if p.operating < 0.5 {
+                    Some(FailureCause::PlatformStopped)
+                } else {
+                    None
+                };
+                if let Some(cause) = cause
+                    && failure.is_none()
+                {
+                    failure = Some(Failure {
+                        year: p.year,
+                        cause,
+                    });
                     sustained = Some(p.year);
                 }
             }
@@ -277,7 +328,11 @@ pub fn run_kpis(
         };
     }
     finals[K::Sustained as usize] = v.last().map_or(0.0, |r| r[K::Sustained as usize]);
-    RunKpis { yearly: v, finals }
+    RunKpis {
+        yearly: v,
+        finals,
+        failure,
+    }
 }
 
 /// Yearly and final stats per KPI for one model.

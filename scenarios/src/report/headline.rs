@@ -206,6 +206,36 @@ fn money_line(c: &Comparison, k: K, what: &str) -> String {
     format!("{what}, a year for this community: {}.", parts.join(", "))
 }
 
+/// The sentence for a model whose parties could not pay throughout: from which year, who
+/// (the most common cause over the seeds, with the first seed's figure), in how many
+/// seeds.
+fn failure_flag(m: &ModelResult, sustained: f64, years: u32) -> String {
+    use crate::kpi::FailureCause;
+    let failures: Vec<_> = m.runs.iter().filter_map(|r| r.failure).collect();
+    let kind = |c: FailureCause| std::mem::discriminant(&c);
+    let commonest = failures
+        .iter()
+        .max_by_key(|f| {
+            failures
+                .iter()
+                .filter(|g| kind(g.cause) == kind(f.cause))
+                .count()
+        })
+        .map(|f| f.cause);
+    let first_year = failures.iter().map(|f| f.year).min().map_or(0, |y| y + 1);
+    let who = commonest.map_or_else(
+        || "a party could no longer pay".to_string(),
+        |c| {
+            let same = failures.iter().filter(|f| kind(f.cause) == kind(c)).count();
+            format!("{} (in {same} of {} seeds)", c.clause(), m.runs.len())
+        },
+    );
+    format!(
+        "{}: from year {first_year}, {who} — sustained {sustained:.2} of {years} years on average; service degrades or stops from then.",
+        m.model
+    )
+}
+
 /// Each model's red flags, explained.
 fn flags(c: &Comparison) -> Vec<String> {
     let mut out = Vec::new();
@@ -213,18 +243,7 @@ fn flags(c: &Comparison) -> Vec<String> {
     for m in &c.models {
         let s = m.finals[K::Sustained as usize].mean;
         if s.is_finite() && s < years - 1e-9 {
-            let when = if s < 0.05 {
-                "within its first year".to_string()
-            } else {
-                format!(
-                    "after {s:.2} of {} years on average over the seeds",
-                    c.years
-                )
-            };
-            out.push(format!(
-                "{}: a party could no longer pay — the platform stopped, the operator went insolvent, or the government paid under 95% of what it owed — {when} (sustained); service degrades or stops from then.",
-                m.model,
-            ));
+            out.push(failure_flag(m, s, c.years));
         }
         let cov = m.finals[K::Coverage as usize].mean;
         if cov.is_finite() && cov < 0.5 {
@@ -290,6 +309,10 @@ mod tests {
                 RunKpis {
                     yearly: vec![row],
                     finals: row,
+                    failure: (sustained < 10.0).then_some(crate::kpi::Failure {
+                        year: sustained as u32,
+                        cause: crate::kpi::FailureCause::GovernmentUnderpaid(0.71),
+                    }),
                 }
             })
             .collect();
@@ -342,11 +365,9 @@ mod tests {
             h.lines[0]
         );
         assert_eq!(h.flags.len(), 1);
-        assert!(
-            h.flags[0].starts_with("market: a party could no longer pay")
-                && h.flags[0].contains("after 1.35 of 10 years"),
-            "{}",
-            h.flags[0]
+        assert_eq!(
+            h.flags[0],
+            "market: from year 2, the government paid 71% of what it owed for the platform and devices (in 3 of 3 seeds) — sustained 1.35 of 10 years on average; service degrades or stops from then."
         );
         // Within a hundredth: no real difference, whatever the intervals say.
         let c = comparison(vec![
