@@ -112,17 +112,22 @@ pub fn run_kpis(
         let row = &mut v[y];
         let c = t.cents;
         let class = t.purpose.class();
+        // The government's books, so that net = capital + O&M + purchases − income for
+        // every model: every flow in or out of its account that is not financing falls
+        // in exactly one of the four.
         match (t.from, t.to, class) {
+            (_, _, MoneyClass::Financing) => {}
             (Account::Government, Account::Suppliers, MoneyClass::Capital) => {
                 row[K::GovCapital as usize] += per_res(c)
             }
-            (Account::Government, Account::Suppliers, _) => row[K::GovOm as usize] += per_res(c),
             (Account::Government, Account::Enterprises(_) | Account::Operator(_), _) => {
                 row[K::GovPurchases as usize] += per_res(c)
             }
-            (_, Account::Government, MoneyClass::Charges) => {
-                row[K::GovIncome as usize] += per_res(c)
-            }
+            (Account::Government, Account::Government, _) => {}
+            (Account::Government, _, _) => row[K::GovOm as usize] += per_res(c),
+            // Its platform's commission and data sales (government-led), leases, fines and
+            // device fees.
+            (_, Account::Government, _) => row[K::GovIncome as usize] += per_res(c),
             _ => {}
         }
         // Cash flows of each party (equity and capital budgets are financing, not flows).

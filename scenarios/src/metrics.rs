@@ -153,7 +153,7 @@ kpis! {
     GovCapital = ("gov_capital", "yuan/resident", "government capital spending", true, false);
     GovOm = ("gov_om", "yuan/resident", "government O&M spending", true, false);
     GovPurchases = ("gov_purchases", "yuan/resident", "government purchases and availability payments", true, false);
-    GovIncome = ("gov_income", "yuan/resident", "government income (leases, fines, device fees)", true, true);
+    GovIncome = ("gov_income", "yuan/resident", "government income (its platform's commission and data sales, leases, fines, device fees)", true, true);
     GovNet = ("gov_net", "yuan/resident", "government net spending", true, false);
     GovNpv = ("gov_npv", "yuan/resident", "NPV of government net spending", true, false);
     OperatorProfit = ("operator_profit", "yuan/resident", "platform operator profit", true, true);

@@ -52,3 +52,39 @@ fn every_cent_paid_is_received_and_the_operator_books_agree_with_the_ledger() {
         }
     }
 }
+
+/// The government's books are an identity for every preset and model: in every year,
+/// net spending = capital + O&M + purchases − income (its platform's commission and data
+/// sales included when it runs the platform). The district presets are scaled down to
+/// four communities of the same size and parameters, so the test runs in seconds.
+#[test]
+fn the_governments_net_spending_is_capital_plus_om_plus_purchases_less_income() {
+    use civitas_scenarios::compare::run_one;
+    use civitas_scenarios::file::World;
+    use civitas_scenarios::library::PRESETS;
+    use civitas_scenarios::metrics::K;
+    for preset in PRESETS {
+        let mut s = load(preset.name).unwrap();
+        if let World::District(d) = &mut s.world {
+            let per_community = d.residents / d.communities.max(1);
+            (d.street_offices, d.communities) = (2, 4);
+            d.residents = per_community * 4;
+        }
+        for model in InvestmentModel::ALL {
+            let (k, _) = run_one(&s, *model, 1, 2).unwrap();
+            for (y, row) in k.yearly.iter().enumerate() {
+                let books = row[K::GovCapital as usize]
+                    + row[K::GovOm as usize]
+                    + row[K::GovPurchases as usize]
+                    - row[K::GovIncome as usize];
+                let net = row[K::GovNet as usize];
+                assert!(
+                    (books - net).abs() <= 1e-6 * net.abs().max(1.0),
+                    "{} under {model}, year {}: capital + O&M + purchases − income = {books}, net = {net}",
+                    preset.name,
+                    y + 1
+                );
+            }
+        }
+    }
+}
