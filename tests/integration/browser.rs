@@ -3,48 +3,42 @@
 //! headline within the first screen. The screenshot is kept in
 //! `target/tmp/report-headline.png` for a person to look at.
 
-use crate::cli::{civitas, stderr};
+use crate::cli::{civitas, output_within, stderr};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 /// Runs headless Chromium on `url` with `args` (a fresh profile in `profile`), within
 /// 60 s; its stdout.
 fn chromium(profile: &Path, args: &[&str], url: &str) -> String {
-    let child = Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--window-size=1280,800",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .arg(url)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!("chromium: {e}; scripts/setup-report installs it (scripts/test runs it)")
-        });
-    // Wait on its exit (reading its stdout as it comes: a DOM dump outgrows a pipe), at
-    // most 60 s.
-    let pid = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(out) => String::from_utf8_lossy(&out.unwrap().stdout).into_owned(),
-        Err(_) => {
-            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-            panic!("chromium did not finish within 60 s");
-        }
+    let mut cmd = Command::new("chromium");
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,800",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()))
+    .args(args)
+    .arg(url);
+    if which_chromium().is_none() {
+        panic!("no chromium on PATH: scripts/setup-report installs it (scripts/test runs it)");
     }
+    let out = output_within(cmd, Duration::from_secs(60));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Chromium's path, if it is installed.
+fn which_chromium() -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join("chromium"))
+            .find(|f| f.is_file())
+    })
 }
 
 #[test]

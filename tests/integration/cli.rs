@@ -1,13 +1,37 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// Runs `civitas` with `args` to its end — at most 15 minutes, then it is killed and the
+/// test fails naming the command (a command that never ends must not hang the suite).
 pub(crate) fn civitas<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_civitas"))
-        // No pictures from a viewer that happens to be built beside the binary.
-        .env("CIVITAS_VIZ", "off")
-        .args(args)
-        .output()
-        .expect("civitas runs")
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_civitas"));
+    // No pictures from a viewer that happens to be built beside the binary.
+    cmd.env("CIVITAS_VIZ", "off").args(args);
+    output_within(cmd, std::time::Duration::from_secs(15 * 60))
+}
+
+/// Runs `cmd` to its end, reading its output as it comes, within `limit`; killed and
+/// failed (naming the command) after it.
+pub(crate) fn output_within(mut cmd: Command, limit: std::time::Duration) -> Output {
+    let what = format!("{cmd:?}");
+    let child = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => out.unwrap_or_else(|e| panic!("{what}: {e}")),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            panic!("{what} did not finish within {} s", limit.as_secs());
+        }
+    }
 }
 
 /// Runs two days of the small old estate with a checkpoint a day into `out`; the path of
