@@ -273,6 +273,28 @@ mod live {
         client
     }
 
+    /// The generated registry of `s` (its own seed and model).
+    fn registry_of(s: &civitas_scenarios::file::Scenario) -> Vec<Placement> {
+        let district = civitas_scenarios::runner::build_district_for(s, s.seed, s.model);
+        registry::generate(&district)
+    }
+
+    /// An embedded broker on a free port of the loopback.
+    fn local_broker() -> EmbeddedBroker {
+        EmbeddedBroker::start(IpAddr::V4(Ipv4Addr::LOCALHOST), 0).expect("the broker starts")
+    }
+
+    /// A twin started with `opts` and subscribed, within [`WAIT`].
+    async fn subscribed_twin(opts: TwinOptions) -> twin::RunningTwin {
+        let tw = twin::start(opts).await.expect("the twin starts");
+        let mut sub = tw.ingest.subscribed.clone();
+        tokio::time::timeout(WAIT, sub.wait_for(|s| *s))
+            .await
+            .expect("subscribed within the timeout")
+            .expect("ingest runs");
+        tw
+    }
+
     /// The first event of the stream matching `want`, within [`WAIT`].
     async fn event(
         events: &mut civitas_actors::Subscription,
@@ -293,20 +315,15 @@ mod live {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_smoke_alarm_over_mqtt_becomes_an_incident_detected_by_the_device() {
         let s = scenario();
-        let district = civitas_scenarios::runner::build_district_for(&s, s.seed, s.model);
-        let reg = registry::generate(&district);
+        let reg = registry_of(&s);
         let smoke = reg
             .iter()
             .find(|p| p.kind == DeviceKind::SmokeDetector)
             .expect("the old estate has smoke detectors")
             .clone();
-        let broker = EmbeddedBroker::start(IpAddr::V4(Ipv4Addr::LOCALHOST), 0).unwrap();
+        let broker = local_broker();
         let opts = TwinOptions::new(s, reg, broker.endpoint());
-        let mut tw = twin::start(opts).await.expect("the twin starts");
-        tokio::time::timeout(WAIT, tw.ingest.subscribed.wait_for(|s| *s))
-            .await
-            .expect("subscribed within the timeout")
-            .unwrap();
+        let mut tw = subscribed_twin(opts).await;
         let client = publisher(&broker).await;
         let payload = format!(r#"{{"seq":1,"ts_ms":{},"active":true}}"#, wall_ms());
         let topic = topic(
@@ -338,21 +355,14 @@ mod live {
     async fn an_alarm_naming_its_kind_becomes_an_incident_of_that_kind_and_an_undetectable_one_is_refused()
      {
         let s = civitas_scenarios::library::load("default").unwrap();
-        let district = civitas_scenarios::runner::build_district_for(&s, s.seed, s.model);
-        let reg = registry::generate(&district);
+        let reg = registry_of(&s);
         let camera = reg
             .iter()
             .find(|p| p.kind == DeviceKind::VideoSurveillance)
             .expect("the default community has cameras")
             .clone();
-        let broker = EmbeddedBroker::start(IpAddr::V4(Ipv4Addr::LOCALHOST), 0).unwrap();
-        let mut tw = twin::start(TwinOptions::new(s, reg, broker.endpoint()))
-            .await
-            .expect("the twin starts");
-        tokio::time::timeout(WAIT, tw.ingest.subscribed.wait_for(|s| *s))
-            .await
-            .unwrap()
-            .unwrap();
+        let broker = local_broker();
+        let mut tw = subscribed_twin(TwinOptions::new(s, reg, broker.endpoint())).await;
         let client = publisher(&broker).await;
         let topic = topic(
             "c0",
@@ -414,21 +424,14 @@ mod live {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn telemetry_past_a_threshold_or_outside_a_geofence_becomes_an_incident_of_its_rule() {
         let s = civitas_scenarios::library::load("default").unwrap();
-        let district = civitas_scenarios::runner::build_district_for(&s, s.seed, s.model);
-        let reg = registry::generate(&district);
+        let reg = registry_of(&s);
         let find = |k| reg.iter().find(|p| p.kind == k).unwrap().clone();
         let (water, wearable) = (
             find(DeviceKind::WaterLevel),
             find(DeviceKind::ElderlyWearable),
         );
-        let broker = EmbeddedBroker::start(IpAddr::V4(Ipv4Addr::LOCALHOST), 0).unwrap();
-        let mut tw = twin::start(TwinOptions::new(s, reg, broker.endpoint()))
-            .await
-            .expect("the twin starts");
-        tokio::time::timeout(WAIT, tw.ingest.subscribed.wait_for(|s| *s))
-            .await
-            .unwrap()
-            .unwrap();
+        let broker = local_broker();
+        let mut tw = subscribed_twin(TwinOptions::new(s, reg, broker.endpoint())).await;
         let client = publisher(&broker).await;
         let send = |p: &Placement, seq: u64, values: &str| {
             let topic = topic(
@@ -468,18 +471,13 @@ mod live {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_subscription_that_goes_quiet_is_connected_but_silent_and_subscribed_again() {
         let s = scenario();
-        let district = civitas_scenarios::runner::build_district_for(&s, s.seed, s.model);
-        let reg = registry::generate(&district);
+        let reg = registry_of(&s);
         let device = reg[0].clone();
-        let broker = EmbeddedBroker::start(IpAddr::V4(Ipv4Addr::LOCALHOST), 0).unwrap();
+        let broker = local_broker();
         let mut opts = TwinOptions::new(s, reg, broker.endpoint());
         opts.quiet_after = Some(Duration::from_millis(300));
         opts.check_every = Duration::from_millis(50);
-        let mut tw = twin::start(opts).await.expect("the twin starts");
-        tokio::time::timeout(WAIT, tw.ingest.subscribed.wait_for(|s| *s))
-            .await
-            .unwrap()
-            .unwrap();
+        let mut tw = subscribed_twin(opts).await;
         let client = publisher(&broker).await;
         let topic = topic(
             "c0",
@@ -529,21 +527,16 @@ mod live {
             st.property_day_per_1000_households,
             st.property_night_per_1000_households,
         ) = (0.0, 0.0);
-        let district = civitas_scenarios::runner::build_district_for(&s, s.seed, s.model);
-        let reg = registry::generate(&district);
+        let reg = registry_of(&s);
         let button = reg
             .iter()
             .find(|p| p.kind == DeviceKind::EmergencyButton)
             .expect("the default community has emergency buttons")
             .clone();
-        let broker = EmbeddedBroker::start(IpAddr::V4(Ipv4Addr::LOCALHOST), 0).unwrap();
+        let broker = local_broker();
         let mut opts = TwinOptions::new(s, reg, broker.endpoint());
         opts.speed = 3_600.0;
-        let mut tw = twin::start(opts).await.expect("the twin starts");
-        tokio::time::timeout(WAIT, tw.ingest.subscribed.wait_for(|s| *s))
-            .await
-            .unwrap()
-            .unwrap();
+        let mut tw = subscribed_twin(opts).await;
         let client = publisher(&broker).await;
         let topic = topic(
             "c0",
@@ -653,14 +646,13 @@ mod live {
     async fn the_twin_reaches_a_broker_over_tls_and_refuses_a_certificate_it_cannot_trust() {
         use civitas_bridge::broker::BrokerUrl;
         let s = scenario();
-        let district = civitas_scenarios::runner::build_district_for(&s, s.seed, s.model);
-        let reg = registry::generate(&district);
+        let reg = registry_of(&s);
         let smoke = reg
             .iter()
             .find(|p| p.kind == DeviceKind::SmokeDetector)
             .unwrap()
             .clone();
-        let broker = EmbeddedBroker::start(IpAddr::V4(Ipv4Addr::LOCALHOST), 0).unwrap();
+        let broker = local_broker();
         let (port, ca) = tls_front(&broker).await;
         let url = format!("mqtts://localhost:{port}");
         // Trusting only the system's roots: the self-signed broker is refused, and said why.
@@ -688,13 +680,7 @@ mod live {
             .unwrap()
             .with_ca(ca.as_bytes(), "ca.pem")
             .unwrap();
-        let mut tw = twin::start(TwinOptions::new(s, reg, over_tls))
-            .await
-            .expect("the twin starts");
-        tokio::time::timeout(WAIT, tw.ingest.subscribed.wait_for(|s| *s))
-            .await
-            .expect("subscribed over TLS within the timeout")
-            .unwrap();
+        let mut tw = subscribed_twin(TwinOptions::new(s, reg, over_tls)).await;
         let client = publisher(&broker).await;
         let topic = topic(
             "c0",
@@ -718,18 +704,11 @@ mod live {
     async fn a_gateway_that_dies_takes_its_devices_offline_through_its_last_will() {
         use civitas_bridge::wire::GATEWAY;
         let s = scenario();
-        let district = civitas_scenarios::runner::build_district_for(&s, s.seed, s.model);
-        let reg = registry::generate(&district);
+        let reg = registry_of(&s);
         let device = reg[0].clone();
         let building = format!("b{}", device.building);
-        let broker = EmbeddedBroker::start(IpAddr::V4(Ipv4Addr::LOCALHOST), 0).unwrap();
-        let mut tw = twin::start(TwinOptions::new(s, reg, broker.endpoint()))
-            .await
-            .expect("the twin starts");
-        tokio::time::timeout(WAIT, tw.ingest.subscribed.wait_for(|s| *s))
-            .await
-            .unwrap()
-            .unwrap();
+        let broker = local_broker();
+        let mut tw = subscribed_twin(TwinOptions::new(s, reg, broker.endpoint())).await;
         // A building gateway: its own connection, `offline` as its last will.
         let mut o = MqttOptions::new("gateway", broker.addr.ip().to_string(), broker.addr.port());
         o.set_last_will(rumqttc::LastWill::new(
@@ -781,19 +760,14 @@ mod live {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_device_that_falls_silent_goes_offline_and_comes_back_when_heard() {
         let s = scenario();
-        let district = civitas_scenarios::runner::build_district_for(&s, s.seed, s.model);
-        let reg = registry::generate(&district);
+        let reg = registry_of(&s);
         let device = reg[0].clone();
-        let broker = EmbeddedBroker::start(IpAddr::V4(Ipv4Addr::LOCALHOST), 0).unwrap();
+        let broker = local_broker();
         let mut opts = TwinOptions::new(s, reg, broker.endpoint());
         opts.stale_after
             .insert(device.kind, Duration::from_millis(300));
         opts.check_every = Duration::from_millis(50);
-        let mut tw = twin::start(opts).await.expect("the twin starts");
-        tokio::time::timeout(WAIT, tw.ingest.subscribed.wait_for(|s| *s))
-            .await
-            .unwrap()
-            .unwrap();
+        let mut tw = subscribed_twin(opts).await;
         let client = publisher(&broker).await;
         let reading = |seq: u64| {
             format!(
@@ -829,16 +803,10 @@ mod live {
         use civitas_actors::{Address, Inject, When};
         use civitas_bridge::fleet::{self, FleetOptions};
         let s = civitas_scenarios::library::load("default").unwrap();
-        let district = civitas_scenarios::runner::build_district_for(&s, s.seed, s.model);
-        let reg = registry::generate(&district);
-        let broker = EmbeddedBroker::start(IpAddr::V4(Ipv4Addr::LOCALHOST), 0).unwrap();
-        let mut tw = twin::start(TwinOptions::new(s.clone(), reg.clone(), broker.endpoint()))
-            .await
-            .expect("the twin starts");
-        tokio::time::timeout(WAIT, tw.ingest.subscribed.wait_for(|s| *s))
-            .await
-            .unwrap()
-            .unwrap();
+        let reg = registry_of(&s);
+        let broker = local_broker();
+        let mut tw =
+            subscribed_twin(TwinOptions::new(s.clone(), reg.clone(), broker.endpoint())).await;
         let f = fleet::start(FleetOptions::new(s, reg.clone(), broker.endpoint()))
             .await
             .expect("the fleet starts");
