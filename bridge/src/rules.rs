@@ -214,6 +214,12 @@ impl Rules {
         })
     }
 
+    /// Whether any threshold or geofence reads the telemetry of `kind`.
+    pub fn watches(&self, kind: DeviceKind) -> bool {
+        self.thresholds.iter().any(|t| t.kind == kind)
+            || self.geofences.iter().any(|g| g.kind == kind)
+    }
+
     /// The incident kinds a device `wire_id` of `kind` newly raises now that its
     /// telemetry reads `values` (a rule whose value is missing keeps its state).
     pub fn evaluate(

@@ -187,11 +187,13 @@ pub async fn start(opts: TwinOptions) -> Result<RunningTwin, TwinError> {
     let rules_mirror = ingest.mirror.clone();
     tokio::spawn(async move {
         while let Some(o) = seen_rx.recv().await {
-            // Thresholds and geofences on the device's newest telemetry.
+            // Thresholds and geofences on the device's newest telemetry (its values read
+            // from the mirror only for kinds a rule watches).
             if let Observed::Applied {
                 placement,
                 applied: Applied::Telemetry,
             } = &o
+                && rules.watches(placement.kind)
             {
                 let values = rules_mirror
                     .lock()

@@ -165,7 +165,6 @@ pub fn run_kpis(
     let mut platform = vec![(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0u32); y_n];
     let mut removed = vec![0u64; y_n];
     let mut quality_n = vec![0.0f64; y_n];
-    let mut sustained: Option<u32> = None;
     let mut failure: Option<Failure> = None;
     for rep in &r.reports {
         match rep {
@@ -225,7 +224,6 @@ pub fn run_kpis(
                         year: p.year,
                         cause,
                     });
-                    sustained = Some(p.year);
                 }
             }
             _ => {}
@@ -257,7 +255,7 @@ pub fn run_kpis(
         row[K::Providers as usize] = share(platform[y].6 as f64, n);
         row[K::Quality as usize] = share(platform[y].4, quality_n[y]);
         // Years sustained as of the end of year y: no later failure reaches back.
-        row[K::Sustained as usize] = match sustained {
+        row[K::Sustained as usize] = match failure.map(|f| f.year) {
             Some(f) if (f as usize) <= y => f as f64,
             _ => (y + 1) as f64,
         };

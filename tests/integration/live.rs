@@ -92,19 +92,25 @@ fn ctrl_c_leaves_a_checkpoint_that_resumes() {
         }
     };
     assert_eq!(code, Some(0), "a stopped live run is a success");
-    let checkpoints: Vec<_> = std::fs::read_dir(out.join("checkpoints"))
+    assert!(out.join("summary.json").is_file(), "results as of the stop");
+    resume_the_one_checkpoint(&out.join("checkpoints"), "2", &dir.path().join("r"));
+}
+
+/// `dir` holds exactly one checkpoint, and `civitas resume` carries it on for `days`
+/// into `out`.
+fn resume_the_one_checkpoint(dir: &std::path::Path, days: &str, out: &std::path::Path) {
+    let written: Vec<_> = std::fs::read_dir(dir)
         .expect("a checkpoint directory")
         .map(|e| e.unwrap().path())
         .collect();
-    assert_eq!(checkpoints.len(), 1, "{checkpoints:?}");
-    assert!(out.join("summary.json").is_file(), "results as of the stop");
+    assert_eq!(written.len(), 1, "{written:?}");
     let o = civitas(&[
         "resume",
-        checkpoints[0].to_str().unwrap(),
+        written[0].to_str().unwrap(),
         "--days",
-        "2",
+        days,
         "--out",
-        dir.path().join("r").to_str().unwrap(),
+        out.to_str().unwrap(),
         "-q",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -364,21 +370,7 @@ fn ctrl_c_stops_the_twin_with_a_checkpoint_and_its_events_file_names_the_run() {
             .any(|l| l.starts_with("twin: checkpoint written to ")),
         "{rest:#?}"
     );
-    let written: Vec<_> = std::fs::read_dir(&ck)
-        .expect("the checkpoint directory")
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(written.len(), 1, "{written:?}");
-    let o = civitas(&[
-        "resume",
-        written[0].to_str().unwrap(),
-        "--days",
-        "1",
-        "--out",
-        dir.path().join("r").to_str().unwrap(),
-        "-q",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    resume_the_one_checkpoint(&ck, "1", &dir.path().join("r"));
     let text = std::fs::read_to_string(&events).unwrap();
     let (run, windows) =
         civitas_twin::vocab::events::read_stream_with_run(&text).expect("the events file reads");

@@ -27,11 +27,11 @@ enum Verdict {
 }
 
 /// Who leads on one KPI.
-struct Lead<'a> {
+pub(super) struct Lead<'a> {
     /// The models with the best value (more than one when they tie).
-    leaders: Vec<(&'a ModelResult, Stat)>,
+    pub(super) leaders: Vec<(&'a ModelResult, Stat)>,
     /// The best of the rest.
-    runner_up: Option<(&'a ModelResult, Stat)>,
+    pub(super) runner_up: Option<(&'a ModelResult, Stat)>,
     /// Leader against runner-up.
     verdict: Verdict,
     /// Models compared.
@@ -64,7 +64,7 @@ fn same(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0) || val(a) == val(b)
 }
 
-fn lead(c: &Comparison, k: usize) -> Lead<'_> {
+pub(super) fn lead(c: &Comparison, k: usize) -> Lead<'_> {
     let def = &KPIS[k];
     let mut ranked: Vec<(&ModelResult, Stat)> = c
         .models

@@ -35,23 +35,16 @@ pub struct Headline {
     pub flags: Vec<String>,
 }
 
-/// Models ranked by their final mean of KPI `k`, best first (ties keep their order).
-fn ranked(c: &Comparison, k: usize) -> Vec<(&ModelResult, f64)> {
-    let mut v: Vec<(&ModelResult, f64)> = c
-        .models
+/// The leader on KPI `k` and the next model (one tied with it, else the runner-up), as
+/// the report ranks them ([`super::document::lead`]), with their final means.
+fn top_two(c: &Comparison, k: usize) -> Vec<(&ModelResult, f64)> {
+    let l = super::document::lead(c, k);
+    l.leaders
         .iter()
-        .map(|m| (m, m.finals[k].mean))
-        .filter(|(_, x)| x.is_finite())
-        .collect();
-    let higher = KPIS[k].higher_is_better;
-    v.sort_by(|a, b| {
-        if higher {
-            b.1.total_cmp(&a.1)
-        } else {
-            a.1.total_cmp(&b.1)
-        }
-    });
-    v
+        .chain(l.runner_up.iter())
+        .take(2)
+        .map(|(m, s)| (*m, s.mean))
+        .collect()
 }
 
 /// In how many seeds `model` has the best value of KPI `k` (ties count for it).
@@ -116,8 +109,7 @@ fn thousands(n: u64) -> String {
 /// The index verdict.
 fn index_line(c: &Comparison) -> String {
     let k = K::Index as usize;
-    let r = ranked(c, k);
-    match r.as_slice() {
+    match top_two(c, k).as_slice() {
         [] => "No model has an evaluation index.".into(),
         [(m, a)] => format!(
             "{} scores {} on the evaluation index (one model compared).",
@@ -169,7 +161,7 @@ fn pillars_line(c: &Comparison) -> String {
         .iter()
         .map(|&(k, name)| {
             let k = k as usize;
-            match ranked(c, k).as_slice() {
+            match top_two(c, k).as_slice() {
                 [] => format!("{name}: no data"),
                 [(m, _)] => format!("{name}: {}", m.model),
                 [(m, a), (_, b), ..] if a - b >= practical(&KPIS[k], *a, *b) => {
