@@ -10,6 +10,7 @@ use crate::agents::responder::{Responder, Staffing};
 use crate::agents::{Agent, Shared};
 use crate::message::ActorId;
 use civitas_twin::calendar::Calendar;
+use civitas_twin::economy::{Payer, cents, payroll};
 use civitas_twin::kinds::{Department, InvestmentModel, Level};
 use civitas_twin::model::District;
 use civitas_twin::params::Parameters;
@@ -174,6 +175,7 @@ impl Assembly {
         });
         let outreach = params.economy.models[&model].outreach;
         let shared = Shared::new(params.clone(), calendar.clone(), addresses.clone());
+        let payroll = payroll(district, &params);
 
         let mut agents = Vec::new();
         let mut names = Vec::new();
@@ -192,9 +194,15 @@ impl Assembly {
                 ))));
                 names.push(format!("{} building {}", c.name, b.id));
             }
+            let property_payroll = payroll
+                .iter()
+                .filter(|l| l.payer == Payer::PropertyFirm(c.index))
+                .map(|l| cents(l.yearly))
+                .sum();
             agents.push(Agent::Platform(Box::new(Platform::new(
                 c,
                 model,
+                property_payroll,
                 addresses.finance,
                 shared.clone(),
                 seed,
@@ -204,7 +212,7 @@ impl Assembly {
             for (id, day, night, what) in [
                 (
                     a.committee,
-                    st.committee_day,
+                    st.committee_day.saturating_add(st.grid_day),
                     st.committee_night,
                     "residents committee",
                 ),
@@ -262,8 +270,14 @@ impl Assembly {
                 region: c.region,
             })
             .collect();
+        let government_payroll = payroll
+            .iter()
+            .filter(|l| l.payer == Payer::Government)
+            .map(|l| (l.role, cents(l.yearly)))
+            .collect();
         agents.push(Agent::Finance(Box::new(Finance::new(
             funded,
+            government_payroll,
             shared.clone(),
             seed,
         ))));

@@ -75,6 +75,8 @@ fn a_run_writes_the_same_bytes_as_before() {
 /// `summary.json` gained `undetected` per kind. Changed in issue 27: the government's
 /// income counts every flow into its account (its platform's commission and data sales
 /// too), so that net = capital + O&M + purchases − income; `gov_income`'s label says so.
+/// Changed again in issue 27: staff are paid (MODEL §13.1) — a new KPI, `gov_staff`, and
+/// every model's `gov_net` and `gov_npv` higher by it.
 #[test]
 fn a_comparison_writes_the_same_bytes_as_before() {
     let t = tempfile::tempdir().unwrap();
@@ -95,13 +97,13 @@ fn a_comparison_writes_the_same_bytes_as_before() {
     check(
         &out,
         &[
-            ("compare.json", 0xa6977ea5dba2287c),
-            ("compare.csv", 0x9d395bc49f6aab96),
+            ("compare.json", 0xb7ac814f2d8db44f),
+            ("compare.csv", 0x12275334516a9705),
         ],
     );
 }
 
-/// Changed with the calendar, as the comparison above.
+/// Changed with the calendar and with staff wages, as the comparison above.
 #[test]
 fn a_batch_and_its_summary_write_the_same_bytes_as_before() {
     let t = tempfile::tempdir().unwrap();
@@ -140,13 +142,13 @@ max = 0.3
     check(
         &out,
         &[
-            ("runs.csv", 0xecff1cb7f749d25b),
-            ("series.csv", 0x232c1c954cd56af7),
-            ("runs.parquet", 0xf4829adfefb7d16d),
-            ("series.parquet", 0xaffc735be4a900c6),
+            ("runs.csv", 0x1ad4b4ec78d30102),
+            ("series.csv", 0xa1124921ea65224d),
+            ("runs.parquet", 0x581823f39bd8e57d),
+            ("series.parquet", 0xe1591a4ba6d4edf1),
             ("batch.json", 0xf12eb88014d7e8c3),
-            ("points.csv", 0xde08ad8e9ac275a7),
-            ("src.csv", 0x45d2deec453c14ca),
+            ("points.csv", 0xb057e4b7130e3647),
+            ("src.csv", 0xf6328406f6517f1b),
         ],
     );
 }

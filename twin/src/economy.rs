@@ -2,8 +2,8 @@
 //! service market, regulation and digital adoption (DOMAIN §4). Amounts are written in
 //! yuan in files and held in integer cents ([`cents`]) in the model.
 
-use crate::kinds::{DeviceKind, InvestmentModel, Party, Region, ServiceKind};
-use crate::model::Community;
+use crate::kinds::{DeviceKind, InvestmentModel, Party, Region, ServiceKind, StaffRole};
+use crate::model::{Community, District};
 use crate::params::Checker;
 use crate::params::Parameters;
 use serde::{Deserialize, Serialize};
@@ -42,6 +42,154 @@ pub struct EconomyParams {
     pub services: BTreeMap<ServiceKind, ServiceParams>,
     /// Device costs and user-fee revenues.
     pub device_costs: BTreeMap<DeviceKind, DeviceCostParams>,
+    /// Wages of the staff in the three loops.
+    pub wages: WageParams,
+}
+
+/// Wages of the staff who work the three loops, and how a roster on duty becomes people
+/// on the payroll ([`payroll`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WageParams {
+    /// Yearly wage of a residents committee member (yuan per full-time person).
+    pub committee: f64,
+    /// Yearly wage of a grid worker.
+    pub grid: f64,
+    /// Yearly wage of a property firm's staff member.
+    pub property: f64,
+    /// Yearly wage of a street office coordinator.
+    pub street_office: f64,
+    /// Yearly wage of a member of a department's crew.
+    pub department_crew: f64,
+    /// The employer's social insurance and housing fund contributions, as a share of the
+    /// wage, paid on top of it.
+    pub employer_on_costs: f64,
+    /// Hours a full-time person works in a week.
+    pub hours_per_week: f64,
+    /// People in one department crew.
+    pub crew_size: u32,
+    /// Residents one street office serves: a street office whose modelled communities
+    /// have fewer pays that share of its staff to them (the rest serves communities
+    /// outside the model).
+    pub street_office_residents: f64,
+}
+
+impl WageParams {
+    /// The yearly wage of `role` (yuan per full-time person, before on-costs).
+    pub fn wage(&self, role: StaffRole) -> f64 {
+        match role {
+            StaffRole::Committee => self.committee,
+            StaffRole::Grid => self.grid,
+            StaffRole::Property => self.property,
+            StaffRole::StreetOffice => self.street_office,
+            StaffRole::DepartmentCrew => self.department_crew,
+        }
+    }
+
+    /// What one full-time person of `role` costs a year, on-costs included (yuan).
+    pub fn cost_per_person(&self, role: StaffRole) -> f64 {
+        self.wage(role) * (1.0 + self.employer_on_costs)
+    }
+}
+
+/// Who pays a line of the payroll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Payer {
+    /// The government's budget (the street and district tiers, one account).
+    Government,
+    /// The property firm of a community, out of its property fees.
+    PropertyFirm(u32),
+}
+
+/// One line of the payroll: the people of one role, and who pays them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PayrollLine {
+    /// Role.
+    pub role: StaffRole,
+    /// Who pays.
+    pub payer: Payer,
+    /// Full-time people needed to keep the roster on duty.
+    pub people: f64,
+    /// What they cost a year, on-costs included (yuan).
+    pub yearly: f64,
+}
+
+/// The people a district must employ to keep its responders' rosters on duty, and what
+/// they cost a year. A position on duty for `h` hours a week needs
+/// `h / hours_per_week` full-time people: a committee member on every day shift of
+/// 12 hours needs 84 / 40 = 2.1. Government lines are summed over the district; the
+/// property firm has a line per community. Roles nobody staffs are left out.
+///
+/// Offices that also serve people outside the model are paid in proportion: a street
+/// office by its modelled residents over `street_office_residents` (at most all of it),
+/// and department crews at their per-capita rate (`department_crews_per_100k` × the
+/// district's residents, unrounded) rather than the at-least-one crew on duty.
+pub fn payroll(district: &District, params: &Parameters) -> Vec<PayrollLine> {
+    let st = &params.staffing;
+    let w = &params.economy.wages;
+    let day_hours = st.day_end_hour.saturating_sub(st.day_start_hour).min(24) as f64;
+    let night_hours = 24.0 - day_hours;
+    let people = |day: f64, night: f64| {
+        if w.hours_per_week > 0.0 {
+            (day * day_hours + night * night_hours) * 7.0 / w.hours_per_week
+        } else {
+            0.0
+        }
+    };
+    let line = |role, payer, people: f64| PayrollLine {
+        role,
+        payer,
+        people,
+        yearly: people * w.cost_per_person(role),
+    };
+    let mut lines = Vec::new();
+    let (mut committee, mut grid) = (0.0, 0.0);
+    for c in &district.communities {
+        let s = &c.staffing;
+        committee += people(s.committee_day as f64, s.committee_night as f64);
+        grid += people(s.grid_day as f64, 0.0);
+    }
+    let mut served = vec![0usize; district.street_offices.len()];
+    for c in &district.communities {
+        if let Some(n) = served.get_mut(c.street_office as usize) {
+            *n += c.residents.len();
+        }
+    }
+    let streets: f64 = served
+        .iter()
+        .map(|&n| {
+            if w.street_office_residents > 0.0 {
+                (n as f64 / w.street_office_residents).min(1.0)
+            } else {
+                1.0
+            }
+        })
+        .sum();
+    let street = people(
+        streets * st.street_day as f64,
+        streets * st.street_night as f64,
+    );
+    let per_100k: f64 = st.department_crews_per_100k.values().sum();
+    let crew_people = per_100k * district.residents() as f64 / 100_000.0 * w.crew_size as f64;
+    let department = people(crew_people, crew_people);
+    for (role, n) in [
+        (StaffRole::Committee, committee),
+        (StaffRole::Grid, grid),
+        (StaffRole::StreetOffice, street),
+        (StaffRole::DepartmentCrew, department),
+    ] {
+        if n > 0.0 {
+            lines.push(line(role, Payer::Government, n));
+        }
+    }
+    for c in &district.communities {
+        let s = &c.staffing;
+        let n = people(s.property_day as f64, s.property_night as f64);
+        if n > 0.0 {
+            lines.push(line(StaffRole::Property, Payer::PropertyFirm(c.index), n));
+        }
+    }
+    lines
 }
 
 /// District finance.
@@ -345,6 +493,21 @@ impl EconomyParams {
                         }),
                     }
                 }
+            });
+            c.at("wages", |c| {
+                let w = &self.wages;
+                for role in StaffRole::ALL {
+                    c.money(role.as_str(), w.wage(*role));
+                }
+                c.range("employer_on_costs", w.employer_on_costs, 0.0, 1.0);
+                c.range("hours_per_week", w.hours_per_week, 1.0, 168.0);
+                c.int_range("crew_size", w.crew_size as u64, 1, 100);
+                c.range(
+                    "street_office_residents",
+                    w.street_office_residents,
+                    1.0,
+                    10_000_000.0,
+                );
             });
             c.at("device_costs", |c| {
                 for k in DeviceKind::ALL {

@@ -169,7 +169,8 @@ pub fn generate_community(
     let st = &params.staffing;
     let grid = (st.grid_workers_per_10k * n_res as f64 / 10_000.0).round() as u32;
     let staffing = MicroStaffing {
-        committee_day: st.committee_day.saturating_add(grid),
+        committee_day: st.committee_day,
+        grid_day: grid,
         committee_night: st.committee_night,
         property_day: ((st.property_day_per_1000_households * n_hh as f64 / 1000.0).round() as u32)
             .max(1),

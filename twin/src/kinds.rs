@@ -171,6 +171,23 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// Who is paid a wage to staff the three loops, by the account that pays them
+    /// (`economy::payroll`).
+    StaffRole {
+        /// Residents committee members (paid from the government budget, through the street).
+        Committee => "committee",
+        /// Grid workers (community workers on the committee's day shift; government budget).
+        Grid => "grid",
+        /// The property firm's staff (paid from property fees).
+        Property => "property",
+        /// The street office's coordinators (government budget).
+        StreetOffice => "street_office",
+        /// The district departments' crews that report when whistled (government budget).
+        DepartmentCrew => "department_crew",
+    }
+}
+
+vocabulary! {
     /// Who invested in (and maintains) a device.
     Party {
         /// District government.

@@ -118,8 +118,10 @@ pub struct Device {
 /// Staff on duty in a community's micro-loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MicroStaffing {
-    /// Committee members and grid workers on the day shift.
+    /// Committee members on the day shift.
     pub committee_day: u32,
+    /// Grid workers on the day shift (they work beside the committee, as one responder).
+    pub grid_day: u32,
     /// Committee members on call at night.
     pub committee_night: u32,
     /// Property staff on the day shift.

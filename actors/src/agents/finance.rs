@@ -3,15 +3,20 @@
 //! devices, purchase of service, PPP availability payments), sets the year's budget from
 //! its fiscal capacity less competing demands, and pays in that priority order; when the
 //! budget falls short, every community gets the same share of each obligation.
+//!
+//! It also pays the government's staff (committee, grid, street office, department
+//! crews; `economy::payroll`) for the coming year, from a personnel budget of their own
+//! ([`Purpose::StaffBudget`]): wages are committed spending, so they never compete with
+//! the platform for the smart-community allocation.
 
 use super::{Behaviour, Ctx, Final};
 use crate::ledger::{Account, Obligations, Purpose};
 use crate::message::{ActorId, Payload};
 use crate::timers::Timers;
 use civitas_twin::economy::cents;
-use civitas_twin::kinds::{Obligation, Region};
+use civitas_twin::kinds::{Obligation, Region, StaffRole};
 use civitas_twin::rng::{self, EntityRng, Stream};
-use civitas_twin::time::{HOUR, SimTime};
+use civitas_twin::time::{HOUR, SimTime, YEAR};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -38,19 +43,28 @@ pub(crate) struct Finance {
     #[serde(skip, default = "crate::agents::Shared::detached")]
     pub(crate) context: crate::agents::Shared,
     communities: Vec<Funded>,
+    /// What the government's staff cost a full year, by role (cents).
+    payroll: Vec<(StaffRole, i64)>,
     requests: BTreeMap<u32, Obligations>,
     rng: EntityRng,
     timers: Timers<u32>,
 }
 
 impl Finance {
-    /// Finance for `communities` (indexed by community).
-    pub(crate) fn new(communities: Vec<Funded>, shared: crate::agents::Shared, seed: u64) -> Self {
+    /// Finance for `communities` (indexed by community), paying `payroll` (cents a full
+    /// year, by role) for the government's staff.
+    pub(crate) fn new(
+        communities: Vec<Funded>,
+        payroll: Vec<(StaffRole, i64)>,
+        shared: crate::agents::Shared,
+        seed: u64,
+    ) -> Self {
         let mut timers = Timers::default();
         timers.push(DECIDE_AT, 0);
         Finance {
             context: shared,
             communities,
+            payroll,
             requests: BTreeMap::new(),
             rng: rng::stream(seed, u32::MAX - 2, Stream::Organization, 0),
             timers,
@@ -70,7 +84,42 @@ impl Finance {
         cents(capacity * (1.0 - competing))
     }
 
+    /// Pays the government's staff for `year`, in proportion to its length (the first
+    /// may be partial).
+    fn pay_staff(&mut self, ctx: &mut Ctx<'_>, year: u32) {
+        let cal = &self.context.calendar;
+        let span = cal.year_start(year + 1) - cal.year_start(year);
+        let share = (span as f64 / YEAR as f64).min(1.0);
+        let due: Vec<(StaffRole, i64)> = self
+            .payroll
+            .iter()
+            .map(|&(role, full)| (role, (full as f64 * share).round() as i64))
+            .collect();
+        let total: i64 = due.iter().map(|(_, v)| v).sum();
+        if total == 0 {
+            return;
+        }
+        let now = ctx.now;
+        ctx.journal.pay(
+            now,
+            Account::Outside,
+            Account::Government,
+            total,
+            Purpose::StaffBudget,
+        );
+        for (role, v) in due {
+            ctx.journal.pay(
+                now,
+                Account::Government,
+                Account::Suppliers,
+                v,
+                Purpose::Wages(role),
+            );
+        }
+    }
+
     fn decide(&mut self, ctx: &mut Ctx<'_>, year: u32) {
+        self.pay_staff(ctx, year);
         let budget = self.budget();
         let now = ctx.now;
         ctx.journal.pay(
@@ -186,6 +235,7 @@ mod tests {
         let me = ActorId(30);
         let mut finance = Finance::new(
             vec![funded(10), funded(11)],
+            Vec::new(),
             crate::agents::testing::context(&p),
             1,
         );

@@ -198,6 +198,45 @@ fn money_line(c: &Comparison, k: K, what: &str) -> String {
     format!("{what}, a year for this community: {}.", parts.join(", "))
 }
 
+/// The government's yearly net cost, and how much of it is staff wages: one figure when
+/// every model pays the same staff (they do unless a scenario staffs models differently),
+/// else one per model.
+fn government_line(c: &Comparison) -> String {
+    let line = money_line(c, K::GovNet, "Net cost to the government");
+    let years = f64::from(c.years.max(1));
+    let residents = c.residents as f64;
+    let staff: Vec<f64> = c
+        .models
+        .iter()
+        .map(|m| m.finals[K::GovStaff as usize].mean / years * residents)
+        .filter(|x| x.is_finite())
+        .collect();
+    let (lo, hi) = staff
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+            (lo.min(x), hi.max(x))
+        });
+    if staff.len() != c.models.len() || hi <= 0.0 {
+        return line;
+    }
+    let body = line.trim_end_matches('.');
+    if hi - lo <= practical(&KPIS[K::GovStaff as usize], hi / residents, lo / residents) * residents
+    {
+        format!(
+            "{body}; each includes {} of staff wages (committee, grid, street office, department crews), the same under every model.",
+            yuan(hi)
+        )
+    } else {
+        let parts: Vec<String> = c
+            .models
+            .iter()
+            .zip(&staff)
+            .map(|(m, x)| format!("{} {}", m.model, yuan(*x)))
+            .collect();
+        format!("{body}; of which staff wages: {}.", parts.join(", "))
+    }
+}
+
 /// The sentence for a model whose parties could not pay throughout: from which year, who
 /// (the most common cause over the seeds, with the first seed's figure), in how many
 /// seeds.
@@ -263,7 +302,7 @@ pub fn headline(c: &Comparison) -> Headline {
         lines: vec![
             index_line(c),
             pillars_line(c),
-            money_line(c, K::GovNet, "Net cost to the government"),
+            government_line(c),
             money_line(
                 c,
                 K::ResidentSpending,
@@ -298,6 +337,7 @@ mod tests {
                 row[K::Sustained as usize] = sustained;
                 row[K::Coverage as usize] = 0.9;
                 row[K::PlatformUp as usize] = 1.0;
+                row[K::GovStaff as usize] = 0.0;
                 RunKpis {
                     yearly: vec![row],
                     finals: row,
@@ -372,6 +412,38 @@ mod tests {
             headline(&c).lines[0]
         );
         assert!(headline(&c).lines[1].contains("infrastructure: no real difference"));
+    }
+
+    #[test]
+    fn the_governments_line_says_how_much_of_its_cost_is_staff_and_whether_models_differ() {
+        use InvestmentModel::{Gov, Market};
+        let with_staff = |mut m: ModelResult, staff: f64| {
+            for r in &mut m.runs {
+                r.finals[K::GovStaff as usize] = staff;
+                r.yearly[0][K::GovStaff as usize] = staff;
+            }
+            (m.finals, m.series) = summarize(&m.runs);
+            m
+        };
+        // 4,000 yuan a resident over 10 years for 2,000 residents: ¥800,000 a year.
+        let c = comparison(vec![
+            with_staff(model(Gov, &[0.6], 5_000.0, 10.0), 4_000.0),
+            with_staff(model(Market, &[0.5], 4_000.0, 10.0), 4_000.0),
+        ]);
+        assert_eq!(
+            headline(&c).lines[2],
+            "Net cost to the government, a year for this community: gov ¥1.00 million (¥500 a resident), market ¥800,000 (¥400 a resident); each includes ¥800,000 of staff wages (committee, grid, street office, department crews), the same under every model."
+        );
+        let c = comparison(vec![
+            with_staff(model(Gov, &[0.6], 5_000.0, 10.0), 4_000.0),
+            with_staff(model(Market, &[0.5], 4_000.0, 10.0), 3_000.0),
+        ]);
+        assert!(
+            headline(&c).lines[2]
+                .ends_with("; of which staff wages: gov ¥800,000, market ¥600,000."),
+            "{}",
+            headline(&c).lines[2]
+        );
     }
 
     #[test]

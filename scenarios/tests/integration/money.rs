@@ -54,11 +54,11 @@ fn every_cent_paid_is_received_and_the_operator_books_agree_with_the_ledger() {
 }
 
 /// The government's books are an identity for every preset and model: in every year,
-/// net spending = capital + O&M + purchases − income (its platform's commission and data
-/// sales included when it runs the platform). The district presets are scaled down to
+/// net spending = capital + O&M + purchases + staff − income (its platform's commission
+/// and data sales included when it runs the platform). The district presets are scaled down to
 /// four communities of the same size and parameters, so the test runs in seconds.
 #[test]
-fn the_governments_net_spending_is_capital_plus_om_plus_purchases_less_income() {
+fn the_governments_net_spending_is_capital_plus_om_plus_purchases_plus_staff_less_income() {
     use civitas_scenarios::compare::run_one;
     use civitas_scenarios::file::World;
     use civitas_scenarios::library::PRESETS;
@@ -76,15 +76,100 @@ fn the_governments_net_spending_is_capital_plus_om_plus_purchases_less_income() 
                 let books = row[K::GovCapital as usize]
                     + row[K::GovOm as usize]
                     + row[K::GovPurchases as usize]
+                    + row[K::GovStaff as usize]
                     - row[K::GovIncome as usize];
                 let net = row[K::GovNet as usize];
                 assert!(
                     (books - net).abs() <= 1e-6 * net.abs().max(1.0),
-                    "{} under {model}, year {}: capital + O&M + purchases − income = {books}, net = {net}",
+                    "{} under {model}, year {}: capital + O&M + purchases + staff − income = {books}, net = {net}",
                     preset.name,
                     y + 1
                 );
             }
         }
     }
+}
+
+/// Every member of staff the rosters need is paid, every year, by the account that employs
+/// them: the committee, grid workers, the street office and department crews by the
+/// government, the property firm's staff by the property firm out of property fees — and
+/// nobody else is paid a wage. The first year is partial (the run starts in the middle of
+/// a calendar year) and is paid in proportion.
+#[test]
+fn every_member_of_staff_is_paid_by_the_account_that_employs_them() {
+    use civitas_actors::ledger::Purpose;
+    use civitas_scenarios::runner::build_district_for;
+    use civitas_twin::economy::{Payer, cents, payroll};
+    use civitas_twin::kinds::StaffRole;
+    use civitas_twin::time::YEAR;
+    let mut s = load("default").unwrap();
+    s.calendar =
+        civitas_twin::calendar::Calendar::new("2026-07-01T00:00", "Asia/Shanghai").unwrap();
+    let model = InvestmentModel::Hybrid;
+    let district = build_district_for(&s, 5, model);
+    let lines = payroll(&district, &s.parameters);
+    let roles: Vec<StaffRole> = lines.iter().map(|l| l.role).collect();
+    assert_eq!(
+        roles,
+        [
+            StaffRole::Committee,
+            StaffRole::Grid,
+            StaffRole::StreetOffice,
+            StaffRole::DepartmentCrew,
+            StaffRole::Property
+        ],
+        "every role the default community staffs is on the payroll"
+    );
+    // Two booked years: the government pays each year at its start, the property firm
+    // at its end.
+    let cal = &s.calendar;
+    let opts = RunOptions {
+        seed: 5,
+        horizon: cal.year_start(2) + 5 * HOUR / 2,
+        workers: 2,
+        model,
+    };
+    let r = run(&s, opts, |_| {}).unwrap();
+    let share =
+        |y: u32| ((cal.year_start(y + 1) - cal.year_start(y)) as f64 / YEAR as f64).min(1.0);
+    assert!(share(0) < 1.0 && share(1) == 1.0, "the run starts mid-year");
+    let mut paid: BTreeMap<(Account, StaffRole), i64> = BTreeMap::new();
+    for t in &r.transfers {
+        if let Purpose::Wages(role) = t.purpose {
+            assert_eq!(t.to, Account::Suppliers, "{t:?}");
+            *paid.entry((t.from, role)).or_default() += t.cents;
+        }
+    }
+    let mut expected: BTreeMap<(Account, StaffRole), i64> = BTreeMap::new();
+    for l in &lines {
+        let payer = match l.payer {
+            Payer::Government => Account::Government,
+            Payer::PropertyFirm(c) => Account::PropertyFirm(c),
+        };
+        for y in 0..2 {
+            *expected.entry((payer, l.role)).or_default() +=
+                (cents(l.yearly) as f64 * share(y)).round() as i64;
+        }
+    }
+    assert_eq!(paid, expected);
+    // The property firm's wages are covered by property fees, not by anyone's savings.
+    let fees: i64 = r
+        .transfers
+        .iter()
+        .filter(|t| t.purpose == Purpose::PropertyFees && t.to == Account::PropertyFirm(0))
+        .map(|t| t.cents)
+        .sum();
+    assert!(fees >= expected[&(Account::PropertyFirm(0), StaffRole::Property)]);
+    // A full year of the default community's committee: 3 members by day and 1 by night
+    // on 12-hour shifts every day need (3 × 12 + 1 × 12) × 7 / 40 = 8.4 people at
+    // 68,340 yuan plus 35%.
+    let committee = lines
+        .iter()
+        .find(|l| l.role == StaffRole::Committee)
+        .unwrap();
+    assert!((committee.people - 8.4).abs() < 1e-9, "{committee:?}");
+    assert!(
+        (committee.yearly - 8.4 * 68_340.0 * 1.35).abs() < 1e-6,
+        "{committee:?}"
+    );
 }

@@ -8,7 +8,7 @@
 //! each behaviour's own idea of its cash agrees with the ledger.
 use serde::{Deserialize, Serialize};
 
-use crate::kinds::{DeviceKind, ServiceKind};
+use crate::kinds::{DeviceKind, ServiceKind, StaffRole};
 use crate::time::SimTime;
 
 /// Who holds money.
@@ -88,8 +88,14 @@ pub enum Purpose {
     FiscalReturn,
     /// Owners' capital put into an operator or enterprise.
     Equity,
-    /// Property fees the property firm collects (it pays its devices' O&M from them).
+    /// Property fees the property firm collects (it pays its devices' O&M and its staff
+    /// from them).
     PropertyFees,
+    /// Wages of the staff of one role, on-costs included, for a year.
+    Wages(StaffRole),
+    /// The government's personnel budget: what pays the wages of its staff, apart from the
+    /// smart-community allocation (so paying staff never competes with the platform).
+    StaffBudget,
 }
 
 impl Purpose {
@@ -116,6 +122,8 @@ impl Purpose {
             Purpose::FiscalReturn => "fiscal_return",
             Purpose::Equity => "equity",
             Purpose::PropertyFees => "property_fees",
+            Purpose::Wages(_) => "wages",
+            Purpose::StaffBudget => "staff_budget",
         }
     }
 
@@ -136,7 +144,9 @@ impl Purpose {
             | Purpose::DataSale
             | Purpose::PropertyFees => MoneyClass::Sales,
             Purpose::DeviceFees(_) | Purpose::Lease | Purpose::Penalty => MoneyClass::Charges,
+            Purpose::Wages(_) => MoneyClass::Staff,
             Purpose::Equity
+            | Purpose::StaffBudget
             | Purpose::CapitalBudget
             | Purpose::FiscalAllocation
             | Purpose::FiscalReturn => MoneyClass::Financing,
@@ -159,8 +169,10 @@ pub enum MoneyClass {
     Sales,
     /// Charges for using an asset or breaking a rule: device user fees, leases, fines.
     Charges,
+    /// Wages of staff.
+    Staff,
     /// Money that finances rather than pays for something: owners' equity, capital
-    /// budgets, the fiscal allocation and its unspent return. Not part of a party's
+    /// budgets, the fiscal allocation and its unspent return, the personnel budget. Not part of a party's
     /// cash flow.
     Financing,
 }

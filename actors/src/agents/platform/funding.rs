@@ -8,7 +8,7 @@ use crate::agents::Ctx;
 use crate::ledger::{Account, Obligations, Purpose};
 use crate::message::Payload;
 use civitas_twin::economy::{capital_recovery, cents};
-use civitas_twin::kinds::{DeviceKind, Obligation, Party};
+use civitas_twin::kinds::{DeviceKind, Obligation, Party, StaffRole};
 use std::collections::BTreeMap;
 
 impl Platform {
@@ -162,9 +162,16 @@ impl Platform {
         self.repair_backlog(ctx);
     }
 
-    /// Books the year's device user fees, data sales, lease and O&M; an operator that
-    /// cannot pay its O&M becomes insolvent and, if it runs the platform, stops it.
-    pub(super) fn settle_books(&mut self, ctx: &mut Ctx<'_>, operating_share: f64) {
+    /// Books the year's device user fees, data sales, lease and O&M, and the property
+    /// firm's staff; an operator that cannot pay its O&M becomes insolvent and, if it runs
+    /// the platform, stops it. `operating_share` is the share of the year the platform
+    /// operated, `year_share` the year's length as a share of a full year.
+    pub(super) fn settle_books(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        operating_share: f64,
+        year_share: f64,
+    ) {
         let now = ctx.now;
         let c = self.community;
         let e = self.context.params.economy.clone();
@@ -265,7 +272,24 @@ impl Platform {
             }
             self.maintained.insert(Party::Enterprise, affordable);
         }
-        // The property firm pays for its devices out of property fees.
+        // The property firm pays its staff and its devices out of property fees.
+        let wages = (self.property_payroll as f64 * year_share).round() as i64;
+        if wages > 0 {
+            ctx.journal.pay(
+                now,
+                Account::Outside,
+                Account::PropertyFirm(c),
+                wages,
+                Purpose::PropertyFees,
+            );
+            ctx.journal.pay(
+                now,
+                Account::PropertyFirm(c),
+                Account::Suppliers,
+                wages,
+                Purpose::Wages(StaffRole::Property),
+            );
+        }
         for (k, v) in self.device_om(Party::PropertyFirm) {
             ctx.journal.pay(
                 now,

@@ -28,7 +28,7 @@ use civitas_twin::economy::ModelParams;
 use civitas_twin::kinds::{DeviceKind, InvestmentModel, Party, ServiceKind};
 use civitas_twin::model::Community;
 use civitas_twin::rng::{self, EntityRng, Stream};
-use civitas_twin::time::{HOUR, SimTime};
+use civitas_twin::time::{HOUR, SimTime, YEAR};
 use market::{Market, Payee, Payment, Served};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -89,13 +89,17 @@ pub(crate) struct Platform {
     operator_solvent: bool,
     device_business_cash: i64,
     platform_revenue_year: i64,
+    /// What the property firm's staff cost a full year (cents; `economy::payroll`).
+    property_payroll: i64,
 }
 
 impl Platform {
-    /// The platform of community `c` under `model`.
+    /// The platform of community `c` under `model`; its property firm's staff cost
+    /// `property_payroll` cents a full year.
     pub(crate) fn new(
         c: &Community,
         model: InvestmentModel,
+        property_payroll: i64,
         finance: ActorId,
         shared: crate::agents::Shared,
         seed: u64,
@@ -153,6 +157,7 @@ impl Platform {
             operator_solvent: true,
             device_business_cash: 0,
             platform_revenue_year: 0,
+            property_payroll,
         };
         platform.market = Market::new(
             c.index,
@@ -291,7 +296,8 @@ impl Platform {
             self.context.calendar.year_start(year) - self.context.calendar.year_start(year - 1);
         let operating_share = (self.operating_secs as f64 / span.max(1) as f64).min(1.0);
         self.operating_secs = 0;
-        self.settle_books(ctx, operating_share);
+        let year_share = (span as f64 / YEAR as f64).min(1.0);
+        self.settle_books(ctx, operating_share, year_share);
         if self.model.regulator {
             self.decommission_stale(now);
         }
