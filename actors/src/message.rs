@@ -15,10 +15,13 @@ pub(crate) struct ActorId(pub u32);
 /// What one actor tells another.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) enum Payload {
-    /// Platform → building host: a device is repaired.
+    /// Platform → building host: a device is repaired, or replaced by a new one at the end
+    /// of its life.
     DeviceRepaired {
         /// Device id within the community.
         device: u32,
+        /// A new device replaced it (its service life starts again).
+        replaced: bool,
     },
     /// Building host → platform: an incident (or false alarm) is known.
     Detected(Box<IncidentRecord>),

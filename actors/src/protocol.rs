@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use tokio::sync::mpsc;
 
 /// Version of the encoded protocol; bump it when a protocol type changes shape.
-pub const PROTOCOL_VERSION: u16 = 2;
+pub const PROTOCOL_VERSION: u16 = 3;
 
 /// Engine → host: process the window `[start, end)` over this inbox.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -208,7 +208,8 @@ pub fn encoding_fingerprint() -> u64 {
         RateBasis,
         Obligation,
         InvestmentModel,
-        ServiceKind
+        ServiceKind,
+        StaffRole
     );
     for s in [
         DeviceState::Working,
@@ -275,6 +276,10 @@ pub fn encoding_fingerprint() -> u64 {
         device: 4,
         kind: IncidentKind::GarbageOverflow,
     }));
+    put(&Payload::DeviceRepaired {
+        device: 4,
+        replaced: true,
+    });
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     })
@@ -304,7 +309,7 @@ mod tests {
     fn the_encoding_is_pinned_to_the_protocol_version() {
         assert_eq!(
             (PROTOCOL_VERSION, format!("{:016x}", encoding_fingerprint())),
-            (2, "b897569457913760".to_string()),
+            (3, "9c13a8cd26c26a54".to_string()),
             "the protocol's encoding changed: bump PROTOCOL_VERSION (and the checkpoint schema version) and pin the new fingerprint"
         );
     }
@@ -333,7 +338,7 @@ mod tests {
         let mut other = bytes.clone();
         other[0] ^= 0xff;
         let err = decode::<StepRequest>(&other).unwrap_err();
-        assert!(err.to_string().contains("this build speaks 2"), "{err}");
+        assert!(err.to_string().contains("this build speaks 3"), "{err}");
         assert!(matches!(
             decode::<StepRequest>(&bytes[..5]),
             Err(DecodeError::Malformed(_))

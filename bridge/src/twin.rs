@@ -362,9 +362,11 @@ pub fn quiet_limit(per_ms: f64) -> Millis {
     limit.clamp(MINUTE, 24.0 * 60.0 * MINUTE) as Millis
 }
 
-/// The model's own sources of events silenced: no incident arises, no device fails and
-/// none raises a false alarm unless an inject says so.
+/// The model's own sources of events silenced: no incident arises, no device fails, wears
+/// out or raises a false alarm unless an inject says so (a real device's life ends when it
+/// says so: the model's service life is set to its longest, 100 years).
 pub fn mirror_only(p: &mut Parameters) {
+    p.economy.platform.device_life_years = 100;
     for i in p.incidents.values_mut() {
         i.rate = 0.0;
         if let Some(r) = i.rate_older.as_mut() {

@@ -232,7 +232,9 @@ pub struct PlatformCostParams {
     /// Under leasing, the share of the operator's platform revenue paid to the government
     /// as rent for public facilities.
     pub lease_share: f64,
-    /// Years over which purchase of service repays an enterprise's device investment.
+    /// Service life of a device (years): it then wears out and is replaced or retired;
+    /// also the period over which private investors and purchase of service recover its
+    /// cost.
     pub device_life_years: u32,
 }
 

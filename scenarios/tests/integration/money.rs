@@ -173,3 +173,85 @@ fn every_member_of_staff_is_paid_by_the_account_that_employs_them() {
         "{committee:?}"
     );
 }
+
+/// What a run of `model` to two months past the end of its devices' first life paid for
+/// them: (capital spent on devices after construction, by payer; devices their owner did
+/// not replace; construction's capital on devices).
+fn a_device_life(
+    model: InvestmentModel,
+    edit: impl Fn(&mut civitas_twin::params::Parameters),
+) -> (BTreeMap<Account, i64>, u64, i64) {
+    use civitas_actors::ledger::Purpose;
+    use civitas_twin::economy::cents;
+    use civitas_twin::time::DAY;
+    let mut s = load("default").unwrap();
+    edit(&mut s.parameters);
+    let life = s.parameters.economy.platform.device_life_years;
+    let opts = RunOptions {
+        seed: 2,
+        horizon: s.calendar.year_start(life) + 60 * DAY,
+        workers: 2,
+        model,
+    };
+    let r = run(&s, opts, |_| {}).unwrap();
+    let mut later: BTreeMap<Account, i64> = BTreeMap::new();
+    let mut built = 0;
+    for t in &r.transfers {
+        if let Purpose::DeviceCapex(_) = t.purpose {
+            if t.at <= 3 * HOUR {
+                built += t.cents;
+            } else {
+                *later.entry(t.from).or_default() += t.cents;
+            }
+        }
+    }
+    let district = civitas_scenarios::runner::build_district_for(&s, 2, model);
+    let deployed: i64 = district.communities[0]
+        .devices
+        .iter()
+        .map(|d| cents(s.parameters.economy.device_costs[&d.kind].capex))
+        .sum();
+    assert_eq!(
+        built, deployed,
+        "construction pays for every deployed device"
+    );
+    let retired = r
+        .reports
+        .iter()
+        .filter_map(|rep| match rep {
+            YearReport::Platform(p) => Some(p.retired),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
+    (later, retired, built)
+}
+
+/// At the end of its service life (8 years) a device wears out, and its owner pays for a
+/// new one: the government from a capital budget (given the money to maintain its
+/// devices), the PPP partner and the hybrid model's enterprises from their own cash. Each
+/// buys its part of the network again, once. (An owner without the cash retires the
+/// device instead: the platform's unit test.)
+#[test]
+fn each_owner_pays_to_replace_its_devices_at_the_end_of_their_life() {
+    let funded = |p: &mut civitas_twin::params::Parameters| {
+        p.economy.fiscal.capacity_per_resident_developed = 1_000.0;
+    };
+    let (later, retired, built) = a_device_life(InvestmentModel::Gov, funded);
+    assert_eq!(
+        (later, retired),
+        (BTreeMap::from([(Account::Government, built)]), 0)
+    );
+    let (later, retired, built) = a_device_life(InvestmentModel::Ppp, funded);
+    assert_eq!(
+        (later, retired),
+        (BTreeMap::from([(Account::Operator(0), built)]), 0)
+    );
+    let (later, retired, built) = a_device_life(InvestmentModel::Hybrid, funded);
+    assert_eq!(retired, 0);
+    assert_eq!(
+        later.keys().copied().collect::<Vec<_>>(),
+        [Account::Government, Account::Enterprises(0)]
+    );
+    assert_eq!(later.values().sum::<i64>(), built);
+}

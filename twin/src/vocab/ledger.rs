@@ -263,6 +263,8 @@ pub struct PlatformYear {
     pub unrepaired: u64,
     /// Devices removed so far by the regulator's review (broken and unused a full year).
     pub decommissioned: u64,
+    /// Devices so far that their owner did not replace at the end of their life.
+    pub retired: u64,
     /// Penalties levied.
     pub penalties: u32,
     /// Operator still solvent at year end.

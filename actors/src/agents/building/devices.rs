@@ -1,7 +1,10 @@
 //! Devices: each hosted device fails at random, is missed at its next heartbeat (the
 //! host then tells the platform it is offline), comes back when the platform's crew
-//! repairs it, and raises false alarms while it works and the platform hears it. Device
-//! time is tallied for the yearly report: working, and in use while the platform operates.
+//! repairs it, and raises false alarms while it works and the platform hears it. At the
+//! end of its service life (`economy.platform.device_life_years`) a device wears out: it
+//! breaks like any failure, and only a replacement (the owner's decision, at the platform)
+//! brings it back with a new life. Device time is tallied for the yearly report: working,
+//! and in use while the platform operates.
 
 use super::{BuildingHost, Timer};
 use crate::agents::{Ctx, DeviceTally};
@@ -23,6 +26,8 @@ pub(super) struct DeviceState {
     pub(super) rng: EntityRng,
     pub(super) heartbeat_phase: SimTime,
     pub(super) failed_at: SimTime,
+    /// When its service life ends.
+    pub(super) worn_out_at: SimTime,
     pub(super) tally: DeviceTally,
     pub(super) marketable: bool,
     /// Start of the stretch being tallied for this year.
@@ -38,6 +43,22 @@ impl BuildingHost {
         if f > 0.0 {
             let wait = rng::exp(&mut d.rng, YEAR as f64 / f);
             self.timers.push(now + secs(wait).max(1), Timer::Fail(dev));
+        }
+    }
+
+    /// The device installed (or replaced) at `now` wears out a service life later.
+    pub(super) fn schedule_wear_out(&mut self, dev: u32, now: SimTime) {
+        let life = self.context.params.economy.platform.device_life_years as SimTime * YEAR;
+        let d = &mut self.devices[dev as usize];
+        d.worn_out_at = now + life;
+        self.timers.push(d.worn_out_at, Timer::WearOut(dev));
+    }
+
+    /// A device reaches the end of its life: it breaks if it works (a broken one stays
+    /// broken; whoever repairs it will have to replace it).
+    pub(super) fn wear_out(&mut self, ctx: &mut Ctx<'_>, dev: u32) {
+        if ctx.now >= self.devices[dev as usize].worn_out_at {
+            self.fail(ctx, dev);
         }
     }
 
@@ -89,8 +110,10 @@ impl BuildingHost {
         }
     }
 
-    /// The platform's crew repaired `device` (its id in the community).
-    pub(super) fn repaired(&mut self, ctx: &mut Ctx<'_>, device: u32) {
+    /// The platform's crew repaired `device` (its id in the community), or `replaced` it
+    /// with a new one. A repair that lands after the device's life ended (the crew left
+    /// before it did) wears it out again at once.
+    pub(super) fn repaired(&mut self, ctx: &mut Ctx<'_>, device: u32, replaced: bool) {
         if let Some(&local) = self.device_index.get(&device) {
             self.settle_device(local, ctx.now);
             let d = &mut self.devices[local as usize];
@@ -98,9 +121,14 @@ impl BuildingHost {
                 d.status = DeviceStatus::Working;
                 d.tally.repairs += 1;
                 d.tally.downtime_secs += ctx.now - d.failed_at;
-                let kind = d.kind;
+                let (kind, worn) = (d.kind, ctx.now >= d.worn_out_at);
                 self.device_event(ctx, device, kind, Seen::Working);
                 self.schedule_failure(local, ctx.now);
+                if replaced {
+                    self.schedule_wear_out(local, ctx.now);
+                } else if worn {
+                    self.timers.push(ctx.now + 1, Timer::WearOut(local));
+                }
             }
         }
     }
@@ -247,7 +275,13 @@ mod tests {
         let repair = &repairs[0];
         assert_eq!(
             (repair.dst, &repair.payload),
-            (host_id, &Payload::DeviceRepaired { device })
+            (
+                host_id,
+                &Payload::DeviceRepaired {
+                    device,
+                    replaced: false
+                }
+            )
         );
         assert!(repair.at > at);
 

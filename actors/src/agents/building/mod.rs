@@ -52,6 +52,8 @@ pub(crate) enum Timer {
     Detect(u64),
     /// A device breaks.
     Fail(u32),
+    /// A device reaches the end of its service life (if it is still at its end then).
+    WearOut(u32),
     /// A broken device misses its heartbeat.
     Offline(u32),
     /// A device raises a false alarm.
@@ -246,6 +248,7 @@ impl BuildingHost {
                 rng: drng,
                 heartbeat_phase: phase,
                 failed_at: 0,
+                worn_out_at: 0,
                 tally: DeviceTally {
                     count: 1,
                     ..DeviceTally::default()
@@ -292,6 +295,7 @@ impl BuildingHost {
         for i in 0..self.devices.len() as u32 {
             self.schedule_failure(i, 0);
             self.schedule_false_alarm(i, 0);
+            self.schedule_wear_out(i, 0);
         }
     }
 }
@@ -305,7 +309,7 @@ impl Behaviour for BuildingHost {
 
     fn on_message(&mut self, ctx: &mut Ctx<'_>, _src: ActorId, payload: Payload) {
         match payload {
-            Payload::DeviceRepaired { device } => self.repaired(ctx, device),
+            Payload::DeviceRepaired { device, replaced } => self.repaired(ctx, device, replaced),
             Payload::Outcome { household, score } => self.outcome(household, score),
             Payload::PlatformStatus {
                 operating,
@@ -339,6 +343,7 @@ impl Behaviour for BuildingHost {
             Timer::MonthEnd(m) => self.month_end(ctx, m),
             Timer::Detect(id) => self.detect(ctx, id),
             Timer::Fail(dev) => self.fail(ctx, dev),
+            Timer::WearOut(dev) => self.wear_out(ctx, dev),
             Timer::Offline(dev) => self.offline(ctx, dev),
             Timer::FalseAlarm(dev) => self.false_alarm(ctx, dev),
         }

@@ -34,7 +34,7 @@ impl BuildingHost {
                         }
                         self.offline(ctx, local);
                     }
-                    Seen::Working => self.repaired(ctx, device),
+                    Seen::Working => self.repaired(ctx, device, false),
                     Seen::Alarm => self.alarm(ctx, local, None),
                 }
             }

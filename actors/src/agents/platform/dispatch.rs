@@ -6,9 +6,11 @@
 use super::Platform;
 use crate::agents::Ctx;
 use crate::incident::IncidentRecord;
+use crate::ledger::{Account, Purpose};
 use crate::message::{ActorId, Payload};
 use crate::observe::Stage;
-use civitas_twin::kinds::DeviceKind;
+use civitas_twin::economy::cents;
+use civitas_twin::kinds::Party;
 use civitas_twin::rng;
 use civitas_twin::time::{SimTime, YEAR, hours};
 
@@ -59,16 +61,76 @@ impl Platform {
         }
     }
 
+    /// Sends a crew to `device`: a repair, or — past the end of its service life — a
+    /// replacement its owner pays for ([`Platform::replace`]); a device its owner will
+    /// not replace is retired and stays broken.
     pub(super) fn send_repair(&mut self, ctx: &mut Ctx<'_>, device: u32, host: ActorId) {
-        let kind = self
-            .devices
-            .get(&device)
-            .map_or(DeviceKind::SmokeDetector, |d| d.kind);
+        let Some(info) = self.devices.get(&device) else {
+            return;
+        };
+        let kind = info.kind;
+        let life = self.context.params.economy.platform.device_life_years as SimTime * YEAR;
+        let replaced = ctx.now.saturating_sub(info.installed) >= life;
+        if replaced && !self.replace(ctx, device) {
+            self.retire(device);
+            return;
+        }
         let delay = hours(rng::exp(
             &mut self.rng,
             self.context.params.device(kind).repair_hours,
         ));
-        ctx.send(host, delay, Payload::DeviceRepaired { device });
+        ctx.send(host, delay, Payload::DeviceRepaired { device, replaced });
+    }
+
+    /// The owner of a worn-out device buys a new one, if it will: the government from a
+    /// capital budget, as it built the first; the property firm from property fees; the
+    /// operator and an enterprise from their own cash, only if they have it (an operator
+    /// only while solvent). Returns whether it did.
+    pub(super) fn replace(&mut self, ctx: &mut Ctx<'_>, device: u32) -> bool {
+        let Some(info) = self.devices.get(&device).copied() else {
+            return false;
+        };
+        let capex = cents(self.context.params.economy.device_costs[&info.kind].capex);
+        let now = ctx.now;
+        let acct = self.acct(info.investor);
+        let financing = match info.investor {
+            Party::Government => Some(Purpose::CapitalBudget),
+            Party::PropertyFirm => Some(Purpose::PropertyFees),
+            Party::Operator if self.operator_solvent && self.operator_cash >= capex => {
+                self.operator_cash -= capex;
+                None
+            }
+            Party::Enterprise if self.device_business_cash >= capex => {
+                self.device_business_cash -= capex;
+                None
+            }
+            Party::Operator | Party::Enterprise => return false,
+        };
+        if let Some(purpose) = financing {
+            ctx.journal.pay(now, Account::Outside, acct, capex, purpose);
+        }
+        ctx.journal.pay(
+            now,
+            acct,
+            Account::Suppliers,
+            capex,
+            Purpose::DeviceCapex(info.kind),
+        );
+        if let Some(d) = self.devices.get_mut(&device) {
+            d.installed = now;
+        }
+        true
+    }
+
+    /// Takes a worn-out device nobody replaces out of service for good: nobody owes its
+    /// O&M any more, and it counts against coverage.
+    fn retire(&mut self, device: u32) {
+        if let Some(info) = self.devices.remove(&device) {
+            if let Some(n) = self.device_counts.get_mut(&info.kind) {
+                *n = n.saturating_sub(1);
+            }
+            self.retired += 1;
+        }
     }
 
     /// Survival of the fittest (source 003): where a regulator evaluates, facilities

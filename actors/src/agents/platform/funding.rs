@@ -118,9 +118,12 @@ impl Platform {
                     self.device_om(Party::Operator).values().sum::<i64>() + self.platform_om();
                 let offset = ppp.revenue_share * self.platform_revenue_year as f64;
                 let mut payment = capex * crf + om as f64 - offset;
-                if ppp.performance_based && !self.devices.is_empty() {
-                    let available = 1.0 - self.unrepaired.len() as f64 / self.devices.len() as f64;
-                    payment *= available;
+                // Devices waiting for repair, and worn-out devices the partner did not
+                // replace, are unavailable.
+                let had = self.devices.len() as u64 + self.retired;
+                if ppp.performance_based && had > 0 {
+                    let missing = self.unrepaired.len() as u64 + self.retired;
+                    payment *= 1.0 - missing as f64 / had as f64;
                 }
                 owed[Obligation::AvailabilityPayment] = payment.max(0.0).round() as i64;
             }

@@ -55,6 +55,8 @@ pub(crate) enum Timer {
 struct DeviceInfo {
     kind: DeviceKind,
     investor: Party,
+    /// When it was installed (or last replaced).
+    installed: SimTime,
 }
 
 /// One community's platform.
@@ -77,6 +79,8 @@ pub(crate) struct Platform {
     /// host and when it went offline.
     unrepaired: BTreeMap<u32, (ActorId, SimTime)>,
     decommissioned: u64,
+    /// Devices their owner did not replace at the end of their life, so far.
+    retired: u64,
     /// Share of each investor's devices maintained this year.
     maintained: BTreeMap<Party, f64>,
     operating: bool,
@@ -117,6 +121,7 @@ impl Platform {
                     DeviceInfo {
                         kind: d.kind,
                         investor: d.investor,
+                        installed: 0,
                     },
                 )
             })
@@ -147,6 +152,7 @@ impl Platform {
             device_counts,
             unrepaired: BTreeMap::new(),
             decommissioned: 0,
+            retired: 0,
             maintained: Party::ALL.iter().map(|p| (*p, 1.0)).collect(),
             operating: true,
             operating_since: 0,
@@ -318,6 +324,7 @@ impl Platform {
             funded_share: self.funded_share,
             unrepaired: self.unrepaired.len() as u64,
             decommissioned: self.decommissioned,
+            retired: self.retired,
             penalties: market.penalties,
             operator_solvent: self.operator_solvent,
             operator_cash: self.operator_cash,
@@ -459,5 +466,69 @@ mod tests {
             platform.timers.next_at(),
             Some(MONTH + 28 * DAY + MARKET_CLOSE)
         );
+    }
+
+    /// A worn-out device of an enterprise that goes offline: the platform sends a
+    /// replacement its owner pays for if the owner has `cash` for it, else retires it.
+    fn wear_out(cash: i64) -> (Box<Platform>, crate::agents::StepOutput, u32, i64) {
+        let p = civitas_twin::params::Parameters::default();
+        let agents = assembly(400, EstateAge::New, &p).agents;
+        let (me, mut platform) = agents
+            .into_iter()
+            .enumerate()
+            .find_map(|(i, a)| match a {
+                Agent::Platform(pl) => Some((ActorId(i as u32), pl)),
+                _ => None,
+            })
+            .expect("a platform");
+        platform.timers = Timers::default();
+        let (&device, info) = platform
+            .devices
+            .iter()
+            .find(|(_, d)| d.investor == Party::Enterprise)
+            .expect("hybrid: enterprises own the marketable devices");
+        let capex = civitas_twin::economy::cents(p.economy.device_costs[&info.kind].capex);
+        let kind = info.kind;
+        platform.device_business_cash = cash;
+        let at = p.economy.platform.device_life_years as SimTime * civitas_twin::time::YEAR + 3600;
+        let host = platform.context.addresses.communities[0].buildings[0];
+        let inbox = vec![envelope(
+            at,
+            host,
+            1,
+            me,
+            Payload::DeviceOffline { device, kind },
+        )];
+        let out = run(platform.as_mut(), me, inbox, at, at + WINDOW);
+        (platform, out, device, capex)
+    }
+
+    #[test]
+    fn an_owner_with_the_cash_replaces_a_worn_out_device_and_one_without_retires_it() {
+        let (platform, out, device, capex) = wear_out(1_000_000_000);
+        assert!(
+            matches!(
+                out.out.as_slice(),
+                [e] if e.payload == Payload::DeviceRepaired { device, replaced: true }
+            ),
+            "{:?}",
+            out.out
+        );
+        let paid: Vec<(Account, i64)> = out
+            .journal
+            .transfers()
+            .filter(|t| matches!(t.purpose, Purpose::DeviceCapex(_)))
+            .map(|t| (t.from, t.cents))
+            .collect();
+        assert_eq!(paid, vec![(Account::Enterprises(0), capex)]);
+        assert_eq!(platform.device_business_cash, 1_000_000_000 - capex);
+        assert!(platform.devices[&device].installed > 0, "a new life");
+        assert_eq!(platform.retired, 0);
+
+        let (platform, out, device, _) = wear_out(0);
+        assert!(out.out.is_empty(), "no crew: {:?}", out.out);
+        assert_eq!(out.journal.transfers().count(), 0);
+        assert!(!platform.devices.contains_key(&device));
+        assert_eq!(platform.retired, 1);
     }
 }
