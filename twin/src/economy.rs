@@ -221,8 +221,11 @@ impl FiscalParams {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlatformCostParams {
-    /// Construction cost of one community platform (yuan), whatever its size.
+    /// Construction cost of one community platform (yuan): the fixed part, whatever its
+    /// size.
     pub capex: f64,
+    /// Construction cost of a platform per resident it serves (yuan), beside the fixed part.
+    pub capex_per_resident: f64,
     /// Yearly operation and maintenance, as a share of construction cost.
     pub om_share: f64,
     /// Yearly rent per resident of a shared cloud platform instead (yuan).
@@ -410,6 +413,7 @@ impl EconomyParams {
             c.at("platform", |c| {
                 let p = &self.platform;
                 c.money("capex", p.capex);
+                c.money("capex_per_resident", p.capex_per_resident);
                 c.non_negative("om_share", p.om_share);
                 c.money("cloud_rent_per_resident", p.cloud_rent_per_resident);
                 c.money("data_revenue_per_resident", p.data_revenue_per_resident);

@@ -85,8 +85,14 @@ fn claim2_government_led_on_a_tight_budget_decays_into_an_image_project() {
         fin(&funded, Gov, "utilization"),
         "utilization",
     );
-    assert!(fin(&tight, Gov, "utilization").mean < 0.2);
-    assert!(fin(&tight, Gov, "platform_up").mean < 0.5);
+    // The platform runs while its O&M money lasts (about 112,000 of 180,000 yuan a year:
+    // some 60% of the year), not all year (MODEL.md §17, claim 2).
+    clearly_below(
+        fin(&tight, Gov, "platform_up"),
+        fin(&funded, Gov, "platform_up"),
+        "platform up",
+    );
+    assert!(fin(&tight, Gov, "platform_up").mean < 0.8);
     // The review removes what stood broken and unused for a year.
     let removed = series(&tight, Gov, "decommissioned");
     assert!(removed.last().unwrap().mean > 0.0, "{removed:?}");
@@ -196,9 +202,25 @@ fn claim6_market_led_sustains_in_developed_regions_and_fails_in_less_developed_o
 
 #[test]
 fn claim7_small_communities_pay_far_more_per_resident_unless_they_share() {
-    let small = preset("old-small", &[Hybrid], 3, 5);
-    let large = preset("default", &[Hybrid], 3, 5);
-    let shared = preset("small-shared", &[Hybrid], 3, 5);
+    // The claim is about the platform: staff, who cost more per resident in a small
+    // community too (a committee whatever its size), are left out.
+    let unpaid = |name: &str| {
+        let mut s = load(name).expect("preset");
+        let w = &mut s.parameters.economy.wages;
+        (
+            w.committee,
+            w.grid,
+            w.property,
+            w.street_office,
+            w.department_crew,
+        ) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        run(&s, &[Hybrid], 3, 5)
+    };
+    let (small, large, shared) = (
+        unpaid("old-small"),
+        unpaid("default"),
+        unpaid("small-shared"),
+    );
     let (s, l) = (
         fin(&small, Hybrid, "gov_npv"),
         fin(&large, Hybrid, "gov_npv"),

@@ -9,23 +9,32 @@ use crate::ledger::{Account, Obligations, Purpose};
 use crate::message::Payload;
 use civitas_twin::economy::{capital_recovery, cents};
 use civitas_twin::kinds::{DeviceKind, Obligation, Party, StaffRole};
+use civitas_twin::time::SimTime;
 use std::collections::BTreeMap;
 
 impl Platform {
+    /// What building this community's own platform costs: a fixed part and a part per
+    /// resident it serves (0 on a shared cloud platform).
+    fn platform_build_cost(&self) -> f64 {
+        let p = &self.context.params.economy.platform;
+        p.capex + p.capex_per_resident * self.residents as f64
+    }
+
     pub(super) fn platform_capex(&self) -> i64 {
         if self.shared {
             0
         } else {
-            cents(self.context.params.economy.platform.capex)
+            cents(self.platform_build_cost())
         }
     }
 
+    /// A year's O&M of the platform: a share of its build cost, or the cloud's rent.
     pub(super) fn platform_om(&self) -> i64 {
         let p = &self.context.params.economy.platform;
         if self.shared {
             cents(p.cloud_rent_per_resident * self.residents as f64)
         } else {
-            cents(p.capex * p.om_share)
+            cents(self.platform_build_cost() * p.om_share)
         }
     }
 
@@ -156,13 +165,30 @@ impl Platform {
         self.maintained
             .insert(Party::Government, share(Obligation::DeviceOm));
         if self.model.platform == Party::Government {
-            // A government platform whose O&M is not fully paid stops.
-            self.set_operating(ctx, share(Obligation::PlatformOm) >= 1.0 - 1e-9);
+            self.run_on(ctx, share(Obligation::PlatformOm));
         }
         // Purchase of service and availability payments fund the partner's upkeep.
         self.device_business_cash += paid[Obligation::PurchaseOfService];
         self.operator_cash += paid[Obligation::AvailabilityPayment];
         self.repair_backlog(ctx);
+    }
+
+    /// A government platform paid `share` of its O&M for this year runs for that share of
+    /// the year, from its start, and stops when the money runs out (until the next
+    /// year's funding): partial funding buys partial service.
+    fn run_on(&mut self, ctx: &mut Ctx<'_>, share: f64) {
+        let cal = &self.context.calendar;
+        let y = cal.year_index(ctx.now);
+        let (start, end) = (cal.year_start(y), cal.year_start(y + 1));
+        let until = start + ((end - start) as f64 * share.clamp(0.0, 1.0)) as SimTime;
+        if share >= 1.0 - 1e-9 {
+            self.set_operating(ctx, true);
+        } else if until <= ctx.now {
+            self.set_operating(ctx, false);
+        } else {
+            self.set_operating(ctx, true);
+            self.timers.push(until, Timer::FundsOut(y));
+        }
     }
 
     /// Books the year's device user fees, data sales, lease and O&M, and the property

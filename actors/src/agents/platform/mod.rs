@@ -48,6 +48,8 @@ pub(crate) enum Timer {
     MarketClose(u32),
     /// Settle year `y - 1` and ask for year `y`'s funding.
     YearEnd(u32),
+    /// The money for year `y`'s O&M of a government platform runs out.
+    FundsOut(u32),
 }
 
 /// A device as the platform knows it.
@@ -376,6 +378,11 @@ impl Behaviour for Platform {
                 );
             }
             Timer::YearEnd(y) => self.year_end(ctx, y),
+            Timer::FundsOut(y) => {
+                if self.context.calendar.year_index(ctx.now) == y {
+                    self.set_operating(ctx, false);
+                }
+            }
         }
     }
 
@@ -466,6 +473,55 @@ mod tests {
             platform.timers.next_at(),
             Some(MONTH + 28 * DAY + MARKET_CLOSE)
         );
+    }
+
+    #[test]
+    fn a_government_platform_paid_part_of_its_om_runs_for_that_part_of_the_year() {
+        use crate::ledger::Obligations;
+        use civitas_twin::kinds::Obligation;
+        let p = civitas_twin::params::Parameters::default();
+        let agents = assembly(400, EstateAge::New, &p).agents;
+        let (me, mut platform) = agents
+            .into_iter()
+            .enumerate()
+            .find_map(|(i, a)| match a {
+                Agent::Platform(pl) => Some((ActorId(i as u32), pl)),
+                _ => None,
+            })
+            .expect("a platform");
+        assert_eq!(platform.model.platform, Party::Government, "hybrid");
+        platform.timers = Timers::default();
+        platform.owed = Obligations::default();
+        platform.owed[Obligation::PlatformOm] = 1_000;
+        let mut paid = Obligations::default();
+        paid[Obligation::PlatformOm] = 250;
+        let at = 3 * HOUR;
+        let finance = platform.finance;
+        let inbox = vec![envelope(at, finance, 1, me, Payload::Funding { paid })];
+        let out = run(platform.as_mut(), me, inbox, at, at + WINDOW);
+        assert!(platform.operating, "it runs while the money lasts");
+        assert!(out.out.is_empty(), "no change to announce: {:?}", out.out);
+        // A quarter of 2026 (365 days) from its start.
+        let until = 365 * DAY / 4;
+        assert_eq!(platform.timers.next_at(), Some(until));
+        let out = run(platform.as_mut(), me, Vec::new(), until, until + WINDOW);
+        assert!(!platform.operating);
+        let buildings = platform.context.addresses.communities[0].buildings.clone();
+        let told: Vec<ActorId> = out
+            .out
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.payload,
+                    Payload::PlatformStatus {
+                        operating: false,
+                        ..
+                    }
+                )
+            })
+            .map(|e| e.dst)
+            .collect();
+        assert_eq!(told, buildings, "every building hears it stopped");
     }
 
     /// A worn-out device of an enterprise that goes offline: the platform sends a
