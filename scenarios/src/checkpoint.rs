@@ -24,8 +24,9 @@ use std::path::Path;
 /// Version 2 added the body's length and checksum to the header and the run's identity
 /// to the body; version 3, the engine's injects waiting for a re-entry pass; version 4, an
 /// inject may be a device's alarm of a named kind (`Inject::Alarm`); version 5, finance
-/// and the platforms carry the payroll of the staff they pay.
-pub const CHECKPOINT_SCHEMA_VERSION: u32 = 5;
+/// and the platforms carry the payroll of the staff they pay; version 6, devices carry
+/// their service life, platforms their PPP loan, arrears and funding's end.
+pub const CHECKPOINT_SCHEMA_VERSION: u32 = 6;
 
 const MAGIC: &str = "civitas checkpoint";
 

@@ -42,6 +42,8 @@ pub struct Failure {
 pub enum FailureCause {
     /// The operator went insolvent.
     OperatorInsolvent,
+    /// The PPP partner exited the concession: the government's arrears passed its limit.
+    PartnerExited,
     /// The government paid this share (under 95%) of what it owed.
     GovernmentUnderpaid(f64),
     /// The platform stopped operating (for most of the year).
@@ -53,6 +55,9 @@ impl FailureCause {
     pub fn clause(self) -> String {
         match self {
             FailureCause::OperatorInsolvent => "the platform operator went insolvent".into(),
+            FailureCause::PartnerExited => {
+                "the PPP partner exited the concession, owed more availability payments than it would carry".into()
+            }
             FailureCause::GovernmentUnderpaid(share) => format!(
                 "the government paid {:.0}% of what it owed for the platform and devices",
                 share * 100.0
@@ -209,7 +214,9 @@ pub fn run_kpis(
                 removed[y] += p.decommissioned;
                 // A party can no longer pay: the platform stopped, the operator went
                 // insolvent, or the government paid less than 95% of what it owed.
-                let cause = if !p.operator_solvent {
+                let cause = if p.partner_exited {
+                    Some(FailureCause::PartnerExited)
+                } else if !p.operator_solvent {
                     Some(FailureCause::OperatorInsolvent)
                 } else if p.funded_share < 0.95 {
                     Some(FailureCause::GovernmentUnderpaid(p.funded_share))

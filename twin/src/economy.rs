@@ -205,9 +205,27 @@ pub struct FiscalParams {
     pub competing_demand_mean: f64,
     /// Competing demands vary uniformly by ± this share from year to year.
     pub competing_demand_spread: f64,
+    /// The district's general public budget spending per resident a year, developed
+    /// region (yuan): what the PPP red line is a share of.
+    pub general_budget_per_resident_developed: f64,
+    /// Same, less-developed region (yuan).
+    pub general_budget_per_resident_less_developed: f64,
+    /// The PPP fiscal red line: all PPP payments from the general budget in a year are at
+    /// most this share of its spending.
+    pub ppp_red_line: f64,
+    /// The share of the general budget the district's other PPP projects already take.
+    pub other_ppp_share: f64,
 }
 
 impl FiscalParams {
+    /// The general public budget's spending per resident (yuan) in a region.
+    pub fn general_budget_per_resident(&self, region: Region) -> f64 {
+        match region {
+            Region::Developed => self.general_budget_per_resident_developed,
+            Region::LessDeveloped => self.general_budget_per_resident_less_developed,
+        }
+    }
+
     /// The yearly capacity per resident (yuan) in a region.
     pub fn capacity_per_resident(&self, region: Region) -> f64 {
         match region {
@@ -355,6 +373,13 @@ pub struct PppParams {
     pub revenue_share: f64,
     /// Availability payments are cut in proportion to unavailable devices.
     pub performance_based: bool,
+    /// Share of the partner's construction financed by a loan (the rest is its equity).
+    pub debt_share: f64,
+    /// Interest rate of that loan, repaid in equal yearly instalments over the term.
+    pub loan_rate: f64,
+    /// The partner exits when the government's arrears exceed this many years of the
+    /// availability payment.
+    pub exit_arrears_years: f64,
 }
 
 /// One value-added service.
@@ -409,6 +434,16 @@ impl EconomyParams {
                 );
                 c.share("competing_demand_mean", f.competing_demand_mean);
                 c.share("competing_demand_spread", f.competing_demand_spread);
+                c.money(
+                    "general_budget_per_resident_developed",
+                    f.general_budget_per_resident_developed,
+                );
+                c.money(
+                    "general_budget_per_resident_less_developed",
+                    f.general_budget_per_resident_less_developed,
+                );
+                c.share("ppp_red_line", f.ppp_red_line);
+                c.share("other_ppp_share", f.other_ppp_share);
             });
             c.at("platform", |c| {
                 let p = &self.platform;
@@ -475,6 +510,14 @@ impl EconomyParams {
                                     c.int_range("term_years", ppp.term_years as u64, 1, 100);
                                     c.share("target_return", ppp.target_return);
                                     c.share("revenue_share", ppp.revenue_share);
+                                    c.share("debt_share", ppp.debt_share);
+                                    c.share("loan_rate", ppp.loan_rate);
+                                    c.range(
+                                        "exit_arrears_years",
+                                        ppp.exit_arrears_years,
+                                        0.0,
+                                        100.0,
+                                    );
                                 });
                             }
                         }),

@@ -118,6 +118,19 @@ impl Finance {
         }
     }
 
+    /// What the fiscal red line leaves for this concession's payments in a year (cents):
+    /// the red line's share of the general public budget's spending, less what the
+    /// district's other PPP projects take.
+    fn ppp_room(&self) -> i64 {
+        let f = &self.context.params.economy.fiscal;
+        let spending: f64 = self
+            .communities
+            .iter()
+            .map(|c| f.general_budget_per_resident(c.region) * c.residents as f64)
+            .sum();
+        cents(spending * (f.ppp_red_line - f.other_ppp_share).max(0.0))
+    }
+
     fn decide(&mut self, ctx: &mut Ctx<'_>, year: u32) {
         self.pay_staff(ctx, year);
         let budget = self.budget();
@@ -136,8 +149,13 @@ impl Finance {
             if total <= 0 {
                 continue;
             }
-            // Everyone gets the same share of this obligation.
-            let share = (left as f64 / total as f64).min(1.0);
+            // Everyone gets the same share of this obligation; PPP payments within the
+            // fiscal red line.
+            let available = match o {
+                Obligation::AvailabilityPayment => left.min(self.ppp_room()),
+                _ => left,
+            };
+            let share = (available as f64 / total as f64).min(1.0);
             for (&c, owed) in &self.requests {
                 let amount = ((owed[o] as f64) * share).floor() as i64;
                 let (to, purpose) = match o {
@@ -304,5 +322,52 @@ mod tests {
                 (Account::Suppliers, 20_000, Purpose::GovernmentDeviceOm),
             ]
         );
+    }
+
+    #[test]
+    fn ppp_payments_stay_within_the_fiscal_red_line() {
+        use civitas_twin::params::Parameters;
+        // 1,000 residents with a general budget of 1,000 yuan each (1 M yuan): the red
+        // line of 10% less 9.5% taken by other PPPs leaves 5,000 yuan, however much the
+        // smart-community budget could pay.
+        let mut p = Parameters::default();
+        let f = &mut p.economy.fiscal;
+        (
+            f.capacity_per_resident_developed,
+            f.competing_demand_mean,
+            f.competing_demand_spread,
+        ) = (100.0, 0.0, 0.0);
+        (
+            f.general_budget_per_resident_developed,
+            f.ppp_red_line,
+            f.other_ppp_share,
+        ) = (1_000.0, 0.10, 0.095);
+        let me = ActorId(30);
+        let mut finance = Finance::new(
+            vec![Funded {
+                platform: ActorId(10),
+                residents: 1000,
+                region: Region::Developed,
+            }],
+            Vec::new(),
+            crate::agents::testing::context(&p),
+            1,
+        );
+        let owed = owed(&[(Obligation::AvailabilityPayment, 2_000_000)]);
+        let inbox = vec![envelope(
+            2 * HOUR,
+            ActorId(10),
+            1,
+            me,
+            Payload::FundingRequest { community: 0, owed },
+        )];
+        let out = run(&mut finance, me, inbox, 2 * HOUR, DECIDE_AT + WINDOW);
+        let paid: i64 = out
+            .journal
+            .transfers()
+            .filter(|t| t.purpose == Purpose::AvailabilityPayment)
+            .map(|t| t.cents)
+            .sum();
+        assert_eq!(paid, 500_000, "5,000 yuan of the 20,000 owed");
     }
 }

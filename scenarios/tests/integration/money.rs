@@ -255,3 +255,66 @@ fn each_owner_pays_to_replace_its_devices_at_the_end_of_their_life() {
     );
     assert_eq!(later.values().sum::<i64>(), built);
 }
+
+/// All PPP payments in a year stay within the fiscal red line (10% of the general public
+/// budget's spending, less what other PPPs take): at default, and where other projects
+/// leave this concession almost no room — there the government falls into arrears and
+/// the partner exits.
+#[test]
+fn ppp_payments_never_pass_the_red_line_and_a_starved_partner_exits() {
+    use civitas_actors::ledger::Purpose;
+    use civitas_scenarios::compare::run_one;
+    use civitas_scenarios::kpi::FailureCause;
+    let paid_by_year = |s: &civitas_scenarios::Scenario| {
+        let opts = RunOptions {
+            seed: 1,
+            horizon: s.calendar.year_start(4) + 5 * HOUR,
+            workers: 2,
+            model: InvestmentModel::Ppp,
+        };
+        let r = run(s, opts, |_| {}).unwrap();
+        let mut by_year: BTreeMap<u32, i64> = BTreeMap::new();
+        for t in &r.transfers {
+            if t.purpose == Purpose::AvailabilityPayment {
+                *by_year.entry(s.calendar.year_index(t.at)).or_default() += t.cents;
+            }
+        }
+        let exited = r
+            .reports
+            .iter()
+            .any(|rep| matches!(rep, YearReport::Platform(p) if p.partner_exited));
+        (by_year, exited)
+    };
+    let room = |s: &civitas_scenarios::Scenario| {
+        let f = &s.parameters.economy.fiscal;
+        (f.general_budget_per_resident_developed
+            * 4_000.0
+            * (f.ppp_red_line - f.other_ppp_share)
+            * 100.0)
+            .round() as i64
+    };
+    let s = load("default").unwrap();
+    let (paid, exited) = paid_by_year(&s);
+    assert!(!paid.is_empty() && !exited);
+    assert!(
+        paid.values().all(|&v| v <= room(&s)),
+        "{paid:?} within {}",
+        room(&s)
+    );
+
+    let mut starved = load("default").unwrap();
+    starved.parameters.economy.fiscal.other_ppp_share = 0.0995;
+    let (paid, exited) = paid_by_year(&starved);
+    let cap = room(&starved);
+    assert_eq!(cap, 1_600_000, "16,000 yuan a year");
+    assert!(paid.values().all(|&v| v <= cap), "{paid:?} within {cap}");
+    assert!(exited, "the partner exits");
+    let (k, _) = run_one(&starved, InvestmentModel::Ppp, 1, 3).unwrap();
+    let failure = k.failure.expect("not sustained");
+    // The first failure is the government's: it paid 2% of year 0's payment.
+    assert_eq!(failure.year, 0);
+    assert!(
+        matches!(failure.cause, FailureCause::GovernmentUnderpaid(x) if x < 0.05),
+        "{failure:?}"
+    );
+}

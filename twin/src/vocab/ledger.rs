@@ -93,6 +93,12 @@ pub enum Purpose {
     PropertyFees,
     /// Wages of the staff of one role, on-costs included, for a year.
     Wages(StaffRole),
+    /// A loan to a PPP partner for its construction.
+    Loan,
+    /// Repaying a loan's principal.
+    LoanRepayment,
+    /// Interest on a loan.
+    Interest,
     /// The government's personnel budget: what pays the wages of its staff, apart from the
     /// smart-community allocation (so paying staff never competes with the platform).
     StaffBudget,
@@ -124,6 +130,9 @@ impl Purpose {
             Purpose::PropertyFees => "property_fees",
             Purpose::Wages(_) => "wages",
             Purpose::StaffBudget => "staff_budget",
+            Purpose::Loan => "loan",
+            Purpose::LoanRepayment => "loan_repayment",
+            Purpose::Interest => "interest",
         }
     }
 
@@ -145,8 +154,11 @@ impl Purpose {
             | Purpose::PropertyFees => MoneyClass::Sales,
             Purpose::DeviceFees(_) | Purpose::Lease | Purpose::Penalty => MoneyClass::Charges,
             Purpose::Wages(_) => MoneyClass::Staff,
+            Purpose::Interest => MoneyClass::FinanceCost,
             Purpose::Equity
             | Purpose::StaffBudget
+            | Purpose::Loan
+            | Purpose::LoanRepayment
             | Purpose::CapitalBudget
             | Purpose::FiscalAllocation
             | Purpose::FiscalReturn => MoneyClass::Financing,
@@ -171,8 +183,11 @@ pub enum MoneyClass {
     Charges,
     /// Wages of staff.
     Staff,
+    /// Interest paid on a loan.
+    FinanceCost,
     /// Money that finances rather than pays for something: owners' equity, capital
-    /// budgets, the fiscal allocation and its unspent return, the personnel budget. Not part of a party's
+    /// budgets, the fiscal allocation and its unspent return, the personnel budget, a loan
+    /// and the repayment of its principal. Not part of a party's
     /// cash flow.
     Financing,
 }
@@ -265,6 +280,11 @@ pub struct PlatformYear {
     pub decommissioned: u64,
     /// Devices so far that their owner did not replace at the end of their life.
     pub retired: u64,
+    /// PPP availability payments the government owes and has not paid, at year end
+    /// (cents).
+    pub arrears: i64,
+    /// The PPP partner exited the concession.
+    pub partner_exited: bool,
     /// Penalties levied.
     pub penalties: u32,
     /// Operator still solvent at year end.

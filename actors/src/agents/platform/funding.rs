@@ -67,12 +67,20 @@ impl Platform {
                 continue;
             }
             let acct = self.acct(*party);
-            let source = if *party == Party::Government {
-                Purpose::CapitalBudget
-            } else {
-                Purpose::Equity
-            };
-            ctx.journal.pay(now, Account::Outside, acct, capex, source);
+            match party {
+                Party::Government => {
+                    ctx.journal
+                        .pay(now, Account::Outside, acct, capex, Purpose::CapitalBudget)
+                }
+                Party::Operator => {
+                    let equity = self.finance_construction(ctx, capex);
+                    ctx.journal
+                        .pay(now, Account::Outside, acct, equity, Purpose::Equity)
+                }
+                _ => ctx
+                    .journal
+                    .pay(now, Account::Outside, acct, capex, Purpose::Equity),
+            }
             if self.model.platform == *party {
                 ctx.journal.pay(
                     now,
@@ -118,24 +126,10 @@ impl Platform {
                 }
             }
         }
-        if let Some(ppp) = &self.model.ppp {
+        if self.model.ppp.is_some() && !self.partner_exited {
             let year = self.context.calendar.year_index(ctx.now);
-            if year < ppp.term_years {
-                let crf = capital_recovery(ppp.target_return, ppp.term_years);
-                let capex = self.capex_of(Party::Operator) as f64;
-                let om: i64 =
-                    self.device_om(Party::Operator).values().sum::<i64>() + self.platform_om();
-                let offset = ppp.revenue_share * self.platform_revenue_year as f64;
-                let mut payment = capex * crf + om as f64 - offset;
-                // Devices waiting for repair, and worn-out devices the partner did not
-                // replace, are unavailable.
-                let had = self.devices.len() as u64 + self.retired;
-                if ppp.performance_based && had > 0 {
-                    let missing = self.unrepaired.len() as u64 + self.retired;
-                    payment *= 1.0 - missing as f64 / had as f64;
-                }
-                owed[Obligation::AvailabilityPayment] = payment.max(0.0).round() as i64;
-            }
+            self.availability_owed_this_year = self.availability_due(year);
+            owed[Obligation::AvailabilityPayment] = self.availability_owed_this_year + self.arrears;
         }
         self.owed = owed;
         ctx.send(
@@ -169,7 +163,11 @@ impl Platform {
         }
         // Purchase of service and availability payments fund the partner's upkeep.
         self.device_business_cash += paid[Obligation::PurchaseOfService];
-        self.operator_cash += paid[Obligation::AvailabilityPayment];
+        self.settle_availability(
+            ctx,
+            self.owed[Obligation::AvailabilityPayment],
+            paid[Obligation::AvailabilityPayment],
+        );
         self.repair_backlog(ctx);
     }
 
@@ -271,6 +269,7 @@ impl Platform {
                 );
                 self.operator_cash -= v;
             }
+            self.service_debt(ctx);
             if self.operator_cash < 0 {
                 self.operator_solvent = false;
                 self.maintained.insert(Party::Operator, 0.0);

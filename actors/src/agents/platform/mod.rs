@@ -19,6 +19,7 @@
 mod dispatch;
 mod funding;
 mod market;
+mod ppp;
 
 use super::{Behaviour, Ctx, Final};
 use crate::ledger::{Account, Obligations, PlatformYear, Purpose, YearReport};
@@ -97,6 +98,19 @@ pub(crate) struct Platform {
     platform_revenue_year: i64,
     /// What the property firm's staff cost a full year (cents; `economy::payroll`).
     property_payroll: i64,
+    /// A PPP partner's loan still outstanding (cents).
+    loan: i64,
+    /// Its yearly instalment (cents).
+    loan_instalment: i64,
+    /// Availability payments the government owes and has not paid (cents).
+    arrears: i64,
+    /// This year's availability payment before arrears (cents).
+    availability_owed_this_year: i64,
+    /// Availability payments due so far, before arrears (cents), and over how many years.
+    availability_due_total: i64,
+    availability_years: u32,
+    /// The PPP partner exited the concession.
+    partner_exited: bool,
 }
 
 impl Platform {
@@ -166,6 +180,13 @@ impl Platform {
             device_business_cash: 0,
             platform_revenue_year: 0,
             property_payroll,
+            loan: 0,
+            loan_instalment: 0,
+            arrears: 0,
+            availability_owed_this_year: 0,
+            availability_due_total: 0,
+            availability_years: 0,
+            partner_exited: false,
         };
         platform.market = Market::new(
             c.index,
@@ -327,6 +348,8 @@ impl Platform {
             unrepaired: self.unrepaired.len() as u64,
             decommissioned: self.decommissioned,
             retired: self.retired,
+            arrears: self.arrears,
+            partner_exited: self.partner_exited,
             penalties: market.penalties,
             operator_solvent: self.operator_solvent,
             operator_cash: self.operator_cash,
@@ -522,6 +545,59 @@ mod tests {
             .map(|e| e.dst)
             .collect();
         assert_eq!(told, buildings, "every building hears it stopped");
+    }
+
+    #[test]
+    fn a_ppp_partner_paid_half_maintains_half_and_exits_when_arrears_pass_a_year_of_payments() {
+        use crate::ledger::Obligations;
+        use civitas_twin::kinds::Obligation;
+        let p = civitas_twin::params::Parameters::default();
+        let d = crate::agents::testing::district(400, EstateAge::New, &p);
+        let agents = crate::assembly::Assembly::build(&d, &p, 1, InvestmentModel::Ppp).agents;
+        let (me, mut platform) = agents
+            .into_iter()
+            .enumerate()
+            .find_map(|(i, a)| match a {
+                Agent::Platform(pl) => Some((ActorId(i as u32), pl)),
+                _ => None,
+            })
+            .expect("a platform");
+        platform.timers = Timers::default();
+        let finance = platform.finance;
+        let fund = |platform: &mut Platform, at: SimTime, due: i64, owed: i64, paid: i64| {
+            platform.availability_owed_this_year = due;
+            platform.owed = Obligations::default();
+            platform.owed[Obligation::AvailabilityPayment] = owed;
+            let mut p = Obligations::default();
+            p[Obligation::AvailabilityPayment] = paid;
+            let inbox = vec![envelope(at, finance, 1, me, Payload::Funding { paid: p })];
+            run(platform, me, inbox, at, at + WINDOW)
+        };
+        // Year 0: half of 1,000 paid. The partner keeps going on half its maintenance.
+        let cash = platform.operator_cash;
+        fund(platform.as_mut(), 3 * HOUR, 1_000, 1_000, 500);
+        assert_eq!(platform.operator_cash - cash, 500);
+        assert_eq!(platform.arrears, 500);
+        assert_eq!(platform.maintained[&Party::Operator], 0.5);
+        assert!(platform.operating && !platform.partner_exited);
+        // Year 1: 1,000 due and 500 in arrears; 250 paid leaves 1,250 owed, more than a
+        // year of payments: the partner exits and its platform stops.
+        let at = platform.context.calendar.year_start(1) + 3 * HOUR;
+        let out = fund(platform.as_mut(), at, 1_000, 1_500, 250);
+        assert_eq!(platform.arrears, 1_250);
+        assert!(platform.partner_exited && !platform.operator_solvent);
+        assert_eq!(platform.maintained[&Party::Operator], 0.0);
+        assert!(!platform.operating);
+        assert!(
+            out.out.iter().any(|e| matches!(
+                e.payload,
+                Payload::PlatformStatus {
+                    operating: false,
+                    ..
+                }
+            )),
+            "the buildings hear the platform stopped"
+        );
     }
 
     /// A worn-out device of an enterprise that goes offline: the platform sends a
