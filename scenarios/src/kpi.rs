@@ -44,8 +44,11 @@ pub enum FailureCause {
     OperatorInsolvent,
     /// The PPP partner exited the concession: the government's arrears passed its limit.
     PartnerExited,
-    /// The government paid this share (under 95%) of what it owed.
+    /// The government paid this share (under `evaluation.sustained.min_paid`) of what it
+    /// owed.
     GovernmentUnderpaid(f64),
+    /// The enterprises paid this share (under the same) of their devices' O&M.
+    EnterprisesUnderpaid(f64),
     /// The platform stopped operating (for most of the year).
     PlatformStopped,
 }
@@ -60,6 +63,10 @@ impl FailureCause {
             }
             FailureCause::GovernmentUnderpaid(share) => format!(
                 "the government paid {:.0}% of what it owed for the platform and devices",
+                share * 100.0
+            ),
+            FailureCause::EnterprisesUnderpaid(share) => format!(
+                "the enterprises could pay {:.0}% of their devices' O&M",
                 share * 100.0
             ),
             FailureCause::PlatformStopped => "the platform stopped for most of the year".into(),
@@ -212,15 +219,19 @@ pub fn run_kpis(
                 w.5 += 1.0;
                 w.6 += p.providers;
                 removed[y] += p.decommissioned;
-                // A party can no longer pay: the platform stopped, the operator went
-                // insolvent, or the government paid less than 95% of what it owed.
+                // One rule for every model (`evaluation.sustained`): a party that owes
+                // money for the platform or its devices paid less than its least share,
+                // went insolvent or exited, or the platform operated too little.
+                let rule = &params.evaluation.sustained;
                 let cause = if p.partner_exited {
                     Some(FailureCause::PartnerExited)
                 } else if !p.operator_solvent {
                     Some(FailureCause::OperatorInsolvent)
-                } else if p.funded_share < 0.95 {
+                } else if p.funded_share < rule.min_paid {
                     Some(FailureCause::GovernmentUnderpaid(p.funded_share))
-                } else if p.operating < 0.5 {
+                } else if p.enterprise_paid_share < rule.min_paid {
+                    Some(FailureCause::EnterprisesUnderpaid(p.enterprise_paid_share))
+                } else if p.operating < rule.min_operating {
                     Some(FailureCause::PlatformStopped)
                 } else {
                     None
@@ -371,4 +382,78 @@ pub fn summarize(runs: &[RunKpis]) -> (Vec<Stat>, Vec<Vec<Stat>>) {
         })
         .collect();
     (finals, series)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use civitas_actors::ledger::PlatformYear;
+
+    /// A run whose platform reports `years`, each given as (government's paid share,
+    /// enterprises' paid share, share of the year operating).
+    fn run_of(years: &[(f64, f64, f64)]) -> RunResult {
+        RunResult {
+            horizon: 0,
+            incidents: Vec::new(),
+            satisfaction_all: Default::default(),
+            satisfaction_elderly: Default::default(),
+            satisfaction_elderly_alone: Default::default(),
+            devices: Default::default(),
+            transfers: Vec::new(),
+            reports: years
+                .iter()
+                .enumerate()
+                .map(|(y, &(gov, ent, up))| {
+                    YearReport::Platform(Box::new(PlatformYear {
+                        year: y as u32,
+                        funded_share: gov,
+                        enterprise_paid_share: ent,
+                        operating: up,
+                        operator_solvent: true,
+                        ..PlatformYear::default()
+                    }))
+                })
+                .collect(),
+            injects: Vec::new(),
+            stats: Default::default(),
+        }
+    }
+
+    fn failure(years: &[(f64, f64, f64)]) -> (Option<Failure>, f64) {
+        let p = Parameters::default();
+        let k = run_kpis(
+            &run_of(years),
+            &p,
+            &Calendar::default(),
+            years.len() as u32,
+            100,
+            40,
+            (1, 1),
+        );
+        (k.failure, k.finals[crate::metrics::K::Sustained as usize])
+    }
+
+    #[test]
+    fn sustained_ends_at_the_first_year_any_party_pays_too_little_or_the_platform_stops() {
+        let fine = (1.0, 1.0, 1.0);
+        assert_eq!(failure(&[fine, fine, fine]), (None, 3.0));
+        // The enterprises paid 90% of their devices' O&M in year 1: the same rule as a
+        // government that paid 90%.
+        let (f, sustained) = failure(&[fine, (1.0, 0.9, 1.0), fine]);
+        assert_eq!(
+            f,
+            Some(Failure {
+                year: 1,
+                cause: FailureCause::EnterprisesUnderpaid(0.9)
+            })
+        );
+        assert_eq!(sustained, 1.0);
+        let (f, _) = failure(&[(0.9, 1.0, 1.0), fine]);
+        assert_eq!(f.unwrap().cause, FailureCause::GovernmentUnderpaid(0.9));
+        // Paid in full, but up less than half the year.
+        let (f, _) = failure(&[fine, fine, (1.0, 1.0, 0.4)]);
+        assert_eq!(f.unwrap().cause, FailureCause::PlatformStopped);
+        // 95% paid and half the year up is sustained.
+        assert_eq!(failure(&[(0.95, 0.95, 0.5)]).0, None);
+    }
 }

@@ -663,6 +663,20 @@ pub struct EvaluationParams {
     pub services: ServicesWeights,
     /// Safeguards.
     pub safeguards: SafeguardsWeights,
+    /// What counts as a sustained year.
+    pub sustained: SustainedParams,
+}
+
+/// A year is sustained when every party that owes money for the platform and its devices
+/// paid at least `min_paid` of it (none went insolvent or exited), and the platform
+/// operated at least `min_operating` of the year — the same rule for every model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SustainedParams {
+    /// Least share of what a party owed that it must pay.
+    pub min_paid: f64,
+    /// Least share of the year the platform must operate.
+    pub min_operating: f64,
 }
 
 /// Pillar weights.
@@ -754,6 +768,10 @@ impl EvaluationParams {
     /// Checks that each set of weights is made of shares summing to 1.
     pub fn check(&self, c: &mut Checker) {
         c.at("evaluation", |c| {
+            c.at("sustained", |c| {
+                c.share("min_paid", self.sustained.min_paid);
+                c.share("min_operating", self.sustained.min_operating);
+            });
             let w = &self.weights;
             check_sum(
                 c,

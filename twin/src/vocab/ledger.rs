@@ -274,6 +274,9 @@ pub struct PlatformYear {
     pub quality: f64,
     /// Share of this year's government obligations paid.
     pub funded_share: f64,
+    /// Share of their devices' O&M the enterprises could pay this year (1 when they owe
+    /// none).
+    pub enterprise_paid_share: f64,
     /// Devices broken and not repaired for lack of funding, at year end.
     pub unrepaired: u64,
     /// Devices removed so far by the regulator's review (broken and unused a full year).

@@ -345,6 +345,11 @@ impl Platform {
             providers: market.providers,
             quality: market.quality,
             funded_share: self.funded_share,
+            enterprise_paid_share: self
+                .maintained
+                .get(&Party::Enterprise)
+                .copied()
+                .unwrap_or(1.0),
             unrepaired: self.unrepaired.len() as u64,
             decommissioned: self.decommissioned,
             retired: self.retired,
