@@ -25,8 +25,9 @@ use std::path::Path;
 /// to the body; version 3, the engine's injects waiting for a re-entry pass; version 4, an
 /// inject may be a device's alarm of a named kind (`Inject::Alarm`); version 5, finance
 /// and the platforms carry the payroll of the staff they pay; version 6, devices carry
-/// their service life, platforms their PPP loan, arrears and funding's end.
-pub const CHECKPOINT_SCHEMA_VERSION: u32 = 6;
+/// their service life, platforms their PPP loan, arrears and funding's end; version 7, the
+/// government's bonds.
+pub const CHECKPOINT_SCHEMA_VERSION: u32 = 7;
 
 const MAGIC: &str = "civitas checkpoint";
 

@@ -124,12 +124,15 @@ pub fn run_kpis(
         let row = &mut v[y];
         let c = t.cents;
         let class = t.purpose.class();
-        // The government's books, so that net = capital + O&M + purchases + staff − income
-        // for every model: every flow in or out of its account that is not financing
-        // falls in exactly one of the five.
+        // The government's books, so that net = capital + O&M + purchases + staff +
+        // interest − income for every model: every flow in or out of its account that is
+        // not financing falls in exactly one of the six.
         match (t.from, t.to, class) {
             (_, _, MoneyClass::Financing) => {}
             (Account::Government, _, MoneyClass::Staff) => row[K::GovStaff as usize] += per_res(c),
+            (Account::Government, _, MoneyClass::FinanceCost) => {
+                row[K::GovInterest as usize] += per_res(c)
+            }
             (Account::Government, Account::Suppliers, MoneyClass::Capital) => {
                 row[K::GovCapital as usize] += per_res(c)
             }

@@ -154,6 +154,7 @@ kpis! {
     GovOm = ("gov_om", "yuan/resident", "government O&M spending", true, false);
     GovPurchases = ("gov_purchases", "yuan/resident", "government purchases and availability payments", true, false);
     GovStaff = ("gov_staff", "yuan/resident", "government staff wages (committee, grid, street office, department crews)", true, false);
+    GovInterest = ("gov_interest", "yuan/resident", "government interest on the bonds that financed its construction", true, false);
     GovIncome = ("gov_income", "yuan/resident", "government income (its platform's commission and data sales, leases, fines, device fees)", true, true);
     GovNet = ("gov_net", "yuan/resident", "government net spending", true, false);
     GovNpv = ("gov_npv", "yuan/resident", "NPV of government net spending", true, false);

@@ -78,7 +78,8 @@ fn a_run_writes_the_same_bytes_as_before() {
 /// Changed again in issue 27: staff are paid (MODEL §13.1) — a new KPI, `gov_staff`, and
 /// every model's `gov_net` and `gov_npv` higher by it; then the PPP partner borrows 70%
 /// of its construction, which lowers the availability payment and adds its interest
-/// (MODEL §19).
+/// (MODEL §19); then the government pays interest on the bonds that finance its
+/// construction, a new KPI `gov_interest` (MODEL §16).
 #[test]
 fn a_comparison_writes_the_same_bytes_as_before() {
     let t = tempfile::tempdir().unwrap();
@@ -99,8 +100,8 @@ fn a_comparison_writes_the_same_bytes_as_before() {
     check(
         &out,
         &[
-            ("compare.json", 0x2d0a33ff1c14bb7d),
-            ("compare.csv", 0x738aec58ee1cb799),
+            ("compare.json", 0x87981778399ce8ab),
+            ("compare.csv", 0x57711bcec76d76cd),
         ],
     );
 }
@@ -144,13 +145,13 @@ max = 0.3
     check(
         &out,
         &[
-            ("runs.csv", 0x1ad4b4ec78d30102),
-            ("series.csv", 0xa1124921ea65224d),
-            ("runs.parquet", 0x581823f39bd8e57d),
-            ("series.parquet", 0xe1591a4ba6d4edf1),
+            ("runs.csv", 0xb00825d14a53c00d),
+            ("series.csv", 0xeea6e226b1047fd8),
+            ("runs.parquet", 0xb45f1c6b5757bf82),
+            ("series.parquet", 0x9890f44714d0a86a),
             ("batch.json", 0xf12eb88014d7e8c3),
-            ("points.csv", 0xb057e4b7130e3647),
-            ("src.csv", 0xf6328406f6517f1b),
+            ("points.csv", 0xadbcf67552b830d9),
+            ("src.csv", 0xff29d0cbf2f0410a),
         ],
     );
 }

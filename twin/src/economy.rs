@@ -215,6 +215,10 @@ pub struct FiscalParams {
     pub ppp_red_line: f64,
     /// The share of the general budget the district's other PPP projects already take.
     pub other_ppp_share: f64,
+    /// Yearly interest on the bonds that finance the government's construction.
+    pub bond_rate: f64,
+    /// Years after issue at which such a bond is repaid.
+    pub bond_years: u32,
 }
 
 impl FiscalParams {
@@ -444,6 +448,8 @@ impl EconomyParams {
                 );
                 c.share("ppp_red_line", f.ppp_red_line);
                 c.share("other_ppp_share", f.other_ppp_share);
+                c.share("bond_rate", f.bond_rate);
+                c.int_range("bond_years", f.bond_years as u64, 1, 50);
             });
             c.at("platform", |c| {
                 let p = &self.platform;

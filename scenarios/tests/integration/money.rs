@@ -54,11 +54,11 @@ fn every_cent_paid_is_received_and_the_operator_books_agree_with_the_ledger() {
 }
 
 /// The government's books are an identity for every preset and model: in every year,
-/// net spending = capital + O&M + purchases + staff − income (its platform's commission
-/// and data sales included when it runs the platform). The district presets are scaled down to
+/// net spending = capital + O&M + purchases + staff + interest − income (its platform's
+/// commission and data sales included when it runs the platform). The district presets are scaled down to
 /// four communities of the same size and parameters, so the test runs in seconds.
 #[test]
-fn the_governments_net_spending_is_capital_plus_om_plus_purchases_plus_staff_less_income() {
+fn the_governments_net_spending_is_capital_plus_om_plus_purchases_staff_and_interest_less_income() {
     use civitas_scenarios::compare::run_one;
     use civitas_scenarios::file::World;
     use civitas_scenarios::library::PRESETS;
@@ -77,11 +77,12 @@ fn the_governments_net_spending_is_capital_plus_om_plus_purchases_plus_staff_les
                     + row[K::GovOm as usize]
                     + row[K::GovPurchases as usize]
                     + row[K::GovStaff as usize]
+                    + row[K::GovInterest as usize]
                     - row[K::GovIncome as usize];
                 let net = row[K::GovNet as usize];
                 assert!(
                     (books - net).abs() <= 1e-6 * net.abs().max(1.0),
-                    "{} under {model}, year {}: capital + O&M + purchases + staff − income = {books}, net = {net}",
+                    "{} under {model}, year {}: capital + O&M + purchases + staff + interest − income = {books}, net = {net}",
                     preset.name,
                     y + 1
                 );
@@ -317,4 +318,40 @@ fn ppp_payments_never_pass_the_red_line_and_a_starved_partner_exits() {
         matches!(failure.cause, FailureCause::GovernmentUnderpaid(x) if x < 0.05),
         "{failure:?}"
     );
+}
+
+/// The government borrows what it builds: a year after construction it has paid a
+/// year's interest on all of it (3%), and repays nothing before the bonds mature.
+#[test]
+fn the_government_pays_interest_on_the_bonds_that_built_its_platform_and_devices() {
+    use civitas_actors::ledger::{MoneyClass, Purpose};
+    let s = load("default").unwrap();
+    let opts = RunOptions {
+        seed: 1,
+        horizon: s.calendar.year_start(1) + 3 * HOUR,
+        workers: 2,
+        model: InvestmentModel::Gov,
+    };
+    let r = run(&s, opts, |_| {}).unwrap();
+    let built: i64 = r
+        .transfers
+        .iter()
+        .filter(|t| t.from == Account::Government && t.purpose.class() == MoneyClass::Capital)
+        .map(|t| t.cents)
+        .sum();
+    let sum = |p: Purpose| -> i64 {
+        r.transfers
+            .iter()
+            .filter(|t| t.from == Account::Government && t.purpose == p)
+            .map(|t| t.cents)
+            .sum()
+    };
+    assert!(built > 300_000_000, "the platform and devices: {built}");
+    // Issued at construction (2 h in), held the rest of 2026.
+    let held = (s.calendar.year_start(1) - 2 * HOUR) as f64 / civitas_twin::time::YEAR as f64;
+    assert_eq!(
+        sum(Purpose::Interest),
+        (built as f64 * 0.03 * held).round() as i64
+    );
+    assert_eq!(sum(Purpose::LoanRepayment), 0);
 }

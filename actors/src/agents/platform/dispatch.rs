@@ -109,6 +109,9 @@ impl Platform {
         if let Some(purpose) = financing {
             ctx.journal.pay(now, Account::Outside, acct, capex, purpose);
         }
+        if info.investor == Party::Government {
+            self.issue_bond(now, capex);
+        }
         ctx.journal.pay(
             now,
             acct,

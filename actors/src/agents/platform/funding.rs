@@ -70,7 +70,8 @@ impl Platform {
             match party {
                 Party::Government => {
                     ctx.journal
-                        .pay(now, Account::Outside, acct, capex, Purpose::CapitalBudget)
+                        .pay(now, Account::Outside, acct, capex, Purpose::CapitalBudget);
+                    self.issue_bond(now, capex);
                 }
                 Party::Operator => {
                     let equity = self.finance_construction(ctx, capex);
@@ -202,6 +203,7 @@ impl Platform {
         let now = ctx.now;
         let c = self.community;
         let e = self.context.params.economy.clone();
+        self.service_bonds(ctx);
         // Device user fees to investors of marketable devices still working.
         let mut fees: BTreeMap<(Party, DeviceKind), i64> = BTreeMap::new();
         for (id, d) in &self.devices {

@@ -16,6 +16,7 @@
 //! share was served; every year the market closes its year (entry, exit, market power,
 //! regulation).
 
+mod bonds;
 mod dispatch;
 mod funding;
 mod market;
@@ -111,6 +112,8 @@ pub(crate) struct Platform {
     availability_years: u32,
     /// The PPP partner exited the concession.
     partner_exited: bool,
+    /// Bonds the government issued for its construction here, not yet repaid.
+    bonds: Vec<bonds::Bond>,
 }
 
 impl Platform {
@@ -187,6 +190,7 @@ impl Platform {
             availability_due_total: 0,
             availability_years: 0,
             partner_exited: false,
+            bonds: Vec::new(),
         };
         platform.market = Market::new(
             c.index,
