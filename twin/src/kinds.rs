@@ -184,6 +184,9 @@ vocabulary! {
         StreetOffice => "street_office",
         /// The district departments' crews that report when whistled (government budget).
         DepartmentCrew => "department_crew",
+        /// The staff who run a platform's operations (its market, providers, residents'
+        /// accounts): paid by whoever earns the platform's revenue.
+        PlatformStaff => "platform_staff",
     }
 }
 

@@ -191,7 +191,15 @@ fn claim6_market_led_sustains_in_developed_regions_and_fails_in_less_developed_o
     let dev = preset("default", &[Market], 3, years);
     let less = preset("less-developed", &[Market], 3, years);
     assert_eq!(fin(&dev, Market, "sustained").mean, years as f64);
-    assert!(fin(&dev, Market, "operator_npv").lo > 0.0);
+    // Since the operator pays the people who run its platform (MODEL §13.1), it stays
+    // solvent in a developed region without earning its construction back within the
+    // horizon: it sustains, it does not profit (MODEL.md, claim 6). It does far better
+    // than where incomes are half.
+    clearly_below(
+        fin(&less, Market, "operator_npv"),
+        fin(&dev, Market, "operator_npv"),
+        "operator NPV",
+    );
     clearly_below(
         fin(&less, Market, "sustained"),
         fin(&dev, Market, "sustained"),

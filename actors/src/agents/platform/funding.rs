@@ -172,6 +172,42 @@ impl Platform {
         self.repair_backlog(ctx);
     }
 
+    /// Whoever earns the platform's revenue pays the people who run its operations, for
+    /// the year's share of a full year: the government from its personnel budget (as its
+    /// other staff), the operator — or the lessee of a government platform — from its
+    /// cash, while solvent. A shared cloud platform's rent includes them.
+    fn pay_operations_staff(&mut self, ctx: &mut Ctx<'_>, year_share: f64) {
+        if self.shared {
+            return;
+        }
+        let e = &self.context.params.economy;
+        let v = cents(
+            e.platform.operations_staff
+                * e.wages.cost_per_person(StaffRole::PlatformStaff)
+                * year_share,
+        );
+        let now = ctx.now;
+        let wages = Purpose::Wages(StaffRole::PlatformStaff);
+        match self.revenue_account() {
+            Account::Government => {
+                ctx.journal.pay(
+                    now,
+                    Account::Outside,
+                    Account::Government,
+                    v,
+                    Purpose::StaffBudget,
+                );
+                ctx.journal
+                    .pay(now, Account::Government, Account::Suppliers, v, wages);
+            }
+            acct if self.operator_solvent => {
+                ctx.journal.pay(now, acct, Account::Suppliers, v, wages);
+                self.operator_cash -= v;
+            }
+            _ => {}
+        }
+    }
+
     /// A government platform paid `share` of its O&M for this year runs for that share of
     /// the year, from its start, and stops when the money runs out (until the next
     /// year's funding): partial funding buys partial service.
@@ -248,6 +284,7 @@ impl Platform {
             );
             self.operator_cash -= v;
         }
+        self.pay_operations_staff(ctx, year_share);
         // The operator pays for what it runs; if it cannot, it stops.
         if self.operator_solvent {
             let mut om = self.device_om(Party::Operator);

@@ -261,7 +261,7 @@ impl Platform {
 
     /// Who earns the platform's commission and data revenue: its owner, or under leasing
     /// the operator that rents it (and pays rent to the government).
-    fn revenue_account(&self) -> Account {
+    pub(super) fn revenue_account(&self) -> Account {
         if self.model.platform == Party::Government && !self.model.leasing {
             Account::Government
         } else {
