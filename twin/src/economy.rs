@@ -257,10 +257,10 @@ pub struct PlatformCostParams {
     pub cloud_rent_per_resident: f64,
     /// Yearly revenue from de-identified data operations per resident (yuan).
     pub data_revenue_per_resident: f64,
-    /// People who run one community platform's operations (its market, providers,
-    /// residents' accounts), beside its technical O&M; none on a shared cloud platform,
-    /// whose rent includes them.
-    pub operations_staff: f64,
+    /// People who run a community platform's operations (its market, providers,
+    /// residents' accounts), beside its technical O&M, per 1,000 residents it serves;
+    /// none on a shared cloud platform, whose rent includes them.
+    pub operations_staff_per_1000: f64,
     /// Under leasing, the share of the operator's platform revenue paid to the government
     /// as rent for public facilities.
     pub lease_share: f64,
@@ -464,7 +464,12 @@ impl EconomyParams {
                 c.money("capex_per_resident", p.capex_per_resident);
                 c.non_negative("om_share", p.om_share);
                 c.money("cloud_rent_per_resident", p.cloud_rent_per_resident);
-                c.range("operations_staff", p.operations_staff, 0.0, 1_000.0);
+                c.range(
+                    "operations_staff_per_1000",
+                    p.operations_staff_per_1000,
+                    0.0,
+                    1_000.0,
+                );
                 c.money("data_revenue_per_resident", p.data_revenue_per_resident);
                 c.share("lease_share", p.lease_share);
                 c.int_range("device_life_years", p.device_life_years as u64, 1, 100);

@@ -156,7 +156,8 @@ fn every_member_of_staff_is_paid_by_the_account_that_employs_them() {
         }
     }
     assert_eq!(paid, expected);
-    // The platform's operations staff, 2 people, are the lessee's under hybrid.
+    // The platform's operations staff, 0.5 per 1,000 of its 4,000 residents, are the
+    // lessee's under hybrid.
     let operations: Vec<(Account, i64)> = r
         .transfers
         .iter()

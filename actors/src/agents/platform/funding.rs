@@ -181,11 +181,8 @@ impl Platform {
             return;
         }
         let e = &self.context.params.economy;
-        let v = cents(
-            e.platform.operations_staff
-                * e.wages.cost_per_person(StaffRole::PlatformStaff)
-                * year_share,
-        );
+        let people = e.platform.operations_staff_per_1000 * self.residents as f64 / 1000.0;
+        let v = cents(people * e.wages.cost_per_person(StaffRole::PlatformStaff) * year_share);
         let now = ctx.now;
         let wages = Purpose::Wages(StaffRole::PlatformStaff);
         match self.revenue_account() {
