@@ -427,7 +427,7 @@ impl Behaviour for Platform {
 mod tests {
     use super::*;
     use crate::agents::Agent;
-    use crate::agents::testing::{WINDOW, assembly, envelope, run};
+    use crate::agents::testing::{WINDOW, envelope, run};
     use crate::message::Demand;
     use civitas_twin::kinds::EstateAge;
     use civitas_twin::time::DAY;
@@ -435,18 +435,27 @@ mod tests {
     /// January 2026 (the default start): the first market close falls on 1 February.
     const MONTH: SimTime = 31 * DAY;
 
-    #[test]
-    fn the_monthly_close_books_the_sales_and_tells_every_building_the_shares_served() {
-        let p = civitas_twin::params::Parameters::default();
-        let agents = assembly(400, EstateAge::New, &p).agents;
-        let (me, mut platform) = agents
+    /// The platform of a 400-resident new estate under `model`, and its address.
+    fn platform_of(
+        model: InvestmentModel,
+        p: &civitas_twin::params::Parameters,
+    ) -> (ActorId, Box<Platform>) {
+        let d = crate::agents::testing::district(400, EstateAge::New, p);
+        crate::assembly::Assembly::build(&d, p, 1, model)
+            .agents
             .into_iter()
             .enumerate()
             .find_map(|(i, a)| match a {
                 Agent::Platform(pl) => Some((ActorId(i as u32), pl)),
                 _ => None,
             })
-            .expect("a platform");
+            .expect("a platform")
+    }
+
+    #[test]
+    fn the_monthly_close_books_the_sales_and_tells_every_building_the_shares_served() {
+        let p = civitas_twin::params::Parameters::default();
+        let (me, mut platform) = platform_of(InvestmentModel::Hybrid, &p);
         let buildings = platform.context.addresses.communities[0].buildings.clone();
         // Only month 1's close; the requests arrive at the month's end.
         platform.timers = Timers::default();
@@ -512,15 +521,7 @@ mod tests {
         use crate::ledger::Obligations;
         use civitas_twin::kinds::Obligation;
         let p = civitas_twin::params::Parameters::default();
-        let agents = assembly(400, EstateAge::New, &p).agents;
-        let (me, mut platform) = agents
-            .into_iter()
-            .enumerate()
-            .find_map(|(i, a)| match a {
-                Agent::Platform(pl) => Some((ActorId(i as u32), pl)),
-                _ => None,
-            })
-            .expect("a platform");
+        let (me, mut platform) = platform_of(InvestmentModel::Hybrid, &p);
         assert_eq!(platform.model.platform, Party::Government, "hybrid");
         platform.timers = Timers::default();
         platform.owed = Obligations::default();
@@ -561,16 +562,7 @@ mod tests {
         use crate::ledger::Obligations;
         use civitas_twin::kinds::Obligation;
         let p = civitas_twin::params::Parameters::default();
-        let d = crate::agents::testing::district(400, EstateAge::New, &p);
-        let agents = crate::assembly::Assembly::build(&d, &p, 1, InvestmentModel::Ppp).agents;
-        let (me, mut platform) = agents
-            .into_iter()
-            .enumerate()
-            .find_map(|(i, a)| match a {
-                Agent::Platform(pl) => Some((ActorId(i as u32), pl)),
-                _ => None,
-            })
-            .expect("a platform");
+        let (me, mut platform) = platform_of(InvestmentModel::Ppp, &p);
         platform.timers = Timers::default();
         let finance = platform.finance;
         let fund = |platform: &mut Platform, at: SimTime, due: i64, owed: i64, paid: i64| {
@@ -613,15 +605,7 @@ mod tests {
     /// replacement its owner pays for if the owner has `cash` for it, else retires it.
     fn wear_out(cash: i64) -> (Box<Platform>, crate::agents::StepOutput, u32, i64) {
         let p = civitas_twin::params::Parameters::default();
-        let agents = assembly(400, EstateAge::New, &p).agents;
-        let (me, mut platform) = agents
-            .into_iter()
-            .enumerate()
-            .find_map(|(i, a)| match a {
-                Agent::Platform(pl) => Some((ActorId(i as u32), pl)),
-                _ => None,
-            })
-            .expect("a platform");
+        let (me, mut platform) = platform_of(InvestmentModel::Hybrid, &p);
         platform.timers = Timers::default();
         let (&device, info) = platform
             .devices
