@@ -273,6 +273,21 @@ mod live {
         client
     }
 
+    /// `device` raises an alarm (no kind named) on its native topic.
+    async fn raise_alarm(client: &AsyncClient, device: &Placement) {
+        let topic = topic(
+            "c0",
+            &format!("b{}", device.building),
+            &device.wire_id,
+            Channel::Alarm,
+        );
+        let payload = format!(r#"{{"seq":1,"ts_ms":{},"active":true}}"#, wall_ms());
+        client
+            .publish(topic, QoS::AtLeastOnce, false, payload)
+            .await
+            .unwrap();
+    }
+
     /// The generated registry of `s` (its own seed and model).
     fn registry_of(s: &civitas_scenarios::file::Scenario) -> Vec<Placement> {
         let district = civitas_scenarios::runner::build_district_for(s, s.seed, s.model);
@@ -325,17 +340,7 @@ mod live {
         let opts = TwinOptions::new(s, reg, broker.endpoint());
         let mut tw = subscribed_twin(opts).await;
         let client = publisher(&broker).await;
-        let payload = format!(r#"{{"seq":1,"ts_ms":{},"active":true}}"#, wall_ms());
-        let topic = topic(
-            "c0",
-            &format!("b{}", smoke.building),
-            &smoke.wire_id,
-            Channel::Alarm,
-        );
-        client
-            .publish(topic, QoS::AtLeastOnce, false, payload)
-            .await
-            .unwrap();
+        raise_alarm(&client, &smoke).await;
         let e = event(&mut tw.events, |e| {
             matches!(e, Event::Incident { community: 0, building, stage: Stage::Detected { by: DetectedBy::Device }, .. } if *building == smoke.building)
         })
@@ -538,17 +543,7 @@ mod live {
         opts.speed = 3_600.0;
         let mut tw = subscribed_twin(opts).await;
         let client = publisher(&broker).await;
-        let topic = topic(
-            "c0",
-            &format!("b{}", button.building),
-            &button.wire_id,
-            Channel::Alarm,
-        );
-        let payload = format!(r#"{{"seq":1,"ts_ms":{},"active":true}}"#, wall_ms());
-        client
-            .publish(topic, QoS::AtLeastOnce, false, payload)
-            .await
-            .unwrap();
+        raise_alarm(&client, &button).await;
         let fall = |e: &Event| {
             matches!(
                 e,
@@ -682,17 +677,7 @@ mod live {
             .unwrap();
         let mut tw = subscribed_twin(TwinOptions::new(s, reg, over_tls)).await;
         let client = publisher(&broker).await;
-        let topic = topic(
-            "c0",
-            &format!("b{}", smoke.building),
-            &smoke.wire_id,
-            Channel::Alarm,
-        );
-        let payload = format!(r#"{{"seq":1,"ts_ms":{},"active":true}}"#, wall_ms());
-        client
-            .publish(topic, QoS::AtLeastOnce, false, payload)
-            .await
-            .unwrap();
+        raise_alarm(&client, &smoke).await;
         event(&mut tw.events, |e| {
             matches!(e, Event::Incident { stage: Stage::Detected { by: DetectedBy::Device }, building, .. } if *building == smoke.building)
         })

@@ -21,11 +21,20 @@ pub(super) struct Bond {
 }
 
 impl Platform {
-    /// The government borrows `cents` now for its construction.
-    pub(super) fn issue_bond(&mut self, now: SimTime, cents: i64) {
+    /// The government borrows `cents` now for its construction: the bond's proceeds
+    /// arrive as its capital budget, and the bond is serviced from the next settlement.
+    pub(super) fn borrow_for_construction(&mut self, ctx: &mut Ctx<'_>, cents: i64) {
         if cents <= 0 {
             return;
         }
+        let now = ctx.now;
+        ctx.journal.pay(
+            now,
+            Account::Outside,
+            Account::Government,
+            cents,
+            Purpose::CapitalBudget,
+        );
         let years = self.context.params.economy.fiscal.bond_years;
         let maturity = self.context.calendar.year_index(now) + years;
         self.bonds.push(Bond {

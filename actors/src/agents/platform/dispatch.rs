@@ -93,24 +93,19 @@ impl Platform {
         let capex = cents(self.context.params.economy.device_costs[&info.kind].capex);
         let now = ctx.now;
         let acct = self.acct(info.investor);
-        let financing = match info.investor {
-            Party::Government => Some(Purpose::CapitalBudget),
-            Party::PropertyFirm => Some(Purpose::PropertyFees),
+        match info.investor {
+            Party::Government => self.borrow_for_construction(ctx, capex),
+            Party::PropertyFirm => {
+                ctx.journal
+                    .pay(now, Account::Outside, acct, capex, Purpose::PropertyFees)
+            }
             Party::Operator if self.operator_solvent && self.operator_cash >= capex => {
-                self.operator_cash -= capex;
-                None
+                self.operator_cash -= capex
             }
             Party::Enterprise if self.device_business_cash >= capex => {
-                self.device_business_cash -= capex;
-                None
+                self.device_business_cash -= capex
             }
             Party::Operator | Party::Enterprise => return false,
-        };
-        if let Some(purpose) = financing {
-            ctx.journal.pay(now, Account::Outside, acct, capex, purpose);
-        }
-        if info.investor == Party::Government {
-            self.issue_bond(now, capex);
         }
         ctx.journal.pay(
             now,

@@ -68,11 +68,7 @@ impl Platform {
             }
             let acct = self.acct(*party);
             match party {
-                Party::Government => {
-                    ctx.journal
-                        .pay(now, Account::Outside, acct, capex, Purpose::CapitalBudget);
-                    self.issue_bond(now, capex);
-                }
+                Party::Government => self.borrow_for_construction(ctx, capex),
                 Party::Operator => {
                     let equity = self.finance_construction(ctx, capex);
                     ctx.journal
