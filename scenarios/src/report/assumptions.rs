@@ -161,10 +161,13 @@ fn model_clauses(p: &ModelParams, e: &EconomyParams) -> Vec<String> {
     }
 
     // Who earns the platform's revenue (§20, §21.5).
-    let earner = if p.platform == Party::Government && !p.leasing {
-        "the government"
-    } else {
-        "the operator"
+    let earner = match (p.platform, p.leasing) {
+        (Party::Government, false) => "the government",
+        (Party::Government, true) => {
+            "the operator that leases the platform (the government's again if the lessee \
+             goes insolvent)"
+        }
+        _ => "the operator",
     };
     if p.data_operations {
         out.push(format!(
@@ -373,7 +376,8 @@ mod tests {
             "platform built and run by the government, commission 10%",
             "a regulator caps prices at 1.1× the reference price",
             "leasing: the operator pays the government 50% of the platform revenue",
-            "earned by the operator",
+            "earned by the operator that leases the platform (the government's again if the \
+             lessee goes insolvent)",
             "yearly chance of 15% under 60 and 8% at 60 and over",
         ] {
             assert!(hybrid.contains(part), "{part:?} not in {hybrid}");

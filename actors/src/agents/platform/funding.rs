@@ -266,7 +266,7 @@ impl Platform {
             self.earn(ctx, Account::Outside, v, Purpose::DataSale);
         }
         // Leasing: the operator rents public facilities; the government reinvests it.
-        if self.model.leasing {
+        if self.leased() {
             let v = (self.platform_revenue_year as f64 * e.platform.lease_share).round() as i64;
             ctx.journal.pay(
                 now,

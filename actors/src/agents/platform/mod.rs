@@ -260,13 +260,19 @@ impl Platform {
     }
 
     /// Who earns the platform's commission and data revenue: its owner, or under leasing
-    /// the operator that rents it (and pays rent to the government).
+    /// the operator that rents it (and pays rent to the government) while it is solvent.
     pub(super) fn revenue_account(&self) -> Account {
-        if self.model.platform == Party::Government && !self.model.leasing {
+        if self.model.platform == Party::Government && !self.leased() {
             Account::Government
         } else {
             Account::Operator(self.community)
         }
+    }
+
+    /// Whether a lessee runs this government platform's market: under leasing, until the
+    /// lessee goes insolvent and the government takes the platform back (§20).
+    pub(super) fn leased(&self) -> bool {
+        self.model.leasing && self.operator_solvent
     }
 
     /// Books platform revenue to its earner.
@@ -452,10 +458,12 @@ mod tests {
             .expect("a platform")
     }
 
-    #[test]
-    fn the_monthly_close_books_the_sales_and_tells_every_building_the_shares_served() {
+    /// Month 1's close of a hybrid platform whose lessee is `solvent`, with 30 app and 10
+    /// traditional requests for food from the first building.
+    fn close_month_one(solvent: bool) -> (Box<Platform>, crate::agents::StepOutput) {
         let p = civitas_twin::params::Parameters::default();
         let (me, mut platform) = platform_of(InvestmentModel::Hybrid, &p);
+        platform.operator_solvent = solvent;
         let buildings = platform.context.addresses.communities[0].buildings.clone();
         // Only month 1's close; the requests arrive at the month's end.
         platform.timers = Timers::default();
@@ -472,7 +480,6 @@ mod tests {
             me,
             Payload::ServiceDemand(Box::new(d)),
         )];
-        let cash = platform.operator_cash;
         let out = run(
             platform.as_mut(),
             me,
@@ -480,7 +487,21 @@ mod tests {
             MONTH,
             MONTH + MARKET_CLOSE + WINDOW,
         );
+        (platform, out)
+    }
 
+    fn commission(out: &crate::agents::StepOutput) -> Vec<(Account, i64)> {
+        out.journal
+            .transfers()
+            .filter(|t| matches!(t.purpose, Purpose::Commission(ServiceKind::Food)))
+            .map(|t| (t.to, t.cents))
+            .collect()
+    }
+
+    #[test]
+    fn the_monthly_close_books_the_sales_and_tells_every_building_the_shares_served() {
+        let (platform, out) = close_month_one(true);
+        let buildings = platform.context.addresses.communities[0].buildings.clone();
         let end = MONTH + MARKET_CLOSE + WINDOW;
         let told: Vec<ActorId> = out.out.iter().map(|e| e.dst).collect();
         assert_eq!(told, buildings);
@@ -499,21 +520,36 @@ mod tests {
             );
         }
         // The platform's commission goes to the operator leasing the government's platform.
-        let commission: i64 = out
-            .journal
-            .transfers()
-            .filter(|t| matches!(t.purpose, Purpose::Commission(ServiceKind::Food)))
-            .inspect(|t| assert_eq!(t.to, Account::Operator(0)))
-            .map(|t| t.cents)
-            .sum();
-        assert!(commission > 0);
-        assert_eq!(platform.operator_cash - cash, commission);
-        assert_eq!(platform.platform_revenue_year, commission);
+        let commission = commission(&out);
+        assert!(!commission.is_empty());
+        assert!(
+            commission
+                .iter()
+                .all(|&(to, v)| to == Account::Operator(0) && v > 0)
+        );
+        let total: i64 = commission.iter().map(|(_, v)| v).sum();
+        assert_eq!(platform.operator_cash, total, "its cash started at 0");
+        assert_eq!(platform.platform_revenue_year, total);
         // February 2026 has 28 days.
         assert_eq!(
             platform.timers.next_at(),
             Some(MONTH + 28 * DAY + MARKET_CLOSE)
         );
+    }
+
+    #[test]
+    fn an_insolvent_lessee_hands_the_platform_back_and_the_government_earns_its_commission() {
+        let (platform, out) = close_month_one(false);
+        let commission = commission(&out);
+        assert!(!commission.is_empty());
+        assert!(
+            commission
+                .iter()
+                .all(|&(to, v)| to == Account::Government && v > 0)
+        );
+        assert_eq!(platform.operator_cash, 0, "the lessee earns nothing more");
+        assert!(!platform.leased());
+        assert_eq!(platform.revenue_account(), Account::Government);
     }
 
     #[test]
