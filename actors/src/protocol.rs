@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use tokio::sync::mpsc;
 
 /// Version of the encoded protocol; bump it when a protocol type changes shape.
-pub const PROTOCOL_VERSION: u16 = 4;
+pub const PROTOCOL_VERSION: u16 = 5;
 
 /// Engine → host: process the window `[start, end)` over this inbox.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -309,7 +309,7 @@ mod tests {
     fn the_encoding_is_pinned_to_the_protocol_version() {
         assert_eq!(
             (PROTOCOL_VERSION, format!("{:016x}", encoding_fingerprint())),
-            (4, "2773500c8868aa27".to_string()),
+            (5, "07aac93356aea2be".to_string()),
             "the protocol's encoding changed: bump PROTOCOL_VERSION (and the checkpoint schema version) and pin the new fingerprint"
         );
     }
@@ -338,7 +338,7 @@ mod tests {
         let mut other = bytes.clone();
         other[0] ^= 0xff;
         let err = decode::<StepRequest>(&other).unwrap_err();
-        assert!(err.to_string().contains("this build speaks 4"), "{err}");
+        assert!(err.to_string().contains("this build speaks 5"), "{err}");
         assert!(matches!(
             decode::<StepRequest>(&bytes[..5]),
             Err(DecodeError::Malformed(_))

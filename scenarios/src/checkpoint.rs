@@ -26,8 +26,9 @@ use std::path::Path;
 /// inject may be a device's alarm of a named kind (`Inject::Alarm`); version 5, finance
 /// and the platforms carry the payroll of the staff they pay; version 6, devices carry
 /// their service life, platforms their PPP loan, arrears and funding's end; version 7, the
-/// government's bonds; version 8, a staff role for the platform's operations.
-pub const CHECKPOINT_SCHEMA_VERSION: u32 = 8;
+/// government's bonds; version 8, a staff role for the platform's operations; version 9,
+/// the government's debt service as an obligation and the platforms' interest due.
+pub const CHECKPOINT_SCHEMA_VERSION: u32 = 9;
 
 const MAGIC: &str = "civitas checkpoint";
 

@@ -222,6 +222,11 @@ pub struct FiscalParams {
     pub bond_rate: f64,
     /// Years after issue at which such a bond is repaid.
     pub bond_years: u32,
+    /// Whether the bonds' interest is paid out of the smart-community allocation (first,
+    /// before O&M), so that building competes with running; otherwise it is paid from
+    /// the general budget, outside the allocation. Principal at maturity is always
+    /// refinanced or repaid outside it.
+    pub debt_service_in_allocation: bool,
 }
 
 impl FiscalParams {

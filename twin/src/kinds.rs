@@ -282,6 +282,10 @@ vocabulary! {
     /// What the government owes a community each year, in the order district finance
     /// pays it when the budget is short (DOMAIN §4).
     Obligation {
+        /// Interest on the government's construction bonds, when it is paid from the
+        /// smart-community allocation (`economy.fiscal.debt_service_in_allocation`):
+        /// senior, paid before anything else.
+        DebtService => "debt_service",
         /// O&M of a government-owned platform.
         PlatformOm => "platform_om",
         /// O&M of the government's own devices.

@@ -159,6 +159,7 @@ impl Finance {
             for (&c, owed) in &self.requests {
                 let amount = ((owed[o] as f64) * share).floor() as i64;
                 let (to, purpose) = match o {
+                    Obligation::DebtService => (Account::Outside, Purpose::Interest),
                     Obligation::PlatformOm => (Account::Suppliers, Purpose::PlatformOm),
                     Obligation::DeviceOm => (Account::Suppliers, Purpose::GovernmentDeviceOm),
                     Obligation::PurchaseOfService => {

@@ -374,3 +374,50 @@ fn the_government_pays_interest_on_the_bonds_that_built_its_platform_and_devices
     );
     assert_eq!(sum(Purpose::LoanRepayment), 0);
 }
+
+/// With `debt_service_in_allocation`, the bonds' interest is the first call on the
+/// year's smart-community allocation: the same interest is paid, out of the same
+/// budget, and what is left for the platform's and devices' O&M is that much smaller.
+#[test]
+fn debt_service_in_the_allocation_is_paid_first_and_leaves_less_for_om() {
+    use civitas_actors::ledger::Purpose;
+    let year_one = |in_allocation: bool| {
+        let mut s = load("default").unwrap();
+        s.parameters.economy.fiscal.debt_service_in_allocation = in_allocation;
+        let from = s.calendar.year_start(1);
+        let opts = RunOptions {
+            seed: 1,
+            horizon: from + 4 * HOUR,
+            workers: 2,
+            model: InvestmentModel::Gov,
+        };
+        let r = run(&s, opts, |_| {}).unwrap();
+        let sum = |p: &dyn Fn(Purpose) -> bool| -> i64 {
+            r.transfers
+                .iter()
+                .filter(|t| t.at >= from && p(t.purpose))
+                .map(|t| t.cents)
+                .sum()
+        };
+        (
+            sum(&|p| p == Purpose::FiscalAllocation),
+            sum(&|p| p == Purpose::Interest),
+            sum(&|p| matches!(p, Purpose::PlatformOm | Purpose::GovernmentDeviceOm)),
+            sum(&|p| p == Purpose::FiscalReturn),
+        )
+    };
+    let (budget_off, interest_off, om_off, _) = year_one(false);
+    let (budget, interest, om, returned) = year_one(true);
+    assert_eq!(budget, budget_off, "the same budget (the same draw)");
+    assert_eq!(interest, interest_off, "the same bonds, the same interest");
+    assert!(interest > 9_000_000, "≈ 96,000 yuan: {interest}");
+    assert_eq!(
+        interest + om + returned,
+        budget,
+        "all of it out of the budget"
+    );
+    assert!(
+        om < om_off && om <= budget - interest,
+        "O&M {om} with, {om_off} without"
+    );
+}

@@ -1,11 +1,15 @@
 //! The government's construction capital is borrowed: each time it builds (the platform
 //! and its devices at the start) or replaces a device (§17.1 of MODEL.md), it issues a
 //! bond for the amount, pays interest on it every year at the settlement, and repays it
-//! at maturity.
+//! at maturity. The interest is paid from the general budget, or — with
+//! `economy.fiscal.debt_service_in_allocation` — asked of district finance as the first
+//! call on the smart-community allocation ([`Obligation::DebtService`]), so that
+//! building competes with running.
 
 use super::Platform;
 use crate::agents::Ctx;
-use crate::ledger::{Account, Purpose};
+use crate::ledger::{Account, Obligations, Purpose};
+use civitas_twin::kinds::Obligation;
 use civitas_twin::time::{SimTime, YEAR};
 use serde::{Deserialize, Serialize};
 
@@ -64,13 +68,24 @@ impl Platform {
             })
             .sum();
         let now = ctx.now;
-        ctx.journal.pay(
-            now,
-            Account::Government,
-            Account::Outside,
-            interest.round() as i64,
-            Purpose::Interest,
-        );
+        let interest = interest.round() as i64;
+        if self
+            .context
+            .params
+            .economy
+            .fiscal
+            .debt_service_in_allocation
+        {
+            self.interest_due = interest;
+        } else {
+            ctx.journal.pay(
+                now,
+                Account::Government,
+                Account::Outside,
+                interest,
+                Purpose::Interest,
+            );
+        }
         let due: i64 = self
             .bonds
             .iter()
@@ -85,5 +100,19 @@ impl Platform {
             Purpose::LoanRepayment,
         );
         self.bonds.retain(|b| b.maturity > y);
+    }
+
+    /// When finance has paid out of the allocation: a bond is never in default, so any
+    /// interest the allocation could not cover is paid from the general budget.
+    pub(super) fn settle_debt_service(&mut self, ctx: &mut Ctx<'_>, paid: &Obligations) {
+        let short = self.owed[Obligation::DebtService] - paid[Obligation::DebtService];
+        self.interest_due = 0;
+        ctx.journal.pay(
+            ctx.now,
+            Account::Government,
+            Account::Outside,
+            short.max(0),
+            Purpose::Interest,
+        );
     }
 }

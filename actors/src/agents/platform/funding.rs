@@ -109,6 +109,7 @@ impl Platform {
     pub(super) fn request_funding(&mut self, ctx: &mut Ctx<'_>) {
         let e = &self.context.params.economy;
         let mut owed = Obligations::default();
+        owed[Obligation::DebtService] = self.interest_due;
         if self.model.platform == Party::Government {
             owed[Obligation::PlatformOm] = self.platform_om();
         }
@@ -140,6 +141,7 @@ impl Platform {
     }
 
     pub(super) fn on_funding(&mut self, ctx: &mut Ctx<'_>, paid: Obligations) {
+        self.settle_debt_service(ctx, &paid);
         let share = |o: Obligation| {
             if self.owed[o] > 0 {
                 paid[o] as f64 / self.owed[o] as f64
@@ -147,9 +149,11 @@ impl Platform {
                 1.0
             }
         };
-        let total_owed = self.owed.total();
+        // What the government paid for the platform and devices (not its own debt).
+        let debt = Obligation::DebtService;
+        let total_owed = self.owed.total() - self.owed[debt];
         self.funded_share = if total_owed > 0 {
-            paid.total() as f64 / total_owed as f64
+            (paid.total() - paid[debt]) as f64 / total_owed as f64
         } else {
             1.0
         };

@@ -114,6 +114,9 @@ pub(crate) struct Platform {
     partner_exited: bool,
     /// Bonds the government issued for its construction here, not yet repaid.
     bonds: Vec<bonds::Bond>,
+    /// Bond interest for the year just settled that district finance is to pay out of
+    /// the allocation (`debt_service_in_allocation`; cents).
+    interest_due: i64,
 }
 
 impl Platform {
@@ -191,6 +194,7 @@ impl Platform {
             availability_years: 0,
             partner_exited: false,
             bonds: Vec::new(),
+            interest_due: 0,
         };
         platform.market = Market::new(
             c.index,
