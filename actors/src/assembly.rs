@@ -8,12 +8,14 @@ use crate::agents::finance::{Finance, Funded};
 use crate::agents::platform::Platform;
 use crate::agents::responder::{Responder, Staffing};
 use crate::agents::{Agent, Shared};
+use crate::inject::InjectError;
 use crate::message::ActorId;
 use civitas_twin::calendar::Calendar;
 use civitas_twin::economy::{Payer, cents, payroll};
-use civitas_twin::kinds::{Department, InvestmentModel, Level};
+use civitas_twin::kinds::{Department, InvestmentModel};
 use civitas_twin::model::District;
 use civitas_twin::params::Parameters;
+use civitas_twin::vocab::action::{Organisation, Refusal};
 use std::sync::Arc;
 
 /// The assembled actors of a district, ready for the engine.
@@ -31,6 +33,8 @@ pub struct Assembly {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Directory {
     pub(crate) communities: Vec<CommunityDirectory>,
+    /// Every organisation's actor.
+    pub(crate) addresses: Arc<Addresses>,
 }
 
 /// One community's part of the [`Directory`].
@@ -44,8 +48,69 @@ pub(crate) struct CommunityDirectory {
 
 impl Directory {
     /// The actor an inject to `to` goes to, checking that the inject names something
-    /// hosted there.
+    /// hosted there: an action goes to an organisation, anything else to a building or
+    /// a device.
     pub(crate) fn resolve(
+        &self,
+        to: crate::inject::Address,
+        what: &crate::inject::Inject,
+    ) -> Result<ActorId, InjectError> {
+        use crate::inject::Inject;
+        match (to.organisation(), what) {
+            (Some(org), Inject::Act { incident, action }) => {
+                action.allowed_at(org.level()).map_err(|why| {
+                    InjectError::Refused(Refusal::WrongLevel {
+                        incident: *incident,
+                        by: org,
+                        action: action.as_str().into(),
+                        why: why.into(),
+                    })
+                })?;
+                self.organisation(org)
+            }
+            (None, Inject::Act { .. }) | (Some(_), _) => {
+                let what = match what {
+                    Inject::Act { .. } => "an action on an incident".to_string(),
+                    other => format!("an {} inject", other.as_str()),
+                };
+                let to = to.to_string();
+                Err(InjectError::Refused(Refusal::WrongDestination { what, to }))
+            }
+            (None, _) => self.place(to, what).map_err(InjectError::UnknownAddress),
+        }
+    }
+
+    /// An organisation's actor.
+    fn organisation(&self, org: Organisation) -> Result<ActorId, InjectError> {
+        let a = &self.addresses;
+        let n = a.communities.len();
+        let found = match org {
+            Organisation::Committee { community } => {
+                a.communities.get(community as usize).map(|c| c.committee)
+            }
+            Organisation::PropertyFirm { community } => {
+                a.communities.get(community as usize).map(|c| c.property)
+            }
+            Organisation::StreetOffice { street } => a.street_offices.get(street as usize).copied(),
+            Organisation::Department { department } => {
+                a.departments.get(department.index()).copied()
+            }
+        };
+        found.ok_or_else(|| {
+            InjectError::UnknownAddress(match org {
+                Organisation::StreetOffice { street } => {
+                    format!(
+                        "street office {street} (there are {})",
+                        a.street_offices.len()
+                    )
+                }
+                other => format!("{other} (there are {n} communities)"),
+            })
+        })
+    }
+
+    /// The building host an inject to a building or device goes to.
+    fn place(
         &self,
         to: crate::inject::Address,
         what: &crate::inject::Inject,
@@ -82,6 +147,10 @@ impl Directory {
                 })?;
                 (community, *b)
             }
+            Address::Committee { .. }
+            | Address::PropertyFirm { .. }
+            | Address::StreetOffice { .. }
+            | Address::Department { .. } => unreachable!("organisations resolve above"),
         };
         let c = community_of(community)?;
         let (host, households) = c.buildings.get(building as usize).ok_or_else(|| {
@@ -162,6 +231,7 @@ impl Assembly {
                     committee,
                     property,
                     street_office: street_offices[c.street_office as usize],
+                    street: c.street_office,
                     buildings,
                 },
             )
@@ -209,14 +279,17 @@ impl Assembly {
             ))));
             names.push(format!("{} platform", c.name));
             let st = c.staffing;
-            for (id, day, night, what) in [
+            let community = c.index;
+            for (org, id, day, night, what) in [
                 (
+                    Organisation::Committee { community },
                     a.committee,
                     st.committee_day.saturating_add(st.grid_day),
                     st.committee_night,
                     "residents committee",
                 ),
                 (
+                    Organisation::PropertyFirm { community },
                     a.property,
                     st.property_day,
                     st.property_night,
@@ -224,7 +297,7 @@ impl Assembly {
                 ),
             ] {
                 agents.push(Agent::Responder(Box::new(Responder::new(
-                    Level::Micro,
+                    org,
                     id,
                     Staffing::shifts(day, night, &params),
                     Some(params.staffing.micro_queue_capacity as usize),
@@ -236,7 +309,7 @@ impl Assembly {
         }
         for (i, name) in district.street_offices.iter().enumerate() {
             agents.push(Agent::Responder(Box::new(Responder::new(
-                Level::Street,
+                Organisation::StreetOffice { street: i as u32 },
                 addresses.street_offices[i],
                 Staffing::shifts(
                     params.staffing.street_day,
@@ -252,7 +325,7 @@ impl Assembly {
         for d in Department::ALL {
             let crews = district.department_crews.get(d).copied().unwrap_or(1);
             agents.push(Agent::Responder(Box::new(Responder::new(
-                Level::District,
+                Organisation::Department { department: *d },
                 addresses.department(*d),
                 Staffing::constant(crews),
                 None,
@@ -284,6 +357,7 @@ impl Assembly {
         names.push("district finance".to_string());
         debug_assert_eq!(agents.len(), next as usize);
         let directory = Directory {
+            addresses: addresses.clone(),
             communities: district
                 .communities
                 .iter()

@@ -10,13 +10,15 @@
 //! [`InjectRecord`] log. Replaying a run with its log reproduces it byte for byte.
 //!
 //! Other tasks talk to a running engine through an [`EngineHandle`] (`Clone + Send`):
-//! inject (now or at a time), subscribe to the stream, take a checkpoint, stop. Requests
+//! inject (now or at a time), subscribe to the stream, see who holds each open incident,
+//! take a checkpoint, stop. Requests
 //! go through one bounded intake, served between windows and, on the wall clock, while
 //! the engine waits for the next window. A full intake refuses an inject at once
 //! ([`InjectError::IntakeFull`], with the count refused so far) instead of growing
 //! without limit; a handle used after the engine stopped gets
 //! [`InjectError::EngineGone`] or [`crate::EngineError::Stopped`].
 
+pub use civitas_twin::vocab::action::{Action, Holding, Holdings, Organisation, Refusal};
 pub use civitas_twin::vocab::inject::{
     Address, Inject, InjectError, InjectRecord, UNASSIGNED, read_log, read_log_lines, write_log,
 };
@@ -67,6 +69,9 @@ pub(crate) enum Control {
     Checkpoint {
         reply: oneshot::Sender<Result<EngineState, EngineError>>,
     },
+    Holdings {
+        reply: oneshot::Sender<Holdings>,
+    },
     Stop {
         reply: oneshot::Sender<SimTime>,
     },
@@ -78,6 +83,7 @@ impl std::fmt::Debug for Control {
             Control::Inject { .. } => "Inject",
             Control::Subscribe { .. } => "Subscribe",
             Control::Checkpoint { .. } => "Checkpoint",
+            Control::Holdings { .. } => "Holdings",
             Control::Stop { .. } => "Stop",
         })
     }
@@ -153,6 +159,14 @@ impl EngineHandle {
         let (reply, answer) = oneshot::channel();
         self.control(Control::Checkpoint { reply }).await?;
         answer.await.map_err(|_| EngineError::Stopped)?
+    }
+
+    /// Who holds each open incident, as of the last window processed (the same fold of
+    /// the stream a subscriber can make with [`Holdings::apply`]).
+    pub async fn holdings(&self) -> Result<Holdings, EngineError> {
+        let (reply, answer) = oneshot::channel();
+        self.control(Control::Holdings { reply }).await?;
+        answer.await.map_err(|_| EngineError::Stopped)
     }
 
     /// Stops the engine at its next window barrier; resolves to the simulated time it

@@ -45,5 +45,8 @@ pub use assembly::Assembly;
 pub use clock::{Clock, SimClock, WallClock};
 pub use engine::{Engine, EngineError, EngineState, EngineStats, FailurePolicy, RunResult};
 pub use incident::{EscalationReason, IncidentRecord};
-pub use inject::{Address, EngineHandle, Inject, InjectError, InjectRecord, Injector, When};
+pub use inject::{
+    Action, Address, EngineHandle, Holdings, Inject, InjectError, InjectRecord, Injector,
+    Organisation, Refusal, When,
+};
 pub use observe::{Collector, Event, Observer, Stage, Subscription, Window};

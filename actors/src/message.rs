@@ -115,6 +115,23 @@ impl Payload {
         }
     }
 
+    /// Its name, for a refusal's message.
+    pub(crate) fn name(&self) -> String {
+        match self {
+            Payload::DeviceRepaired { .. } => "device_repaired".into(),
+            Payload::Detected(_) => "detected".into(),
+            Payload::DeviceOffline { .. } => "device_offline".into(),
+            Payload::Assign(_) => "assign".into(),
+            Payload::Outcome { .. } => "outcome".into(),
+            Payload::FundingRequest { .. } => "funding_request".into(),
+            Payload::Funding { .. } => "funding".into(),
+            Payload::PlatformStatus { .. } => "platform_status".into(),
+            Payload::ServiceDemand(_) => "service_demand".into(),
+            Payload::Inject(i) => format!("{} inject", i.as_str()),
+            Payload::ServiceOutcome { .. } => "service_outcome".into(),
+        }
+    }
+
     /// The incident record carried, if any.
     pub(crate) fn into_record(self) -> Option<IncidentRecord> {
         match self {

@@ -19,6 +19,7 @@ use crate::incident::IncidentRecord;
 use crate::ledger::{Account, Purpose, Transfer, YearReport};
 use civitas_twin::kinds::DeviceKind;
 use civitas_twin::time::SimTime;
+use civitas_twin::vocab::action::Holdings;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tokio::sync::broadcast;
@@ -86,8 +87,8 @@ impl Subscription {
     }
 }
 
-/// Folds the stream into what a run reports at its end: closed incidents, payments and
-/// yearly reports. The engine keeps one, so [`RunResult`](crate::RunResult) is built from
+/// Folds the stream into what a run reports at its end — closed incidents, payments and
+/// yearly reports — and who holds each open incident now. The engine keeps one, so [`RunResult`](crate::RunResult) is built from
 /// the same windows every subscriber sees.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Collector {
@@ -97,11 +98,14 @@ pub struct Collector {
     pub transfers: Vec<Transfer>,
     /// Yearly reports so far.
     pub reports: Vec<YearReport>,
+    /// Who holds each open incident.
+    pub holdings: Holdings,
 }
 
 impl Observer for Collector {
     fn window(&mut self, w: &Window) {
         for e in &w.events {
+            self.holdings.apply(e);
             match e {
                 Event::Incident {
                     stage: Stage::Closed { record },

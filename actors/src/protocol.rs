@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use tokio::sync::mpsc;
 
 /// Version of the encoded protocol; bump it when a protocol type changes shape.
-pub const PROTOCOL_VERSION: u16 = 5;
+pub const PROTOCOL_VERSION: u16 = 6;
 
 /// Engine → host: process the window `[start, end)` over this inbox.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -240,16 +240,20 @@ pub fn encoding_fingerprint() -> u64 {
         },
         Stage::Dispatched {
             to: Handler::PropertyFirm,
+            arrives: 720,
         },
         Stage::Acknowledged {
             level: Level::Street,
         },
         Stage::Escalated {
             reason: EscalationReason::TimeLimit,
+            street: 3,
+            arrives: 780,
         },
         Stage::Whistled {
             department: Department::Health,
             reason: EscalationReason::BeyondCapacity,
+            arrives: 840,
         },
         Stage::DepartmentReported { on_time: true },
         Stage::Closed {
@@ -280,6 +284,27 @@ pub fn encoding_fingerprint() -> u64 {
         device: 4,
         replaced: true,
     });
+    use civitas_twin::vocab::action::Action;
+    for action in [
+        Action::Acknowledge,
+        Action::Dispatch {
+            to: Handler::Committee,
+        },
+        Action::Escalate {
+            reason: EscalationReason::QueueFull,
+        },
+        Action::Whistle {
+            department: Department::FireRescue,
+            reason: EscalationReason::Severity,
+        },
+        Action::Report,
+        Action::Close,
+    ] {
+        put(&Payload::Inject(Inject::Act {
+            incident: 1 << 41,
+            action,
+        }));
+    }
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     })
@@ -309,7 +334,7 @@ mod tests {
     fn the_encoding_is_pinned_to_the_protocol_version() {
         assert_eq!(
             (PROTOCOL_VERSION, format!("{:016x}", encoding_fingerprint())),
-            (5, "07aac93356aea2be".to_string()),
+            (6, "0b34a582b9bc97f5".to_string()),
             "the protocol's encoding changed: bump PROTOCOL_VERSION (and the checkpoint schema version) and pin the new fingerprint"
         );
     }
@@ -338,7 +363,7 @@ mod tests {
         let mut other = bytes.clone();
         other[0] ^= 0xff;
         let err = decode::<StepRequest>(&other).unwrap_err();
-        assert!(err.to_string().contains("this build speaks 5"), "{err}");
+        assert!(err.to_string().contains("this build speaks 6"), "{err}");
         assert!(matches!(
             decode::<StepRequest>(&bytes[..5]),
             Err(DecodeError::Malformed(_))

@@ -27,8 +27,10 @@ use std::path::Path;
 /// and the platforms carry the payroll of the staff they pay; version 6, devices carry
 /// their service life, platforms their PPP loan, arrears and funding's end; version 7, the
 /// government's bonds; version 8, a staff role for the platform's operations; version 9,
-/// the government's debt service as an obligation and the platforms' interest due.
-pub const CHECKPOINT_SCHEMA_VERSION: u32 = 9;
+/// the government's debt service as an obligation and the platforms' interest due;
+/// version 10, operators' actions (responders keyed by organisation, per-case draws and
+/// arrivals, who holds each open incident in the engine's collector).
+pub const CHECKPOINT_SCHEMA_VERSION: u32 = 10;
 
 const MAGIC: &str = "civitas checkpoint";
 

@@ -63,11 +63,13 @@ impl LiveView {
                     self.open.entry(*id).or_insert(Level::Micro);
                     format!("opened     detected by {}", by.as_str())
                 }
-                Stage::Escalated { reason } => {
+                Stage::Escalated { reason, street, .. } => {
                     self.open.insert(*id, Level::Street);
-                    format!("escalated  to the street office ({})", reason.as_str())
+                    format!("escalated  to street office {street} ({})", reason.as_str())
                 }
-                Stage::Whistled { department, reason } => {
+                Stage::Whistled {
+                    department, reason, ..
+                } => {
                     self.open.insert(*id, Level::District);
                     format!(
                         "whistled   to {} ({})",

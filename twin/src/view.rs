@@ -139,7 +139,10 @@ impl TwinView {
                 building,
                 stage,
             } => self.move_incident(*at, *id, *kind, *community, *building, stage, changes),
-            Event::Payment(_) | Event::Report { .. } | Event::ComponentFailed { .. } => {}
+            Event::Payment(_)
+            | Event::Report { .. }
+            | Event::Refused { .. }
+            | Event::ComponentFailed { .. } => {}
         }
     }
 
@@ -298,6 +301,7 @@ mod tests {
                 Stage::Whistled {
                     department: Department::FireRescue,
                     reason: EscalationReason::Severity,
+                    arrives: 90,
                 },
             ),
             &mut c,

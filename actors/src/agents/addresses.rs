@@ -16,6 +16,8 @@ pub(crate) struct CommunityAddresses {
     pub(crate) property: ActorId,
     /// Its street office.
     pub(crate) street_office: ActorId,
+    /// That street office's index.
+    pub(crate) street: u32,
     /// One building host per building, by building id.
     pub(crate) buildings: Vec<ActorId>,
 }

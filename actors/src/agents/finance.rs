@@ -206,9 +206,21 @@ impl Behaviour for Finance {
         &mut self.timers
     }
 
-    fn on_message(&mut self, _ctx: &mut Ctx<'_>, _src: ActorId, payload: Payload) {
-        if let Payload::FundingRequest { community, owed } = payload {
-            self.requests.insert(community, owed);
+    fn on_message(&mut self, ctx: &mut Ctx<'_>, _src: ActorId, payload: Payload) {
+        match payload {
+            Payload::FundingRequest { community, owed } => {
+                self.requests.insert(community, owed);
+            }
+            p @ (Payload::DeviceRepaired { .. }
+            | Payload::Detected(_)
+            | Payload::DeviceOffline { .. }
+            | Payload::Assign(_)
+            | Payload::Outcome { .. }
+            | Payload::Funding { .. }
+            | Payload::PlatformStatus { .. }
+            | Payload::ServiceDemand(_)
+            | Payload::Inject(_)
+            | Payload::ServiceOutcome { .. }) => ctx.unexpected("district finance", &p),
         }
     }
 

@@ -21,6 +21,7 @@ use civitas_twin::calendar::Calendar;
 use civitas_twin::kinds::DeviceKind;
 use civitas_twin::params::Parameters;
 use civitas_twin::time::SimTime;
+use civitas_twin::vocab::action::Refusal;
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, LazyLock};
 
@@ -39,21 +40,47 @@ pub(crate) struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// Sends `payload` to `dst`, arriving `delay` seconds from now but never before the
-    /// next window (the conservative lookahead).
-    pub(crate) fn send(&mut self, dst: ActorId, delay: SimTime, payload: Payload) {
+    /// next window (the conservative lookahead); says when it arrives.
+    pub(crate) fn send(&mut self, dst: ActorId, delay: SimTime, payload: Payload) -> SimTime {
         *self.seq += 1;
+        let at = self.arrival(delay);
         self.out.push(Envelope {
-            at: (self.now + delay).max(self.window_end),
+            at,
             src: self.me,
             seq: *self.seq,
             dst,
             payload,
         });
+        at
+    }
+
+    /// When a message sent now with `delay` arrives.
+    pub(crate) fn arrival(&self, delay: SimTime) -> SimTime {
+        (self.now + delay).max(self.window_end)
     }
 
     /// This actor's id.
     pub(crate) fn me(&self) -> ActorId {
         self.me
+    }
+
+    /// Records that something was refused and changed nothing (counted in the
+    /// window's [`crate::observe::Counters::refused`]).
+    pub(crate) fn refuse(&mut self, incident: Option<u64>, reason: Refusal) {
+        self.journal.events.push(crate::observe::Event::Refused {
+            at: self.now,
+            incident,
+            reason,
+        });
+    }
+
+    /// Refuses a message `by` has no use for: a wiring fault, counted and never silent.
+    pub(crate) fn unexpected(&mut self, by: impl Into<String>, payload: &Payload) {
+        let reason = Refusal::Unexpected {
+            by: by.into(),
+            what: payload.name(),
+        };
+        self.refuse(None, reason);
     }
 }
 

@@ -8,17 +8,26 @@
 //! arrival, when its severity sends it up at once, or when the level tried and could
 //! not close it. The district level never escalates and has no queue limit: whistled
 //! cases wait until a crew reports.
+//!
+//! A person in the organisation acts on its cases through injects ([`Action`]):
+//! acknowledging takes a waiting case as a free staff member would, escalating and
+//! whistling send it up as a time limit does, closing resolves it. Each goes through
+//! the same steps as the organisation's own decision, or is refused whole with a
+//! [`Refusal`] in the stream. A case's draws (handling time, whether this level resolves
+//! it) come from a stream of its own, so acting on one case never changes another's.
 
 use super::{Behaviour, Ctx, Final};
 use crate::incident::{Escalation, EscalationReason, IncidentRecord};
+use crate::inject::Inject;
 use crate::message::{ActorId, Payload};
 use crate::observe::Stage;
 use crate::timers::Timers;
 use civitas_twin::calendar::Calendar;
-use civitas_twin::kinds::{Level, Severity};
+use civitas_twin::kinds::{Department, Level, Severity};
 use civitas_twin::params::Parameters;
 use civitas_twin::rng::{self, EntityRng, Stream};
 use civitas_twin::time::{SimTime, hours};
+use civitas_twin::vocab::action::{Action, Organisation, Refusal};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -80,10 +89,11 @@ impl Staffing {
 /// Timer events of a responder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum Timer {
-    /// Handling of this incident ends.
-    Done(u64),
-    /// This incident's time limit at this level passes.
-    Deadline(u64),
+    /// Handling of this incident (its arrival here numbered so) ends.
+    Done(u64, u64),
+    /// This incident's time limit at this level passes (for its arrival numbered so:
+    /// a case dispatched away and back is a new arrival with timers of its own).
+    Deadline(u64, u64),
     /// Staff on duty may have changed.
     Shift,
 }
@@ -91,6 +101,12 @@ pub(crate) enum Timer {
 #[derive(Serialize, Deserialize)]
 struct Case {
     rec: Box<IncidentRecord>,
+    /// Its arrival's number here.
+    arrival: u64,
+    /// When this organisation took it up (acknowledged, or for a department reported).
+    taken: Option<SimTime>,
+    /// Drawn when it was taken up: whether this level's handling resolves it.
+    resolves: bool,
 }
 
 /// Queue key: most severe first, then arrival order.
@@ -99,13 +115,14 @@ type QueueKey = (std::cmp::Reverse<Severity>, u64);
 /// One incident-handling organization.
 #[derive(Serialize, Deserialize)]
 pub(crate) struct Responder {
-    level: Level,
+    org: Organisation,
+    me: ActorId,
+    seed: u64,
     staffing: Staffing,
     capacity: Option<usize>,
     /// The run's parameters, calendar and addresses (not state; see [`crate::agents::Shared`]).
     #[serde(skip, default = "crate::agents::Shared::detached")]
     pub(crate) context: crate::agents::Shared,
-    rng: EntityRng,
     timers: Timers<Timer>,
     queue: BTreeMap<QueueKey, Case>,
     queued: BTreeMap<u64, QueueKey>,
@@ -115,11 +132,9 @@ pub(crate) struct Responder {
 }
 
 impl Responder {
-    /// A responder at `level`, acting as actor `me`.
-    // Its own configuration plus the run's shared context (parameters, calendar…).
-    #[allow(clippy::too_many_arguments)]
+    /// The organisation `org`, acting as actor `me`.
     pub(crate) fn new(
-        level: Level,
+        org: Organisation,
         me: ActorId,
         staffing: Staffing,
         capacity: Option<usize>,
@@ -127,12 +142,12 @@ impl Responder {
         seed: u64,
     ) -> Self {
         Responder {
-            level,
+            org,
+            me,
+            seed,
             staffing,
             capacity,
             context: shared,
-            // Organizations are keyed by actor id in a stream space of their own.
-            rng: rng::stream(seed, u32::MAX - 1, Stream::Organization, me.0 as u64),
             timers: Timers::default(),
             queue: BTreeMap::new(),
             queued: BTreeMap::new(),
@@ -140,6 +155,19 @@ impl Responder {
             arrivals: 0,
             shift_timer: false,
         }
+    }
+
+    fn level(&self) -> Level {
+        self.org.level()
+    }
+
+    /// The draws for one case at this organisation: a stream of its own per (seed,
+    /// organisation, incident), so that a person's action on one case never shifts the
+    /// draws of another (organisations are keyed by actor id in a stream space of their
+    /// own).
+    fn case_rng(&self, incident: u64) -> EntityRng {
+        let key = rng::mix64(self.me.0 as u64) ^ incident;
+        rng::stream(self.seed, u32::MAX - 1, Stream::Organization, key)
     }
 
     /// Cases waiting.
@@ -156,7 +184,7 @@ impl Responder {
 
     fn limit_hours(&self, s: Severity) -> Option<f64> {
         let p = self.context.params.severity(s);
-        match self.level {
+        match self.level() {
             Level::Micro => Some(p.micro_limit_hours),
             Level::Street => Some(p.street_limit_hours),
             Level::District => None,
@@ -164,69 +192,46 @@ impl Responder {
     }
 
     fn arrive(&mut self, ctx: &mut Ctx<'_>, mut rec: Box<IncidentRecord>) {
-        if self.level == Level::District {
+        if self.level() == Level::District {
             rec.department
                 .get_or_insert(self.context.params.incident(rec.kind).department);
         }
         let limit = self.limit_hours(rec.severity).filter(|_| !rec.false_alarm);
         if limit.is_some_and(|l| l <= 0.0) {
-            return self.escalate(ctx, rec, EscalationReason::Severity);
+            return self.escalate(ctx, rec, EscalationReason::Severity, None);
         }
         // The queue is full only for a case that would have to wait.
         let free = self.busy.len() < self.staffing.at(ctx.now, &self.context.calendar) as usize;
         if !free && self.capacity.is_some_and(|c| self.queue.len() >= c) && !rec.false_alarm {
-            return self.escalate(ctx, rec, EscalationReason::QueueFull);
-        }
-        if let Some(l) = limit {
-            self.timers
-                .push(ctx.now + hours(l), Timer::Deadline(rec.id));
+            return self.escalate(ctx, rec, EscalationReason::QueueFull, None);
         }
         self.arrivals += 1;
-        let key = (std::cmp::Reverse(rec.severity), self.arrivals);
+        let arrival = self.arrivals;
+        if let Some(l) = limit {
+            self.timers
+                .push(ctx.now + hours(l), Timer::Deadline(rec.id, arrival));
+        }
+        let key = (std::cmp::Reverse(rec.severity), arrival);
         self.queued.insert(rec.id, key);
-        self.queue.insert(key, Case { rec });
+        let case = Case {
+            rec,
+            arrival,
+            taken: None,
+            resolves: false,
+        };
+        self.queue.insert(key, case);
         self.start_work(ctx);
     }
 
+    /// Free staff take waiting cases, most severe first.
     fn start_work(&mut self, ctx: &mut Ctx<'_>) {
         let on_duty = self.staffing.at(ctx.now, &self.context.calendar) as usize;
         while self.busy.len() < on_duty {
-            let Some((_, mut case)) = self.queue.pop_first() else {
+            let Some((_, case)) = self.queue.pop_first() else {
                 break;
             };
             self.queued.remove(&case.rec.id);
-            let rec = &mut case.rec;
-            rec.acknowledged.get_or_insert(ctx.now);
-            let level = self.level;
-            ctx.journal
-                .incident(ctx.now, rec, Stage::Acknowledged { level });
-            let p = self.context.params.incident(rec.kind);
-            let mean = if rec.false_alarm {
-                self.context.params.staffing.false_alarm_check_hours
-            } else {
-                match self.level {
-                    Level::Micro => p.micro_service_hours,
-                    Level::Street => p.street_service_hours,
-                    Level::District => p.district_service_hours,
-                }
-            };
-            if self.level == Level::District {
-                rec.department_reported = Some(ctx.now);
-                let deadline = rec.to_district.map(|e| e.at).unwrap_or(ctx.now)
-                    + hours(
-                        self.context
-                            .params
-                            .severity(rec.severity)
-                            .department_report_hours,
-                    );
-                rec.department_on_time = Some(ctx.now <= deadline);
-                let on_time = ctx.now <= deadline;
-                ctx.journal
-                    .incident(ctx.now, rec, Stage::DepartmentReported { on_time });
-            }
-            let done = ctx.now + hours(rng::exp(&mut self.rng, mean)).max(1);
-            self.timers.push(done, Timer::Done(rec.id));
-            self.busy.insert(rec.id, case);
+            self.take_up(ctx, case);
         }
         if !self.queue.is_empty()
             && !self.shift_timer
@@ -237,47 +242,91 @@ impl Responder {
         }
     }
 
+    /// Someone takes up a case: it is acknowledged (a department's crew reports), and
+    /// its handling time and whether this level can resolve it are drawn.
+    fn take_up(&mut self, ctx: &mut Ctx<'_>, mut case: Case) {
+        let level = self.level();
+        let rec = &mut case.rec;
+        rec.acknowledged.get_or_insert(ctx.now);
+        ctx.journal
+            .incident(ctx.now, rec, Stage::Acknowledged { level });
+        let params = &self.context.params;
+        let p = params.incident(rec.kind);
+        let (mean, resolve) = if rec.false_alarm {
+            (params.staffing.false_alarm_check_hours, 1.0)
+        } else {
+            match level {
+                Level::Micro => (p.micro_service_hours, p.micro_resolve),
+                Level::Street => (p.street_service_hours, p.street_resolve),
+                Level::District => (p.district_service_hours, 1.0),
+            }
+        };
+        if level == Level::District {
+            let hours_allowed = params.severity(rec.severity).department_report_hours;
+            let deadline = rec.to_district.map(|e| e.at).unwrap_or(ctx.now) + hours(hours_allowed);
+            let on_time = ctx.now <= deadline;
+            rec.department_reported = Some(ctx.now);
+            rec.department_on_time = Some(on_time);
+            ctx.journal
+                .incident(ctx.now, rec, Stage::DepartmentReported { on_time });
+        }
+        let mut draws = self.case_rng(rec.id);
+        let done = ctx.now + hours(rng::exp(&mut draws, mean)).max(1);
+        case.resolves = rng::chance(&mut draws, resolve);
+        case.taken = Some(ctx.now);
+        self.timers
+            .push(done, Timer::Done(case.rec.id, case.arrival));
+        self.busy.insert(case.rec.id, case);
+    }
+
+    /// Sends a case up a loop: from the micro-loop to the community's street office, from
+    /// a street office to `department` (by default the one its kind calls for).
     fn escalate(
         &mut self,
         ctx: &mut Ctx<'_>,
         mut rec: Box<IncidentRecord>,
         reason: EscalationReason,
+        department: Option<Department>,
     ) {
         let esc = Some(Escalation {
             at: ctx.now,
             reason,
         });
-        let dst = match self.level {
+        let latency = self.context.params.engine.dispatch_latency_secs;
+        let arrives = ctx.arrival(latency);
+        let dst = match self.level() {
             Level::Micro => {
                 rec.to_street = esc;
-                ctx.journal
-                    .incident(ctx.now, &rec, Stage::Escalated { reason });
-                self.context.addresses.communities[rec.community as usize].street_office
+                let c = &self.context.addresses.communities[rec.community as usize];
+                let stage = Stage::Escalated {
+                    reason,
+                    street: c.street,
+                    arrives,
+                };
+                ctx.journal.incident(ctx.now, &rec, stage);
+                c.street_office
             }
             Level::Street => {
                 rec.to_district = esc;
-                let d = self.context.params.incident(rec.kind).department;
+                let d = department.unwrap_or(self.context.params.incident(rec.kind).department);
                 rec.department = Some(d);
                 let stage = Stage::Whistled {
                     department: d,
                     reason,
+                    arrives,
                 };
                 ctx.journal.incident(ctx.now, &rec, stage);
                 self.context.addresses.department(d)
             }
             Level::District => unreachable!("the district level never escalates"),
         };
-        ctx.send(
-            dst,
-            self.context.params.engine.dispatch_latency_secs,
-            Payload::Assign(rec),
-        );
+        ctx.send(dst, latency, Payload::Assign(rec));
     }
 
     #[allow(clippy::boxed_local)] // the box arrived in a message; unboxing would copy it
     fn close(&mut self, ctx: &mut Ctx<'_>, mut rec: Box<IncidentRecord>) {
         rec.closed = Some(ctx.now);
-        rec.closed_level = Some(self.level);
+        rec.closed_level = Some(self.level());
         if !rec.false_alarm {
             let target =
                 hours(self.context.params.severity(rec.severity).target_hours).max(1) as f64;
@@ -301,12 +350,84 @@ impl Responder {
         ctx.journal.closed(ctx.now, *rec);
     }
 
+    /// The case `id` if this organisation holds it, waiting or taken up.
+    fn held(&self, id: u64) -> Option<&Case> {
+        let waiting = self.queued.get(&id).and_then(|k| self.queue.get(k));
+        waiting.or_else(|| self.busy.get(&id))
+    }
+
     /// Removes a case wherever it is; says whether it was still waiting.
     fn take(&mut self, id: u64) -> Option<(Box<IncidentRecord>, bool)> {
         if let Some(key) = self.queued.remove(&id) {
             return self.queue.remove(&key).map(|c| (c.rec, true));
         }
         self.busy.remove(&id).map(|c| (c.rec, false))
+    }
+
+    /// A person here acts on case `incident`: applied through the same steps as this
+    /// organisation's own decisions, or refused whole (nothing changes).
+    fn act(&mut self, ctx: &mut Ctx<'_>, incident: u64, action: Action) -> Result<(), Refusal> {
+        let by = self.org;
+        if let Err(why) = action.allowed_at(self.level()) {
+            return Err(Refusal::WrongLevel {
+                incident,
+                by,
+                action: action.as_str().into(),
+                why: why.into(),
+            });
+        }
+        let Some(case) = self.held(incident) else {
+            return Err(Refusal::NotHere { incident, by });
+        };
+        let (taken, community) = (case.taken, case.rec.community);
+        match action {
+            Action::Acknowledge | Action::Report => {
+                if let Some(at) = taken {
+                    return Err(Refusal::AlreadyTaken { incident, by, at });
+                }
+                let key = self.queued.remove(&incident).expect("waiting");
+                let case = self.queue.remove(&key).expect("queued");
+                self.take_up(ctx, case);
+            }
+            Action::Dispatch { to } => {
+                if Organisation::handler(to, community) == by {
+                    return Err(Refusal::SameHandler { incident, by });
+                }
+                let (rec, _) = self.take(incident).expect("held");
+                let latency = self.context.params.engine.dispatch_latency_secs;
+                let arrives = ctx.arrival(latency);
+                ctx.journal
+                    .incident(ctx.now, &rec, Stage::Dispatched { to, arrives });
+                let dst = self.context.addresses.communities[community as usize].handler(to);
+                ctx.send(dst, latency, Payload::Assign(rec));
+            }
+            Action::Escalate { reason } => {
+                let (rec, _) = self.take(incident).expect("held");
+                self.escalate(ctx, rec, reason, None);
+            }
+            Action::Whistle { department, reason } => {
+                let (rec, _) = self.take(incident).expect("held");
+                self.escalate(ctx, rec, reason, Some(department));
+            }
+            Action::Close => {
+                if taken.is_none() {
+                    let first = match self.level() {
+                        Level::District => "report",
+                        Level::Micro | Level::Street => "acknowledge",
+                    };
+                    let first = first.into();
+                    return Err(Refusal::NotTaken {
+                        incident,
+                        by,
+                        first,
+                    });
+                }
+                let (rec, _) = self.take(incident).expect("held");
+                self.close(ctx, rec);
+            }
+        }
+        self.start_work(ctx);
+        Ok(())
     }
 }
 
@@ -318,40 +439,53 @@ impl Behaviour for Responder {
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<'_>, _src: ActorId, payload: Payload) {
-        if let Payload::Assign(rec) = payload {
-            self.arrive(ctx, rec);
+        match payload {
+            Payload::Assign(rec) => self.arrive(ctx, rec),
+            Payload::Inject(Inject::Act { incident, action }) => {
+                if let Err(reason) = self.act(ctx, incident, action) {
+                    ctx.refuse(Some(incident), reason);
+                }
+            }
+            p @ (Payload::Inject(
+                Inject::Incident { .. } | Inject::Device { .. } | Inject::Alarm { .. },
+            )
+            | Payload::DeviceRepaired { .. }
+            | Payload::Detected(_)
+            | Payload::DeviceOffline { .. }
+            | Payload::Outcome { .. }
+            | Payload::FundingRequest { .. }
+            | Payload::Funding { .. }
+            | Payload::PlatformStatus { .. }
+            | Payload::ServiceDemand(_)
+            | Payload::ServiceOutcome { .. }) => ctx.unexpected(self.org.to_string(), &p),
         }
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_>, timer: Timer) {
         match timer {
-            Timer::Done(id) => {
-                // A case escalated by its deadline while in service is no longer here.
-                if let Some(case) = self.busy.remove(&id) {
-                    let rec = case.rec;
-                    let p = self.context.params.incident(rec.kind);
-                    let resolve = match self.level {
-                        _ if rec.false_alarm => 1.0,
-                        Level::Micro => p.micro_resolve,
-                        Level::Street => p.street_resolve,
-                        Level::District => 1.0,
-                    };
-                    if rng::chance(&mut self.rng, resolve) {
-                        self.close(ctx, rec);
+            Timer::Done(id, arrival) => {
+                // A case escalated, dispatched or closed before its handling ended is no
+                // longer here (or is here again, as a later arrival).
+                if self.busy.get(&id).is_some_and(|c| c.arrival == arrival) {
+                    let case = self.busy.remove(&id).expect("checked");
+                    if case.resolves {
+                        self.close(ctx, case.rec);
                     } else {
-                        self.escalate(ctx, rec, EscalationReason::BeyondCapacity);
+                        self.escalate(ctx, case.rec, EscalationReason::BeyondCapacity, None);
                     }
                 }
                 self.start_work(ctx);
             }
-            Timer::Deadline(id) => {
-                if let Some((rec, waiting)) = self.take(id) {
+            Timer::Deadline(id, arrival) => {
+                if self.held(id).is_some_and(|c| c.arrival == arrival)
+                    && let Some((rec, waiting)) = self.take(id)
+                {
                     let reason = if waiting {
                         EscalationReason::Unanswered
                     } else {
                         EscalationReason::TimeLimit
                     };
-                    self.escalate(ctx, rec, reason);
+                    self.escalate(ctx, rec, reason, None);
                     self.start_work(ctx);
                 }
             }
@@ -399,6 +533,8 @@ mod tests {
         p
     }
 
+    /// The organisation at `level` the test context's addresses give actor `me`: the
+    /// committee of community 0, street office 0, or the department of the test's kind.
     fn responder(
         level: Level,
         me: ActorId,
@@ -406,8 +542,15 @@ mod tests {
         capacity: Option<usize>,
         p: &Parameters,
     ) -> Responder {
+        let org = match level {
+            Level::Micro => Organisation::Committee { community: 0 },
+            Level::Street => Organisation::StreetOffice { street: 0 },
+            Level::District => Organisation::Department {
+                department: p.incident(KIND).department,
+            },
+        };
         Responder::new(
-            level,
+            org,
             me,
             staffing,
             capacity,
@@ -603,5 +746,231 @@ mod tests {
                 "reported 6 h after the whistle, due within {report_hours} h"
             );
         }
+    }
+
+    fn act(at: SimTime, to: ActorId, incident: u64, action: Action) -> crate::message::Envelope {
+        envelope(
+            at,
+            ActorId(99),
+            at,
+            to,
+            Payload::Inject(Inject::Act { incident, action }),
+        )
+    }
+
+    /// The refusals recorded in a step's journal.
+    fn refusals(out: &crate::agents::StepOutput) -> Vec<String> {
+        out.journal
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                crate::observe::Event::Refused { reason, .. } => Some(reason.to_string()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_person_acknowledging_a_waiting_case_does_what_a_free_staff_member_does() {
+        let mut p = params();
+        p.incidents.get_mut(&KIND).unwrap().micro_service_hours = 2.0;
+        let committee = ActorId(11);
+        let t = 10 * HOUR;
+        // A committee with one on duty takes the case as it arrives…
+        let mut staffed = responder(Level::Micro, committee, Staffing::constant(1), None, &p);
+        run(
+            &mut staffed,
+            committee,
+            vec![assign(t, 1, committee, incident(1, KIND, &p, t))],
+            t,
+            t + 1,
+        );
+        // …and one with nobody on duty keeps it waiting until a person acknowledges it.
+        let mut manned = responder(Level::Micro, committee, Staffing::constant(0), None, &p);
+        let inbox = vec![
+            assign(t, 1, committee, incident(1, KIND, &p, t)),
+            act(t, committee, 1, Action::Acknowledge),
+        ];
+        let out = run(&mut manned, committee, inbox, t, t + 1);
+        assert!(refusals(&out).is_empty(), "{:?}", refusals(&out));
+        assert_eq!((manned.in_service(), manned.waiting()), (1, 0));
+        assert_eq!(manned.busy[&1].rec.acknowledged, Some(t));
+        // The same draws: the handling ends at the same time, with the same outcome.
+        assert_eq!(manned.timers.next_at(), staffed.timers.next_at());
+        assert_eq!(manned.busy[&1].resolves, staffed.busy[&1].resolves);
+    }
+
+    #[test]
+    fn actions_that_do_not_fit_the_case_are_refused_with_a_reason_and_change_nothing() {
+        let p = params();
+        let committee = ActorId(11);
+        let t = 10 * HOUR;
+        // Case 1 in hand, case 2 waiting.
+        let mut r = responder(Level::Micro, committee, Staffing::constant(1), None, &p);
+        let arrivals = (1..=2)
+            .map(|id| assign(t, id, committee, incident(id, KIND, &p, t)))
+            .collect();
+        run(&mut r, committee, arrivals, t, t + 1);
+        let by = "the residents committee of community 0";
+        for (incident, action, reason) in [
+            (
+                9,
+                Action::Close,
+                format!(
+                    "incident 9 is not held by {by} (escalated, dispatched or closed since, or never sent there)"
+                ),
+            ),
+            (
+                1,
+                Action::Acknowledge,
+                format!("incident 1 was taken up by {by} at simulated second {t} already"),
+            ),
+            (
+                2,
+                Action::Close,
+                format!("incident 2 is still waiting at {by}: acknowledge it before closing it"),
+            ),
+            (
+                2,
+                Action::Report,
+                format!(
+                    "{by} cannot report incident 2: only a department reports; the micro-loop and the street office acknowledge (`acknowledge`)"
+                ),
+            ),
+            (
+                2,
+                Action::Whistle {
+                    department: Department::Health,
+                    reason: EscalationReason::Severity,
+                },
+                format!(
+                    "{by} cannot whistle incident 2: only a street office whistles; the micro-loop escalates to it (`escalate`)"
+                ),
+            ),
+            (
+                1,
+                Action::Dispatch {
+                    to: civitas_twin::kinds::Handler::Committee,
+                },
+                format!("incident 1 is held by {by} already"),
+            ),
+        ] {
+            let at = t + 60;
+            let out = run(
+                &mut r,
+                committee,
+                vec![act(at, committee, incident, action)],
+                at,
+                at + 1,
+            );
+            assert_eq!(refusals(&out), vec![reason]);
+            assert!(out.out.is_empty(), "nothing sent: {:?}", out.out);
+            assert_eq!((r.in_service(), r.waiting()), (1, 1), "nothing changed");
+            assert_eq!(r.busy[&1].taken, Some(t));
+        }
+    }
+
+    #[test]
+    fn a_person_dispatches_escalates_and_whistles_through_the_organisations_own_steps() {
+        let p = params();
+        let (committee, street) = (ActorId(11), ActorId(13));
+        let t = 10 * HOUR;
+        let latency = p.engine.dispatch_latency_secs;
+        let mut r = responder(Level::Micro, committee, Staffing::constant(1), None, &p);
+        let arrivals = (1..=2)
+            .map(|id| assign(t, id, committee, incident(id, KIND, &p, t)))
+            .collect();
+        run(&mut r, committee, arrivals, t, t + 1);
+        let inbox = vec![
+            act(
+                t + 60,
+                committee,
+                1,
+                Action::Dispatch {
+                    to: civitas_twin::kinds::Handler::PropertyFirm,
+                },
+            ),
+            act(
+                t + 120,
+                committee,
+                2,
+                Action::Escalate {
+                    reason: EscalationReason::BeyondCapacity,
+                },
+            ),
+        ];
+        let out = run(&mut r, committee, inbox, t + 60, t + 121);
+        let sent: Vec<(ActorId, SimTime, u64)> = out
+            .out
+            .iter()
+            .map(|e| match &e.payload {
+                Payload::Assign(rec) => (e.dst, e.at, rec.id),
+                other => panic!("expected an assignment, got {other:?}"),
+            })
+            .collect();
+        // Case 1 to the property firm; case 2, taken up when 1 left, to the street office.
+        assert_eq!(
+            sent,
+            vec![
+                (ActorId(12), t + 60 + latency, 1),
+                (street, t + 120 + latency, 2)
+            ]
+        );
+        assert_eq!((r.in_service(), r.waiting()), (0, 0));
+        let Payload::Assign(rec) = &out.out[1].payload else {
+            unreachable!()
+        };
+        assert_eq!(rec.acknowledged, Some(t + 60), "taken up when case 1 left");
+        assert_eq!(
+            rec.to_street,
+            Some(Escalation {
+                at: t + 120,
+                reason: EscalationReason::BeyondCapacity
+            })
+        );
+        // The street office whistles the department the person names.
+        let mut s = responder(Level::Street, street, Staffing::constant(1), None, &p);
+        let case = rec.clone();
+        let at = t + 120 + latency;
+        let whistle = Action::Whistle {
+            department: Department::FireRescue,
+            reason: EscalationReason::Severity,
+        };
+        let inbox = vec![
+            envelope(at, committee, 1, street, Payload::Assign(case)),
+            act(at + 60, street, 2, whistle),
+        ];
+        let out = run(&mut s, street, inbox, at, at + 61);
+        assert_eq!(out.out.len(), 1);
+        assert_eq!(
+            out.out[0].dst,
+            ActorId(20 + Department::FireRescue.index() as u32)
+        );
+        let Payload::Assign(rec) = &out.out[0].payload else {
+            unreachable!()
+        };
+        assert_eq!(rec.department, Some(Department::FireRescue));
+    }
+
+    #[test]
+    fn a_message_a_responder_has_no_use_for_is_refused_and_counted_not_dropped() {
+        let p = params();
+        let committee = ActorId(11);
+        let mut r = responder(Level::Micro, committee, Staffing::constant(1), None, &p);
+        let stray = envelope(
+            HOUR,
+            ActorId(10),
+            1,
+            committee,
+            Payload::DeviceRepaired {
+                device: 3,
+                replaced: false,
+            },
+        );
+        let out = run(&mut r, committee, vec![stray], HOUR, HOUR + 1);
+        assert_eq!(
+            refusals(&out),
+            vec!["the residents committee of community 0 has no use for a device_repaired message"]
+        );
     }
 }

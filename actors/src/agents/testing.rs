@@ -66,6 +66,7 @@ pub(crate) fn addresses() -> Arc<Addresses> {
             committee: ActorId(11),
             property: ActorId(12),
             street_office: ActorId(13),
+            street: 0,
             buildings: vec![ActorId(0), ActorId(1)],
         }],
         street_offices: vec![ActorId(13)],

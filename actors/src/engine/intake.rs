@@ -15,10 +15,26 @@ impl<C: Clock> Engine<C> {
                 inject,
                 reply,
             } => {
-                let (at, pass) = match when {
+                let (mut at, mut pass) = match when {
                     When::At(t) => (t, 0),
                     When::Now => self.now_for_inject(),
                 };
+                // An action now is checked against who holds the case now, and waits for
+                // a case still on its way to its holder; one for later is checked when it
+                // arrives, by the organisation itself.
+                if let (When::Now, Inject::Act { incident, action }, Some(org)) =
+                    (when, inject, to.organisation())
+                {
+                    let holdings = &self.collector.holdings;
+                    if let Err(r) = holdings.check(incident, org, action) {
+                        let _ = reply.send(Err(InjectError::Refused(r)));
+                        return Ok(());
+                    }
+                    let arrives = holdings.open[&incident].arrives;
+                    if arrives > at {
+                        (at, pass) = (arrives, 0);
+                    }
+                }
                 let source = match source {
                     Source::Id(id) => id,
                     Source::Name(n) => self.source(&n),
@@ -31,6 +47,9 @@ impl<C: Clock> Engine<C> {
             }
             Control::Checkpoint { reply } => {
                 let _ = reply.send(self.snapshot().await);
+            }
+            Control::Holdings { reply } => {
+                let _ = reply.send(self.collector.holdings.clone());
             }
             Control::Stop { reply } => {
                 self.stopped = true;

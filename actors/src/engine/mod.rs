@@ -111,6 +111,8 @@ pub struct EngineStats {
     pub injects: u64,
     /// Messages not delivered because their receiver had failed.
     pub dropped: u64,
+    /// Actions and messages refused ([`Event::Refused`]).
+    pub refused: u64,
 }
 
 /// Everything a finished run produced.
@@ -492,10 +494,7 @@ impl<C: Clock> Engine<C> {
         if at < self.now && !reenterable {
             return Err(InjectError::InvalidDeadline { at, next: self.now });
         }
-        let dst = self
-            .directory
-            .resolve(to, &what)
-            .map_err(InjectError::UnknownAddress)?;
+        let dst = self.directory.resolve(to, &what)?;
         let (name, seq) = self
             .sources
             .get_mut(source.0 as usize)

@@ -270,6 +270,11 @@ impl<C: Clock> Engine<C> {
         self.stats.messages += n_msgs;
         self.stats.injects += injects;
         self.stats.dropped += dropped;
+        let refused = events
+            .iter()
+            .filter(|e| matches!(e, Event::Refused { .. }))
+            .count() as u64;
+        self.stats.refused += refused;
         let window = Window {
             start,
             end,
@@ -280,6 +285,7 @@ impl<C: Clock> Engine<C> {
                 events: n_events,
                 messages: n_msgs,
                 injects,
+                refused,
                 lag_ms: self.clock.lag(due).as_millis() as u64,
             },
         };

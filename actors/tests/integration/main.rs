@@ -1,5 +1,6 @@
 //! Integration tests of civitas-actors: the engine over generated communities.
 
+mod act;
 mod calendar;
 mod clocks;
 mod engine;

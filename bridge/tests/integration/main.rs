@@ -569,7 +569,9 @@ mod live {
                 e,
                 Event::Incident {
                     stage: Stage::Escalated {
-                        reason: EscalationReason::Unanswered
+                        reason: EscalationReason::Unanswered,
+                        street: 0,
+                        ..
                     },
                     ..
                 }
@@ -594,7 +596,8 @@ mod live {
                 Event::Incident {
                     stage: Stage::Whistled {
                         department: Department::Health,
-                        reason: EscalationReason::TimeLimit
+                        reason: EscalationReason::TimeLimit,
+                        ..
                     },
                     ..
                 }

@@ -8,6 +8,7 @@ use crate::kinds::{
     Department, DetectedBy, DeviceKind, Handler, IncidentKind, InvestmentModel, Level,
 };
 use crate::time::SimTime;
+use crate::vocab::action::Refusal;
 use crate::vocab::incident::{EscalationReason, IncidentRecord};
 use crate::vocab::ledger::{Transfer, YearReport};
 use serde::{Deserialize, Serialize};
@@ -23,10 +24,13 @@ pub enum Stage {
         /// How.
         by: DetectedBy,
     },
-    /// The platform assigned it to a first handler.
+    /// The platform assigned it to a first handler (or a micro-loop organisation handed
+    /// it to the other).
     Dispatched {
         /// Who handles its kind first.
         to: Handler,
+        /// When the case reaches it.
+        arrives: SimTime,
     },
     /// Someone started handling it.
     Acknowledged {
@@ -37,6 +41,10 @@ pub enum Stage {
     Escalated {
         /// Why.
         reason: EscalationReason,
+        /// The street office that holds it now.
+        street: u32,
+        /// When the case reaches it.
+        arrives: SimTime,
     },
     /// The street office whistled a district department.
     Whistled {
@@ -44,6 +52,8 @@ pub enum Stage {
         department: Department,
         /// Why.
         reason: EscalationReason,
+        /// When the case reaches it.
+        arrives: SimTime,
     },
     /// The department reported (took the case).
     DepartmentReported {
@@ -114,6 +124,17 @@ pub enum Event {
         /// The report.
         report: YearReport,
     },
+    /// An action or message was refused and changed nothing: an operator's action that
+    /// did not fit the case as it was when it arrived, or a message its receiver has no
+    /// use for. Counted in [`Counters::refused`].
+    Refused {
+        /// When.
+        at: SimTime,
+        /// The incident it was about, if any.
+        incident: Option<u64>,
+        /// Why.
+        reason: Refusal,
+    },
     /// A component of the twin failed and was isolated (wall clock only; in a
     /// simulation a failing behaviour stops the run).
     ComponentFailed {
@@ -133,6 +154,7 @@ impl Event {
             Event::Incident { at, .. }
             | Event::Device { at, .. }
             | Event::Report { at, .. }
+            | Event::Refused { at, .. }
             | Event::ComponentFailed { at, .. } => *at,
             Event::Payment(t) => t.at,
         }
@@ -152,6 +174,9 @@ pub struct Counters {
     pub messages: u64,
     /// Outside injects delivered in this window.
     pub injects: u64,
+    /// Actions and messages refused in this window ([`Event::Refused`]).
+    #[serde(default)]
+    pub refused: u64,
     /// How far behind the wall clock the window started (0 on the simulated clock), ms.
     pub lag_ms: u64,
 }
@@ -172,7 +197,10 @@ pub struct Window {
 
 /// Version of the observe stream's format (the `--events` file, and any stream of
 /// [`Window`]s): bump it when an event, a stage or the counters change shape.
-pub const EVENTS_SCHEMA_VERSION: u32 = 1;
+/// Version 2: the street office an escalation goes to, when a handed-over case arrives,
+/// refusals ([`Event::Refused`],
+/// [`Counters::refused`]).
+pub const EVENTS_SCHEMA_VERSION: u32 = 2;
 
 /// The name on an events file's first line.
 pub const EVENTS_SCHEMA: &str = "civitas-events";
@@ -297,14 +325,14 @@ mod tests {
             serde_json::to_string(&w).unwrap()
         );
         assert_eq!(read_stream(&text), Ok(vec![w]));
-        let newer = text.replacen("\"schema_version\":1", "\"schema_version\":2", 1);
+        let newer = text.replacen("\"schema_version\":2", "\"schema_version\":3", 1);
         assert_eq!(
             read_stream(&newer).unwrap_err().to_string(),
-            "an events file of schema_version 2; this build reads schema_version 1"
+            "an events file of schema_version 3; this build reads schema_version 2"
         );
         assert_eq!(
             read_stream("{\"start\":60}\n").unwrap_err().to_string(),
-            "not a civitas events file (its first line is not {\"schema\":\"civitas-events\",\"schema_version\":1}): {\"start\":60}"
+            "not a civitas events file (its first line is not {\"schema\":\"civitas-events\",\"schema_version\":2}): {\"start\":60}"
         );
         let bad = format!("{}\n{{}}\n", stream_header());
         assert!(

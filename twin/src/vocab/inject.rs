@@ -3,8 +3,9 @@
 //! [`read_log`], [`write_log`]). The engine's intake (`civitas_actors::inject`) accepts
 //! them; anyone can write, read and check them without it.
 
-use crate::kinds::IncidentKind;
+use crate::kinds::{Department, IncidentKind};
 use crate::time::SimTime;
+use crate::vocab::action::{Action, Organisation, Refusal};
 use crate::vocab::events::DeviceState;
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +27,71 @@ pub enum Address {
         /// Device id within the community.
         device: u32,
     },
+    /// A community's residents committee (with its grid workers): actions on its cases.
+    Committee {
+        /// Community index.
+        community: u32,
+    },
+    /// A community's property firm: actions on its cases.
+    PropertyFirm {
+        /// Community index.
+        community: u32,
+    },
+    /// A street office: actions on its cases.
+    StreetOffice {
+        /// Street office index.
+        street: u32,
+    },
+    /// A district department: actions on its cases.
+    Department {
+        /// Which.
+        department: Department,
+    },
+}
+
+impl Address {
+    /// The organisation it names, if it names one.
+    pub fn organisation(self) -> Option<Organisation> {
+        match self {
+            Address::Building { .. } | Address::Device { .. } => None,
+            Address::Committee { community } => Some(Organisation::Committee { community }),
+            Address::PropertyFirm { community } => Some(Organisation::PropertyFirm { community }),
+            Address::StreetOffice { street } => Some(Organisation::StreetOffice { street }),
+            Address::Department { department } => Some(Organisation::Department { department }),
+        }
+    }
+}
+
+impl From<Organisation> for Address {
+    fn from(o: Organisation) -> Address {
+        match o {
+            Organisation::Committee { community } => Address::Committee { community },
+            Organisation::PropertyFirm { community } => Address::PropertyFirm { community },
+            Organisation::StreetOffice { street } => Address::StreetOffice { street },
+            Organisation::Department { department } => Address::Department { department },
+        }
+    }
+}
+
+impl std::fmt::Display for Address {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self, self.organisation()) {
+            (_, Some(o)) => write!(f, "{o}"),
+            (
+                Address::Building {
+                    community,
+                    building,
+                },
+                None,
+            ) => {
+                write!(f, "building {building} of community {community}")
+            }
+            (Address::Device { community, device }, None) => {
+                write!(f, "device {device} of community {community}")
+            }
+            _ => unreachable!("every organisation address is named above"),
+        }
+    }
 }
 
 /// What the outside world can tell a run.
@@ -60,6 +126,27 @@ pub enum Inject {
         /// What it detected.
         kind: IncidentKind,
     },
+    /// A person in an organisation acts on a case it holds (sent to the organisation's
+    /// address): applied exactly as the organisation's own decision would be, or
+    /// refused with a reason ([`crate::vocab::action`]).
+    Act {
+        /// The incident.
+        incident: u64,
+        /// What they do.
+        action: Action,
+    },
+}
+
+impl Inject {
+    /// Its name, as in files.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Inject::Incident { .. } => "incident",
+            Inject::Device { .. } => "device",
+            Inject::Alarm { .. } => "alarm",
+            Inject::Act { .. } => "act",
+        }
+    }
 }
 
 /// One accepted inject, as the log keeps it. A file written by hand (a drill's events,
@@ -123,6 +210,10 @@ pub enum InjectError {
     /// No such community, building or device.
     #[error("no such destination: {0}")]
     UnknownAddress(String),
+    /// An action that does not fit: the wrong loop for it, or a case that is unknown,
+    /// closed or held by another organisation. Nothing is logged or changed.
+    #[error("refused: {0}")]
+    Refused(Refusal),
     /// A replayed record names a source that does not match this run's sources.
     #[error("inject log: {0}")]
     Log(String),

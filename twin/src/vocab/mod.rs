@@ -1,5 +1,6 @@
 //! The vocabulary the outside world speaks with a run, free of any runtime: where an
-//! inject goes and what it says ([`inject`]), what the run reports back window by window
+//! inject goes and what it says ([`inject`]), what people in the loops can do
+//! with a case and who holds it ([`action`]), what the run reports back window by window
 //! ([`events`]), the life of an incident ([`incident`]) and money ([`ledger`]).
 //!
 //! The engine (`civitas-actors`, with ractor and tokio) produces and consumes these
@@ -14,6 +15,7 @@
 //! compile), which `#[non_exhaustive]` would forbid across crates. Outside readers are
 //! protected by the schema version instead.
 
+pub mod action;
 pub mod events;
 pub mod incident;
 pub mod inject;

@@ -26,6 +26,7 @@ fn render() -> (image::RgbaImage, App) {
                 Stage::Whistled {
                     department: Department::FireRescue,
                     reason: EscalationReason::Severity,
+                    arrives: 260,
                 },
             ),
         ]),

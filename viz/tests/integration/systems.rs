@@ -105,6 +105,8 @@ fn an_escalation_recolours_the_incident_and_closing_fades_it_out() {
                 5,
                 Stage::Escalated {
                     reason: EscalationReason::TimeLimit,
+                    street: 0,
+                    arrives: 90,
                 },
             )]),
             window(vec![incident(

@@ -327,12 +327,15 @@ impl Behaviour for BuildingHost {
                     self.year_end(ctx, y);
                 }
             }
-            Payload::Detected(_)
+            p @ (Payload::Detected(_)
             | Payload::Assign(_)
             | Payload::DeviceOffline { .. }
             | Payload::FundingRequest { .. }
             | Payload::Funding { .. }
-            | Payload::ServiceDemand(_) => {}
+            | Payload::ServiceDemand(_)) => {
+                let by = format!("building {} of community {}", self.building, self.community);
+                ctx.unexpected(by, &p);
+            }
             Payload::Inject(i) => self.injected(ctx, i),
         }
     }

@@ -10,6 +10,7 @@ use crate::message::Payload;
 use crate::observe::{DeviceState as Seen, Stage};
 use civitas_twin::kinds::{DetectedBy, IncidentKind};
 use civitas_twin::model::DeviceStatus;
+use civitas_twin::vocab::action::Refusal;
 
 impl BuildingHost {
     /// Handles one accepted inject.
@@ -24,7 +25,7 @@ impl BuildingHost {
             }
             Inject::Device { device, state } => {
                 let Some(&local) = self.device_index.get(&device) else {
-                    return;
+                    return self.not_here(ctx, device);
                 };
                 match state {
                     Seen::Failed => self.fail(ctx, local),
@@ -38,12 +39,28 @@ impl BuildingHost {
                     Seen::Alarm => self.alarm(ctx, local, None),
                 }
             }
-            Inject::Alarm { device, kind } => {
-                if let Some(&local) = self.device_index.get(&device) {
-                    self.alarm(ctx, local, Some(kind));
-                }
+            Inject::Alarm { device, kind } => match self.device_index.get(&device) {
+                Some(&local) => self.alarm(ctx, local, Some(kind)),
+                None => self.not_here(ctx, device),
+            },
+            // The engine sends actions to organisations only.
+            Inject::Act { incident, .. } => {
+                let to = format!("building {} of community {}", self.building, self.community);
+                let reason = Refusal::WrongDestination {
+                    what: "an action on an incident".into(),
+                    to,
+                };
+                ctx.refuse(Some(incident), reason);
             }
         }
+    }
+
+    /// Telemetry of a device this building does not host (the engine routes by its
+    /// directory, so this is a wiring fault): refused, never silent.
+    fn not_here(&mut self, ctx: &mut Ctx<'_>, device: u32) {
+        let to = format!("building {} of community {}", self.building, self.community);
+        let what = format!("device {device}'s telemetry");
+        ctx.refuse(None, Refusal::WrongDestination { what, to });
     }
 
     /// A device reports an alarm: an incident of `what` kind (by default the first kind

@@ -19,13 +19,14 @@ impl Platform {
     pub(super) fn dispatch(&mut self, ctx: &mut Ctx<'_>, rec: Box<IncidentRecord>) {
         let handler = self.context.params.incident(rec.kind).handler;
         let dst = self.context.addresses.communities[self.community as usize].handler(handler);
-        ctx.journal
-            .incident(ctx.now, &rec, Stage::Dispatched { to: handler });
-        ctx.send(
-            dst,
-            self.context.params.engine.dispatch_latency_secs,
-            Payload::Assign(rec),
-        );
+        let latency = self.context.params.engine.dispatch_latency_secs;
+        let arrives = ctx.arrival(latency);
+        let stage = Stage::Dispatched {
+            to: handler,
+            arrives,
+        };
+        ctx.journal.incident(ctx.now, &rec, stage);
+        ctx.send(dst, latency, Payload::Assign(rec));
     }
 
     /// A device of building host `host` missed its heartbeat.

@@ -399,13 +399,16 @@ impl Behaviour for Platform {
             Payload::DeviceOffline { device, .. } => self.on_offline(ctx, device, src),
             Payload::Funding { paid } => self.on_funding(ctx, paid),
             Payload::ServiceDemand(d) => self.market.add_demand(&d),
-            Payload::Assign(_)
+            p @ (Payload::Assign(_)
             | Payload::Outcome { .. }
             | Payload::DeviceRepaired { .. }
             | Payload::FundingRequest { .. }
             | Payload::PlatformStatus { .. }
             | Payload::ServiceOutcome { .. }
-            | Payload::Inject(_) => {}
+            | Payload::Inject(_)) => {
+                let by = format!("the platform of community {}", self.community);
+                ctx.unexpected(by, &p);
+            }
         }
     }
 
