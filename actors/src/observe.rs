@@ -104,8 +104,8 @@ pub struct Collector {
 
 impl Observer for Collector {
     fn window(&mut self, w: &Window) {
+        self.holdings.window(w);
         for e in &w.events {
-            self.holdings.apply(e);
             match e {
                 Event::Incident {
                     stage: Stage::Closed { record },

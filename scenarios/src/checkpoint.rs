@@ -29,8 +29,9 @@ use std::path::Path;
 /// government's bonds; version 8, a staff role for the platform's operations; version 9,
 /// the government's debt service as an obligation and the platforms' interest due;
 /// version 10, operators' actions (responders keyed by organisation, per-case draws and
-/// arrivals, who holds each open incident in the engine's collector).
-pub const CHECKPOINT_SCHEMA_VERSION: u32 = 10;
+/// arrivals, who holds each open incident in the engine's collector); version 11, the time
+/// those holdings are as of.
+pub const CHECKPOINT_SCHEMA_VERSION: u32 = 11;
 
 const MAGIC: &str = "civitas checkpoint";
 

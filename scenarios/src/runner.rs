@@ -142,7 +142,13 @@ pub struct Session {
     pub observer: Option<WindowCallback>,
     /// Run on the wall clock instead of the simulated one.
     pub live: Option<Live>,
+    /// Called once, on the run's runtime, with the engine's handle before a live run
+    /// starts: where a person's tools (the terminal prompt) attach.
+    pub on_handle: Option<HandleCallback>,
 }
+
+/// A function given a live engine's handle.
+pub type HandleCallback = Box<dyn FnOnce(EngineHandle) + Send>;
 
 /// A function called with each window of a run.
 pub type WindowCallback = Box<dyn FnMut(&Window) + Send>;
@@ -217,6 +223,9 @@ pub fn run_session(
                     }
                     if let Some(line) = &live.announce {
                         eprintln!("{line}");
+                    }
+                    if let Some(attach) = session.on_handle.take() {
+                        attach(engine.handle());
                     }
                     drive(engine, &scenario, opts, session, progress, true).await
                 }

@@ -1,5 +1,5 @@
 //! `civitas run --live`: the operator's first view of a community in real time — each
-//! incident as it opens, escalates and closes on stdout, and a status line (open cases
+//! incident as it opens, is dispatched, escalates and closes on stdout, and a status line (open cases
 //! by loop, the backlog, how far behind real time the engine is) on stderr every few
 //! seconds.
 
@@ -47,6 +47,11 @@ impl LiveView {
         self.lag_ms = w.counters.lag_ms;
         let mut out = std::io::stdout().lock();
         for e in &w.events {
+            if let Event::Refused { at, reason, .. } = e {
+                // An action accepted at the prompt that no longer fitted when it arrived.
+                let _ = writeln!(out, "{}  refused    {reason}", self.local(*at));
+                continue;
+            }
             let Event::Incident {
                 at,
                 id,
@@ -62,6 +67,9 @@ impl LiveView {
                 Stage::Detected { by } => {
                     self.open.entry(*id).or_insert(Level::Micro);
                     format!("opened     detected by {}", by.as_str())
+                }
+                Stage::Dispatched { to, .. } => {
+                    format!("dispatched to the {}", to.as_str().replace('_', " "))
                 }
                 Stage::Escalated { reason, street, .. } => {
                     self.open.insert(*id, Level::Street);
@@ -89,10 +97,9 @@ impl LiveView {
                         format!("closed     by the {level} loop{took}")
                     }
                 }
-                Stage::Created
-                | Stage::Dispatched { .. }
-                | Stage::Acknowledged { .. }
-                | Stage::DepartmentReported { .. } => continue,
+                Stage::Created | Stage::Acknowledged { .. } | Stage::DepartmentReported { .. } => {
+                    continue;
+                }
             };
             let _ = writeln!(
                 out,

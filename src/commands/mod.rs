@@ -10,6 +10,7 @@ mod bench;
 mod compare;
 mod live;
 mod pictures;
+mod prompt;
 mod resume;
 mod run;
 mod scenario;

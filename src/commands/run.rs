@@ -100,6 +100,12 @@ pub(super) fn run(plan: RunPlan) -> Result<()> {
             let mut view = LiveView::new(scenario.calendar.clone());
             session.observer = Some(Box::new(move |w: &Window| view.window(w)));
         }
+        // The operator's prompt on stdin: a person plays the organisations.
+        let (calendar, params) = (scenario.calendar.clone(), scenario.parameters.clone());
+        let department_of = Box::new(move |k| params.incident(k).department);
+        session.on_handle = Some(Box::new(move |handle| {
+            super::prompt::spawn(handle, calendar, department_of)
+        }));
     }
     let checkpoint_dir = session.live.as_ref().and_then(|l| l.checkpoint_dir.clone());
     let reached =
@@ -210,7 +216,8 @@ pub(super) fn execute(
     out: &Path,
     quiet: bool,
 ) -> Result<SimTime> {
-    let no_bar = quiet || session.live.is_some();
+    let live = session.live.is_some();
+    let no_bar = quiet || live;
     let started = Instant::now();
     let progress = Progress::days(days, no_bar);
     let ticker = progress.clone();
@@ -218,7 +225,14 @@ pub(super) fn execute(
         runner::run_outputs_with(scenario, options, session, move |t| ticker.set(t / DAY))?;
     progress.finish();
     let wall = started.elapsed();
-    let written = write_outputs(&outputs, out)?;
+    let mut written = write_outputs(&outputs, out)?;
+    if live {
+        // A live run starts at the real time it was started: with this file (the
+        // scenario and that start) its injects.jsonl replays it on the simulated clock.
+        let path = out.join("scenario.toml");
+        write_file(&path, scenario.to_toml())?;
+        written.push(path);
+    }
     if !quiet {
         let (summary, result) = (&outputs.summary, &outputs.result);
         print!("{}", summary.render());

@@ -545,3 +545,90 @@ fn the_twin_latency_benchmark_times_every_alarm_through_mqtt_to_the_stream() {
         assert!(stderr(&o).contains(why), "{args:?}: {}", stderr(&o));
     }
 }
+
+/// A person at `civitas run --live`'s prompt: told what a line it cannot read should be,
+/// acts on a case as the organisation holding it (accepted, or refused with the reason),
+/// and the actions go into `injects.jsonl`, which with the live run's `scenario.toml`
+/// replays on the simulated clock to the same incidents.
+#[test]
+fn at_the_live_prompt_a_person_acts_through_the_organisations_and_the_run_replays() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    // A day at 7,200×: 12 s; a case's handling (an hour or more) takes half a second.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_civitas"))
+        .args(["run", "default", "--live", "--speed", "7200", "--days", "1"])
+        .args(["--out", out.to_str().unwrap()])
+        .env("CIVITAS_VIZ", "off")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("civitas starts");
+    let mut stdin = child.stdin.take().unwrap();
+    let rx = lines_of(&mut child);
+    writeln!(stdin, "ack 999999999\nfly to the moon\nlist").unwrap();
+    let (mut answers, mut escalated) = (Vec::new(), 0);
+    while let Some(line) = until_end(&rx) {
+        if let Some(answer) = line.strip_prefix("operator: ") {
+            if answer.starts_with("escalate #") {
+                escalated += 1;
+            }
+            answers.push(answer.to_string());
+        } else if line.contains("dispatched to the ") && escalated == 0 {
+            // Escalate the first cases dispatched until one is accepted.
+            let id = line
+                .split('#')
+                .nth(1)
+                .unwrap()
+                .split_whitespace()
+                .next()
+                .unwrap();
+            writeln!(stdin, "escalate {id} beyond_capacity").unwrap();
+        }
+    }
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    assert_eq!(
+        answers[..2],
+        [
+            "no open incident's id ends in 999999999 (`list` shows them)".to_string(),
+            "unknown command `fly`: `help` lists them".to_string(),
+        ]
+    );
+    assert!(answers[2].starts_with("open incidents: "), "{answers:?}");
+    // Each escalation was accepted or refused with its reason, never silently.
+    for a in &answers[3..] {
+        assert!(
+            a.starts_with("escalate #")
+                || a.starts_with("refused: ")
+                || a.contains("not been dispatched yet"),
+            "{a}"
+        );
+    }
+    assert!(escalated >= 1, "an escalation was accepted: {answers:?}");
+    let log = std::fs::read_to_string(out.join("injects.jsonl")).unwrap();
+    let acts: Vec<&str> = log.lines().filter(|l| l.contains("\"act\"")).collect();
+    assert_eq!(acts.len(), escalated, "{log}");
+    assert!(
+        acts.iter()
+            .all(|l| l.contains("\"source_name\":\"operator\"")),
+        "{log}"
+    );
+    // The same run on the simulated clock, from the live run's scenario and log.
+    let replay = dir.path().join("r");
+    let o = civitas(&[
+        "run",
+        out.join("scenario.toml").to_str().unwrap(),
+        "--days",
+        "1",
+        "--injects",
+        out.join("injects.jsonl").to_str().unwrap(),
+        "--out",
+        replay.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let read = |d: &std::path::Path| std::fs::read_to_string(d.join("incidents.csv")).unwrap();
+    assert_eq!(read(&replay), read(&out));
+}

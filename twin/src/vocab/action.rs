@@ -12,7 +12,7 @@
 
 use crate::kinds::{Department, Handler, IncidentKind, Level};
 use crate::time::SimTime;
-use crate::vocab::events::{Event, Stage};
+use crate::vocab::events::{Event, Stage, Window};
 use crate::vocab::incident::EscalationReason;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -287,9 +287,20 @@ pub struct Holdings {
     pub open: BTreeMap<u64, Holding>,
     /// Incidents closed, with when (only those known before closing).
     pub closed: BTreeMap<u64, SimTime>,
+    /// The end of the last window folded: what "now" is for these holdings.
+    #[serde(default)]
+    pub as_of: SimTime,
 }
 
 impl Holdings {
+    /// Folds one window.
+    pub fn window(&mut self, w: &Window) {
+        for e in &w.events {
+            self.apply(e);
+        }
+        self.as_of = self.as_of.max(w.end);
+    }
+
     /// Folds one event.
     pub fn apply(&mut self, e: &Event) {
         let Event::Incident {
