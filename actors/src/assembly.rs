@@ -126,7 +126,9 @@ impl Directory {
             Address::Device {
                 device: to_device, ..
             },
-            Inject::Device { device, .. } | Inject::Alarm { device, .. },
+            Inject::Device { device, .. }
+            | Inject::Alarm { device, .. }
+            | Inject::CommandOutcome { device, .. },
         ) = (to, what)
             && to_device != *device
         {
@@ -164,7 +166,9 @@ impl Directory {
                 "household {h} in building {building} of community {community} (it holds {}..{})",
                 households.start, households.end
             )),
-            Inject::Device { device, .. } | Inject::Alarm { device, .. }
+            Inject::Device { device, .. }
+            | Inject::Alarm { device, .. }
+            | Inject::CommandOutcome { device, .. }
                 if c.device_building.get(device as usize) != Some(&building) =>
             {
                 Err(format!(

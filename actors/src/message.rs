@@ -67,6 +67,16 @@ pub(crate) enum Payload {
     ServiceDemand(Box<Demand>),
     /// The outside world → an actor: an accepted inject.
     Inject(crate::inject::Inject),
+    /// Platform → building host: command a device it hosts (the correlation id is the
+    /// platform's).
+    Command {
+        /// Correlation id.
+        id: u64,
+        /// Device id within the community.
+        device: u32,
+        /// What to do.
+        action: civitas_twin::kinds::CommandAction,
+    },
     /// Platform → building host: what share of the month's requests were served, and how well.
     ServiceOutcome {
         /// Share of app requests served.
@@ -111,7 +121,8 @@ impl Payload {
             Payload::PlatformStatus { .. } => 7,
             Payload::ServiceDemand(_) => 8,
             Payload::ServiceOutcome { .. } => 9,
-            Payload::Inject(_) => 10,
+            Payload::Command { .. } => 10,
+            Payload::Inject(_) => 11,
         }
     }
 
@@ -128,6 +139,7 @@ impl Payload {
             Payload::PlatformStatus { .. } => "platform_status".into(),
             Payload::ServiceDemand(_) => "service_demand".into(),
             Payload::Inject(i) => format!("{} inject", i.as_str()),
+            Payload::Command { .. } => "command".into(),
             Payload::ServiceOutcome { .. } => "service_outcome".into(),
         }
     }

@@ -17,10 +17,12 @@ pub use civitas_twin::vocab::events::{Counters, DeviceState, Event, Stage, Windo
 
 use crate::incident::IncidentRecord;
 use crate::ledger::{Account, Purpose, Transfer, YearReport};
-use civitas_twin::kinds::DeviceKind;
+use civitas_twin::kinds::{CommandAction, DeviceKind};
 use civitas_twin::time::SimTime;
 use civitas_twin::vocab::action::Holdings;
+use civitas_twin::vocab::events::CommandTally;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
@@ -100,6 +102,8 @@ pub struct Collector {
     pub reports: Vec<YearReport>,
     /// Who holds each open incident.
     pub holdings: Holdings,
+    /// Device commands by action: sent, and how they ended.
+    pub commands: BTreeMap<CommandAction, CommandTally>,
 }
 
 impl Observer for Collector {
@@ -112,6 +116,12 @@ impl Observer for Collector {
                     ..
                 } => self.closed.push((**record).clone()),
                 Event::Payment(t) => self.transfers.push(*t),
+                Event::Command { action, .. } => {
+                    self.commands.entry(*action).or_default().sent += 1
+                }
+                Event::CommandEnded {
+                    action, outcome, ..
+                } => self.commands.entry(*action).or_default().ended(*outcome),
                 Event::Report { report, .. } => self.reports.push(report.clone()),
                 _ => {}
             }

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use tokio::sync::mpsc;
 
 /// Version of the encoded protocol; bump it when a protocol type changes shape.
-pub const PROTOCOL_VERSION: u16 = 6;
+pub const PROTOCOL_VERSION: u16 = 7;
 
 /// Engine → host: process the window `[start, end)` over this inbox.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -209,7 +209,9 @@ pub fn encoding_fingerprint() -> u64 {
         Obligation,
         InvestmentModel,
         ServiceKind,
-        StaffRole
+        StaffRole,
+        CommandAction,
+        CommandOutcome
     );
     for s in [
         DeviceState::Working,
@@ -284,6 +286,16 @@ pub fn encoding_fingerprint() -> u64 {
         device: 4,
         replaced: true,
     });
+    put(&Payload::Command {
+        id: 1 << 41,
+        device: 9,
+        action: CommandAction::StartPump,
+    });
+    put(&Payload::Inject(Inject::CommandOutcome {
+        command: 1 << 41,
+        device: 9,
+        outcome: CommandOutcome::TimedOut,
+    }));
     use civitas_twin::vocab::action::Action;
     for action in [
         Action::Acknowledge,
@@ -334,7 +346,7 @@ mod tests {
     fn the_encoding_is_pinned_to_the_protocol_version() {
         assert_eq!(
             (PROTOCOL_VERSION, format!("{:016x}", encoding_fingerprint())),
-            (6, "0b34a582b9bc97f5".to_string()),
+            (7, "2af2bcd12a502dcc".to_string()),
             "the protocol's encoding changed: bump PROTOCOL_VERSION (and the checkpoint schema version) and pin the new fingerprint"
         );
     }
@@ -363,7 +375,7 @@ mod tests {
         let mut other = bytes.clone();
         other[0] ^= 0xff;
         let err = decode::<StepRequest>(&other).unwrap_err();
-        assert!(err.to_string().contains("this build speaks 6"), "{err}");
+        assert!(err.to_string().contains("this build speaks 7"), "{err}");
         assert!(matches!(
             decode::<StepRequest>(&bytes[..5]),
             Err(DecodeError::Malformed(_))

@@ -30,8 +30,9 @@ use std::path::Path;
 /// the government's debt service as an obligation and the platforms' interest due;
 /// version 10, operators' actions (responders keyed by organisation, per-case draws and
 /// arrivals, who holds each open incident in the engine's collector); version 11, the time
-/// those holdings are as of.
-pub const CHECKPOINT_SCHEMA_VERSION: u32 = 11;
+/// those holdings are as of; version 12, device commands (the platform's counter, the
+/// buildings' outstanding commands, the collector's tallies).
+pub const CHECKPOINT_SCHEMA_VERSION: u32 = 12;
 
 const MAGIC: &str = "civitas checkpoint";
 

@@ -403,6 +403,7 @@ mod tests {
             satisfaction_elderly_alone: Default::default(),
             devices: Default::default(),
             transfers: Vec::new(),
+            commands: Default::default(),
             reports: years
                 .iter()
                 .enumerate()

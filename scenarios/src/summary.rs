@@ -175,6 +175,9 @@ pub struct Summary {
     pub by_kind: BTreeMap<String, KindSummary>,
     /// Per device kind.
     pub devices: BTreeMap<String, DeviceSummary>,
+    /// Device commands by action (`release_doors`, `start_pump`): sent, succeeded,
+    /// failed, timed out.
+    pub commands: BTreeMap<String, civitas_twin::vocab::events::CommandTally>,
     /// Engine counters.
     pub engine: EngineCounts,
 }
@@ -357,6 +360,11 @@ impl Summary {
                 },
             );
         }
+        s.commands = r
+            .commands
+            .iter()
+            .map(|(a, t)| (a.as_str().to_string(), *t))
+            .collect();
         s.engine = EngineCounts {
             actors: r.stats.actors,
             events: r.stats.events,
@@ -445,6 +453,17 @@ impl Summary {
             e.department_on_time
                 .map_or("–".into(), |x| format!("{:.1}%", 100.0 * x))
         );
+        if !self.commands.is_empty() {
+            let by: Vec<String> = (self.commands.iter())
+                .map(|(a, t)| {
+                    format!(
+                        "{a} {} ({} succeeded, {} failed, {} timed out)",
+                        t.sent, t.succeeded, t.failed, t.timed_out
+                    )
+                })
+                .collect();
+            let _ = writeln!(o, "commands: {}", by.join("; "));
+        }
         let _ = writeln!(
             o,
             "backlog: {} open at the end, at most {} at a day's end   harm {:.1}",

@@ -448,7 +448,7 @@ fn resume_from_a_checkpoint_writes_what_the_uninterrupted_run_wrote() {
     let head = std::fs::read(&ckpt).unwrap();
     let head = String::from_utf8_lossy(&head[..200]);
     assert!(
-        head.starts_with("civitas checkpoint\n{\"schema_version\":11,"),
+        head.starts_with("civitas checkpoint\n{\"schema_version\":12,"),
         "{head}"
     );
     assert!(dir.path().join("ck/checkpoint-day-00020.ckpt").exists());

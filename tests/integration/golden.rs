@@ -61,8 +61,8 @@ fn a_run_writes_the_same_bytes_as_before() {
     check(
         &out,
         &[
-            ("summary.json", 0x04dbe27730bbf77c),
-            ("incidents.csv", 0x8f9c83884f10c18e),
+            ("summary.json", 0x4c78cea3a63f88bc),
+            ("incidents.csv", 0xa5eaaf4b5d7b8df5),
         ],
     );
 }
@@ -82,7 +82,10 @@ fn a_run_writes_the_same_bytes_as_before() {
 /// construction, a new KPI `gov_interest` (MODEL §16). Changed in issue 28 (with the run
 /// above and the batch below): an organisation draws each case's handling time and
 /// outcome from a stream of its own per case (so that a person's action on one case
-/// never shifts another's draws), instead of one stream in arrival order.
+/// never shifts another's draws), instead of one stream in arrival order; then a fire
+/// or a basement flood commands its building's doors or pump, and a command that does not
+/// succeed raises a `command_failed` incident (MODEL §7.4); `summary.json` gained
+/// `commands`.
 #[test]
 fn a_comparison_writes_the_same_bytes_as_before() {
     let t = tempfile::tempdir().unwrap();
@@ -103,8 +106,8 @@ fn a_comparison_writes_the_same_bytes_as_before() {
     check(
         &out,
         &[
-            ("compare.json", 0xfcda6e4be03f30fb),
-            ("compare.csv", 0xe89221d03b78e37d),
+            ("compare.json", 0xe69d0441fd5de208),
+            ("compare.csv", 0xcfe292447db28aa8),
         ],
     );
 }
@@ -149,13 +152,13 @@ max = 0.3
     check(
         &out,
         &[
-            ("runs.csv", 0xc4e98537d18feb77),
-            ("series.csv", 0x85e0f6149d38403c),
-            ("runs.parquet", 0x29b24850414696f5),
-            ("series.parquet", 0xc60e8bf1e7553168),
+            ("runs.csv", 0xdeec0e9cf930193f),
+            ("series.csv", 0xa203fd14ae73a5ad),
+            ("runs.parquet", 0x05adfd8193c55704),
+            ("series.parquet", 0x175c0c88ad0c7934),
             ("batch.json", 0xf12eb88014d7e8c3),
-            ("points.csv", 0x2ebe7bff899e01a9),
-            ("src.csv", 0xe0930cd81a121bb2),
+            ("points.csv", 0x7158f86c23c7e16e),
+            ("src.csv", 0xa7b4da0230bb84fb),
         ],
     );
 }

@@ -113,6 +113,33 @@ vocabulary! {
         HydrantFault => "hydrant_fault",
         /// Water supply contaminated or discoloured.
         WaterContamination => "water_contamination",
+        /// A safety device did not carry out a command (doors not released in a fire, a
+        /// basement pump not started): people must do by hand what it should have done.
+        /// It arises only from a command's outcome, never by itself.
+        CommandFailed => "command_failed",
+    }
+}
+
+vocabulary! {
+    /// What the platform tells a device to do when an incident calls for it.
+    CommandAction {
+        /// Access control: release the building's doors (a fire: the way out stays open).
+        ReleaseDoors => "release_doors",
+        /// The basement's water-level station: start its drainage pump (a flood).
+        StartPump => "start_pump",
+    }
+}
+
+vocabulary! {
+    /// How a device command ended.
+    CommandOutcome {
+        /// The device confirmed it carried it out.
+        Succeeded => "succeeded",
+        /// The device answered that it could not.
+        Failed => "failed",
+        /// No answer within the command's timeout (a lost message, a broken or offline
+        /// device).
+        TimedOut => "timed_out",
     }
 }
 
@@ -312,6 +339,29 @@ vocabulary! {
         /// Public–private partnership (Nankai proposal, source 004): a concession with
         /// availability payments and shared revenue.
         Ppp => "ppp",
+    }
+}
+
+impl CommandAction {
+    /// The command an incident of `kind` calls for at its building, if any (an exhaustive
+    /// match: a new incident kind must say).
+    pub fn for_incident(kind: IncidentKind) -> Option<CommandAction> {
+        use IncidentKind::*;
+        match kind {
+            Fire => Some(CommandAction::ReleaseDoors),
+            BasementFlooding => Some(CommandAction::StartPump),
+            ElderlyFall | ElderlyWandering | ElevatorEntrapment | GarbageOverflow
+            | ParkingChaos | Intrusion | DisorderlyEntry | NeighbourDispute | FacilityBroken
+            | HydrantFault | WaterContamination | CommandFailed => None,
+        }
+    }
+
+    /// The kind of device that carries it out.
+    pub fn device(self) -> DeviceKind {
+        match self {
+            CommandAction::ReleaseDoors => DeviceKind::AccessControl,
+            CommandAction::StartPump => DeviceKind::WaterLevel,
+        }
     }
 }
 

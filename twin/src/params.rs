@@ -41,6 +41,27 @@ pub struct Parameters {
     pub economy: crate::economy::EconomyParams,
     /// The evaluation index's weights.
     pub evaluation: crate::economy::EvaluationParams,
+    /// Commands to devices and the simulated devices that answer them.
+    pub commands: CommandParams,
+}
+
+/// Commands to devices (a fire releases its building's doors, a flood starts the
+/// basement pump) and the built-in device model that answers them in a simulation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandParams {
+    /// The simulated devices answer commands (a simulation); false leaves the answer to
+    /// real devices through the live twin.
+    pub device_model: bool,
+    /// Mean time a working device takes to carry out a command and confirm it, seconds
+    /// (exponential).
+    pub delay_secs: f64,
+    /// Chance a working device answers that it could not carry the command out.
+    pub failure_prob: f64,
+    /// Chance the command or its answer is lost on the way (no answer at all).
+    pub loss_prob: f64,
+    /// A command with no answer this long after it was sent has timed out, seconds.
+    pub timeout_secs: u64,
 }
 
 /// How the engine advances time.
@@ -441,6 +462,13 @@ impl Parameters {
                 0,
                 86_400,
             );
+        });
+        c.at("commands", |c| {
+            let k = &self.commands;
+            c.non_negative("delay_secs", k.delay_secs);
+            c.share("failure_prob", k.failure_prob);
+            c.share("loss_prob", k.loss_prob);
+            c.int_range("timeout_secs", k.timeout_secs, 1, 86_400);
         });
         c.at("population", |c| {
             let p = &self.population;

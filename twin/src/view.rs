@@ -142,6 +142,8 @@ impl TwinView {
             Event::Payment(_)
             | Event::Report { .. }
             | Event::Refused { .. }
+            | Event::Command { .. }
+            | Event::CommandEnded { .. }
             | Event::ComponentFailed { .. } => {}
         }
     }

@@ -220,6 +220,7 @@ impl Behaviour for Finance {
             | Payload::PlatformStatus { .. }
             | Payload::ServiceDemand(_)
             | Payload::Inject(_)
+            | Payload::Command { .. }
             | Payload::ServiceOutcome { .. }) => ctx.unexpected("district finance", &p),
         }
     }

@@ -447,8 +447,12 @@ impl Behaviour for Responder {
                 }
             }
             p @ (Payload::Inject(
-                Inject::Incident { .. } | Inject::Device { .. } | Inject::Alarm { .. },
+                Inject::Incident { .. }
+                | Inject::Device { .. }
+                | Inject::Alarm { .. }
+                | Inject::CommandOutcome { .. },
             )
+            | Payload::Command { .. }
             | Payload::DeviceRepaired { .. }
             | Payload::Detected(_)
             | Payload::DeviceOffline { .. }

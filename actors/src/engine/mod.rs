@@ -136,6 +136,10 @@ pub struct RunResult {
     pub reports: Vec<YearReport>,
     /// Every inject accepted, in order of acceptance.
     pub injects: Vec<InjectRecord>,
+    /// Device commands by action: sent, and how they ended (one still waiting at the
+    /// end is sent and not ended).
+    pub commands:
+        BTreeMap<civitas_twin::kinds::CommandAction, civitas_twin::vocab::events::CommandTally>,
     /// Engine counters.
     pub stats: EngineStats,
 }

@@ -57,6 +57,7 @@ impl<C: Clock> Engine<C> {
             transfers: collector.transfers,
             reports: collector.reports,
             injects: std::mem::take(&mut self.injects),
+            commands: collector.commands,
             stats: self.stats,
         };
         let now = self.now;

@@ -3,6 +3,7 @@
 mod act;
 mod calendar;
 mod clocks;
+mod commands;
 mod engine;
 mod fuzz;
 mod live;

@@ -5,7 +5,8 @@
 //! read an event.
 
 use crate::kinds::{
-    Department, DetectedBy, DeviceKind, Handler, IncidentKind, InvestmentModel, Level,
+    CommandAction, CommandOutcome, Department, DetectedBy, DeviceKind, Handler, IncidentKind,
+    InvestmentModel, Level,
 };
 use crate::time::SimTime;
 use crate::vocab::action::Refusal;
@@ -115,6 +116,40 @@ pub enum Event {
         /// Its new state.
         state: DeviceState,
     },
+    /// The platform sent a device a command.
+    Command {
+        /// When.
+        at: SimTime,
+        /// Its correlation id (unique in the run).
+        id: u64,
+        /// Community.
+        community: u32,
+        /// Building hosting the device.
+        building: u32,
+        /// Device id within the community.
+        device: u32,
+        /// What it is to do.
+        action: CommandAction,
+        /// The incident that called for it.
+        incident: u64,
+    },
+    /// How a device command ended.
+    CommandEnded {
+        /// When.
+        at: SimTime,
+        /// Its correlation id.
+        id: u64,
+        /// Community.
+        community: u32,
+        /// Building hosting the device.
+        building: u32,
+        /// Device id within the community.
+        device: u32,
+        /// What it was to do.
+        action: CommandAction,
+        /// How it ended.
+        outcome: CommandOutcome,
+    },
     /// A payment.
     Payment(Transfer),
     /// A yearly report.
@@ -155,8 +190,34 @@ impl Event {
             | Event::Device { at, .. }
             | Event::Report { at, .. }
             | Event::Refused { at, .. }
+            | Event::Command { at, .. }
+            | Event::CommandEnded { at, .. }
             | Event::ComponentFailed { at, .. } => *at,
             Event::Payment(t) => t.at,
+        }
+    }
+}
+
+/// Device commands of one action: how many were sent and how each ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct CommandTally {
+    /// Sent.
+    pub sent: u64,
+    /// The device confirmed it.
+    pub succeeded: u64,
+    /// The device answered that it could not.
+    pub failed: u64,
+    /// No answer within the timeout.
+    pub timed_out: u64,
+}
+
+impl CommandTally {
+    /// Counts one outcome.
+    pub fn ended(&mut self, outcome: CommandOutcome) {
+        match outcome {
+            CommandOutcome::Succeeded => self.succeeded += 1,
+            CommandOutcome::Failed => self.failed += 1,
+            CommandOutcome::TimedOut => self.timed_out += 1,
         }
     }
 }
@@ -198,7 +259,7 @@ pub struct Window {
 /// Version of the observe stream's format (the `--events` file, and any stream of
 /// [`Window`]s): bump it when an event, a stage or the counters change shape.
 /// Version 2: the street office an escalation goes to, when a handed-over case arrives,
-/// refusals ([`Event::Refused`],
+/// device commands and their outcomes, refusals ([`Event::Refused`],
 /// [`Counters::refused`]).
 pub const EVENTS_SCHEMA_VERSION: u32 = 2;
 

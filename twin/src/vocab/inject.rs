@@ -3,7 +3,7 @@
 //! [`read_log`], [`write_log`]). The engine's intake (`civitas_actors::inject`) accepts
 //! them; anyone can write, read and check them without it.
 
-use crate::kinds::{Department, IncidentKind};
+use crate::kinds::{CommandOutcome, Department, IncidentKind};
 use crate::time::SimTime;
 use crate::vocab::action::{Action, Organisation, Refusal};
 use crate::vocab::events::DeviceState;
@@ -135,6 +135,16 @@ pub enum Inject {
         /// What they do.
         action: Action,
     },
+    /// A device answers a command (sent to the device's address): the live twin's
+    /// confirmation, in place of the simulated device model's.
+    CommandOutcome {
+        /// The command's correlation id.
+        command: u64,
+        /// The device (the same as the address's).
+        device: u32,
+        /// How it ended.
+        outcome: CommandOutcome,
+    },
 }
 
 impl Inject {
@@ -145,6 +155,7 @@ impl Inject {
             Inject::Device { .. } => "device",
             Inject::Alarm { .. } => "alarm",
             Inject::Act { .. } => "act",
+            Inject::CommandOutcome { .. } => "command_outcome",
         }
     }
 }

@@ -377,7 +377,11 @@ mod tests {
                 }
             }
         }
-        let all: BTreeSet<IncidentKind> = IncidentKind::ALL.iter().copied().collect();
+        // Every kind but `command_failed`, which arises only from a command's outcome.
+        let all: BTreeSet<IncidentKind> = (IncidentKind::ALL.iter().copied())
+            .filter(|&k| k != IncidentKind::CommandFailed)
+            .collect();
         assert_eq!(arising, all);
+        assert_eq!(p.incident(IncidentKind::CommandFailed).rate, 0.0);
     }
 }

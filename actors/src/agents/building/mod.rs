@@ -10,6 +10,7 @@
 //! yearly report). This file holds the state, its construction and the message and timer
 //! dispatch.
 
+mod commands;
 mod devices;
 mod incidents;
 mod outside;
@@ -61,6 +62,10 @@ pub(crate) enum Timer {
     /// Month `m` (1-based) ends: send its service requests; every twelfth, the year's
     /// adoption and report.
     MonthEnd(u32),
+    /// The simulated device answers command `id`.
+    CommandAnswer(u64, civitas_twin::kinds::CommandOutcome),
+    /// Command `id`'s timeout passes.
+    CommandTimeout(u64),
 }
 
 /// A hosted resident.
@@ -129,6 +134,8 @@ pub(crate) struct BuildingHost {
     region: Region,
     year: BuildingYear,
     next_incident: u64,
+    /// Commands to its devices waiting for their outcome, by correlation id.
+    commands: BTreeMap<u64, commands::Outstanding>,
     timers: Timers<Timer>,
 }
 
@@ -220,6 +227,7 @@ impl BuildingHost {
             patrol_phase: 0,
             pending: BTreeMap::new(),
             next_incident: 0,
+            commands: BTreeMap::new(),
             timers: Timers::default(),
             outreach,
             platform_operating: true,
@@ -337,6 +345,7 @@ impl Behaviour for BuildingHost {
                 ctx.unexpected(by, &p);
             }
             Payload::Inject(i) => self.injected(ctx, i),
+            Payload::Command { id, device, action } => self.command(ctx, id, device, action),
         }
     }
 
@@ -349,6 +358,12 @@ impl Behaviour for BuildingHost {
             Timer::WearOut(dev) => self.wear_out(ctx, dev),
             Timer::Offline(dev) => self.offline(ctx, dev),
             Timer::FalseAlarm(dev) => self.false_alarm(ctx, dev),
+            Timer::CommandAnswer(id, outcome) => {
+                if let Some(c) = self.commands.get(&id).copied() {
+                    self.command_answered(ctx, id, c.device(), outcome);
+                }
+            }
+            Timer::CommandTimeout(id) => self.command_timed_out(ctx, id),
         }
     }
 

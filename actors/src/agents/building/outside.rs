@@ -43,6 +43,11 @@ impl BuildingHost {
                 Some(&local) => self.alarm(ctx, local, Some(kind)),
                 None => self.not_here(ctx, device),
             },
+            Inject::CommandOutcome {
+                command,
+                device,
+                outcome,
+            } => self.command_answered(ctx, command, device, outcome),
             // The engine sends actions to organisations only.
             Inject::Act { incident, .. } => {
                 let to = format!("building {} of community {}", self.building, self.community);

@@ -1,16 +1,18 @@
 //! Incidents and repairs: the platform dispatches every detection to the micro-loop
 //! organization that handles its kind, sends a repair crew to a device that stopped
 //! reporting if its investor maintains it this year (else keeps it waiting), and under a
-//! regulator removes devices that stood broken a whole year.
+//! regulator removes devices that stood broken a whole year. An incident that calls for
+//! it commands its building's safety devices (a fire releases the doors, a basement flood
+//! starts the pump; `agents::building::commands` carries the command out).
 
 use super::Platform;
 use crate::agents::Ctx;
 use crate::incident::IncidentRecord;
 use crate::ledger::{Account, Purpose};
 use crate::message::{ActorId, Payload};
-use crate::observe::Stage;
+use crate::observe::{Event, Stage};
 use civitas_twin::economy::cents;
-use civitas_twin::kinds::Party;
+use civitas_twin::kinds::{CommandAction, Party};
 use civitas_twin::rng;
 use civitas_twin::time::{SimTime, YEAR, hours};
 
@@ -26,7 +28,40 @@ impl Platform {
             arrives,
         };
         ctx.journal.incident(ctx.now, &rec, stage);
+        if let Some(action) = CommandAction::for_incident(rec.kind) {
+            self.command(ctx, &rec, action);
+        }
         ctx.send(dst, latency, Payload::Assign(rec));
+    }
+
+    /// The incident `rec` calls for `action` at its building: a command to every device
+    /// of the kind that carries it out there, if the platform operates (a stopped
+    /// platform commands nothing).
+    fn command(&mut self, ctx: &mut Ctx<'_>, rec: &IncidentRecord, action: CommandAction) {
+        if !self.operating {
+            return;
+        }
+        let kind = action.device();
+        let targets: Vec<u32> = (self.devices.iter())
+            .filter(|(_, d)| d.kind == kind && d.building == rec.building)
+            .map(|(&id, _)| id)
+            .collect();
+        let host = self.context.addresses.communities[self.community as usize].buildings
+            [rec.building as usize];
+        for device in targets {
+            self.commands_sent += 1;
+            let id = ((ctx.me().0 as u64) << 40) | self.commands_sent;
+            ctx.journal.events.push(Event::Command {
+                at: ctx.now,
+                id,
+                community: self.community,
+                building: rec.building,
+                device,
+                action,
+                incident: rec.id,
+            });
+            ctx.send(host, 0, Payload::Command { id, device, action });
+        }
     }
 
     /// A device of building host `host` missed its heartbeat.

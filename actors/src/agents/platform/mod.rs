@@ -59,6 +59,8 @@ pub(crate) enum Timer {
 struct DeviceInfo {
     kind: DeviceKind,
     investor: Party,
+    /// The building hosting it.
+    building: u32,
     /// When it was installed (or last replaced).
     installed: SimTime,
 }
@@ -114,6 +116,8 @@ pub(crate) struct Platform {
     partner_exited: bool,
     /// Bonds the government issued for its construction here, not yet repaid.
     bonds: Vec<bonds::Bond>,
+    /// Device commands sent so far (the correlation ids' counter).
+    commands_sent: u64,
     /// Bond interest for the year just settled that district finance is to pay out of
     /// the allocation (`debt_service_in_allocation`; cents).
     interest_due: i64,
@@ -134,18 +138,23 @@ impl Platform {
         let calendar = shared.calendar.clone();
 
         let mp = params.economy.models[&model].clone();
+        let mut building_of = BTreeMap::new();
+        for (b, ids) in c.devices_by_building().iter().enumerate() {
+            for &d in ids {
+                building_of.insert(d, b as u32);
+            }
+        }
         let devices: BTreeMap<u32, DeviceInfo> = c
             .devices
             .iter()
             .map(|d| {
-                (
-                    d.id,
-                    DeviceInfo {
-                        kind: d.kind,
-                        investor: d.investor,
-                        installed: 0,
-                    },
-                )
+                let info = DeviceInfo {
+                    kind: d.kind,
+                    investor: d.investor,
+                    building: building_of.get(&d.id).copied().unwrap_or(u32::MAX),
+                    installed: 0,
+                };
+                (d.id, info)
             })
             .collect();
         let mut device_counts = BTreeMap::new();
@@ -194,6 +203,7 @@ impl Platform {
             availability_years: 0,
             partner_exited: false,
             bonds: Vec::new(),
+            commands_sent: 0,
             interest_due: 0,
         };
         platform.market = Market::new(
@@ -405,6 +415,7 @@ impl Behaviour for Platform {
             | Payload::FundingRequest { .. }
             | Payload::PlatformStatus { .. }
             | Payload::ServiceOutcome { .. }
+            | Payload::Command { .. }
             | Payload::Inject(_)) => {
                 let by = format!("the platform of community {}", self.community);
                 ctx.unexpected(by, &p);

@@ -1,0 +1,165 @@
+//! Commands out, outcomes back: a fire commands its building's doors, the simulated
+//! devices answer, a failure becomes an incident, and over a year the outcomes show the
+//! device model's rates.
+
+use civitas_actors::observe::NoObserver;
+use civitas_actors::{Address, Assembly, Engine, Event, Inject, SimClock, Window};
+use civitas_twin::generate::single_community_district;
+use civitas_twin::kinds::{
+    CommandAction, CommandOutcome, DeviceKind, EstateAge, IncidentKind, InvestmentModel, Region,
+};
+use civitas_twin::model::District;
+use civitas_twin::params::Parameters;
+use civitas_twin::spec::CommunitySpec;
+use civitas_twin::time::{DAY, HOUR, YEAR};
+
+/// A community whose buildings all have access control and a basement water-level
+/// station, with money enough for the platform to run.
+fn district(p: &Parameters, residents: u32) -> District {
+    let spec = CommunitySpec {
+        name: "doors".into(),
+        residents,
+        elderly_share: 0.25,
+        age: EstateAge::Old,
+        region: Region::Developed,
+        devices: [
+            (DeviceKind::AccessControl, 1.0),
+            (DeviceKind::WaterLevel, 1.0),
+            (DeviceKind::SmokeDetector, 1.0),
+        ]
+        .into_iter()
+        .collect(),
+        investors: Default::default(),
+        shared_platform: false,
+    };
+    single_community_district(&spec, p, 4)
+}
+
+fn params() -> Parameters {
+    let mut p = Parameters::default();
+    p.economy.fiscal.capacity_per_resident_developed = 1000.0;
+    p
+}
+
+#[tokio::test]
+async fn a_fire_commands_its_buildings_doors_and_a_failed_release_is_an_incident() {
+    let mut p = params();
+    p.commands.failure_prob = 1.0; // every door answers that it could not
+    p.commands.loss_prob = 0.0;
+    let d = district(&p, 1500);
+    let building = 2u32;
+    let doors: Vec<u32> = d.communities[0].devices_by_building()[building as usize]
+        .iter()
+        .copied()
+        .filter(|&id| d.communities[0].devices[id as usize].kind == DeviceKind::AccessControl)
+        .collect();
+    assert!(!doors.is_empty(), "the building has access control");
+    let a = Assembly::build(&d, &p, 4, InvestmentModel::Hybrid);
+    let mut e = Engine::spawn(a, p.engine.window_secs, SimClock)
+        .await
+        .unwrap();
+    let s = e.source("drill");
+    let at = DAY + 3 * HOUR;
+    let fire = Inject::Incident {
+        kind: IncidentKind::Fire,
+        household: None,
+    };
+    e.inject(
+        s,
+        at,
+        Address::Building {
+            community: 0,
+            building,
+        },
+        fire,
+    )
+    .unwrap();
+    let mut windows: Vec<Window> = Vec::new();
+    let r = e
+        .run(2 * DAY, &mut |w: &Window| windows.push(w.clone()))
+        .await
+        .unwrap();
+    let events: Vec<&Event> = windows.iter().flat_map(|w| &w.events).collect();
+    let mut commanded: Vec<u32> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Command {
+                building: b,
+                device,
+                action: CommandAction::ReleaseDoors,
+                ..
+            } if *b == building => Some(*device),
+            _ => None,
+        })
+        .collect();
+    commanded.sort_unstable();
+    assert_eq!(
+        commanded, doors,
+        "every door of that building, and only there"
+    );
+    let failed = events
+        .iter()
+        .filter(|e| {
+            matches!(e, Event::CommandEnded { outcome: CommandOutcome::Failed, building: b, .. } if *b == building)
+        })
+        .count();
+    assert_eq!(failed, doors.len(), "each door answered");
+    let raised: Vec<_> = r
+        .incidents
+        .iter()
+        .filter(|i| i.kind == IncidentKind::CommandFailed && i.building == building)
+        .collect();
+    assert_eq!(
+        raised.len(),
+        doors.len(),
+        "one incident per door not released"
+    );
+    assert!(
+        raised.iter().all(|i| i.detected == Some(i.created)),
+        "known at once"
+    );
+    let t = r.commands[&CommandAction::ReleaseDoors];
+    assert_eq!((t.sent, t.failed), (doors.len() as u64, doors.len() as u64));
+}
+
+#[tokio::test]
+async fn over_three_years_the_outcomes_show_the_device_models_rates() {
+    let mut p = params();
+    (p.commands.failure_prob, p.commands.loss_prob) = (0.1, 0.05);
+    let d = district(&p, 4000);
+    let a = Assembly::build(&d, &p, 4, InvestmentModel::Hybrid);
+    let e = Engine::spawn(a, p.engine.window_secs, SimClock)
+        .await
+        .unwrap();
+    let r = e.run(3 * YEAR, &mut NoObserver).await.unwrap();
+    let (mut sent, mut succeeded, mut failed, mut timed_out) = (0, 0, 0, 0);
+    for t in r.commands.values() {
+        (sent, succeeded, failed, timed_out) = (
+            sent + t.sent,
+            succeeded + t.succeeded,
+            failed + t.failed,
+            timed_out + t.timed_out,
+        );
+    }
+    assert!(sent >= 200, "enough commands to see rates: {sent}");
+    assert!(
+        sent - (succeeded + failed + timed_out) <= 5,
+        "all but the last ended"
+    );
+    // Within three standard deviations of the binomial count the model's rates give:
+    // 5% lost (broken devices add a little more), 10% of the others fail.
+    let near = |observed: u64, p: f64| {
+        let n = sent as f64;
+        (observed as f64 - n * p).abs() <= 3.0 * (n * p * (1.0 - p)).sqrt()
+    };
+    assert!(near(timed_out, 0.05), "timed out {timed_out} of {sent}");
+    assert!(near(failed, 0.1 * 0.95), "failed {failed} of {sent}");
+    // And not what other rates would give.
+    assert!(!near(failed, 0.02) && !near(timed_out, 0.2));
+    let raised = r
+        .incidents
+        .iter()
+        .filter(|i| i.kind == IncidentKind::CommandFailed)
+        .count() as u64;
+    assert_eq!(raised, failed + timed_out);
+}
