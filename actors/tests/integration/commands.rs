@@ -4,49 +4,30 @@
 
 use civitas_actors::observe::NoObserver;
 use civitas_actors::{Address, Assembly, Engine, Event, Inject, SimClock, Window};
-use civitas_twin::generate::single_community_district;
 use civitas_twin::kinds::{
-    CommandAction, CommandOutcome, DeviceKind, EstateAge, IncidentKind, InvestmentModel, Region,
+    CommandAction, CommandOutcome, DeviceKind, IncidentKind, InvestmentModel,
 };
 use civitas_twin::model::District;
 use civitas_twin::params::Parameters;
-use civitas_twin::spec::CommunitySpec;
 use civitas_twin::time::{DAY, HOUR, YEAR};
 
 /// A community whose buildings all have access control and a basement water-level
-/// station, with money enough for the platform to run.
-fn district(p: &Parameters, residents: u32) -> District {
-    let spec = CommunitySpec {
-        name: "doors".into(),
-        residents,
-        elderly_share: 0.25,
-        age: EstateAge::Old,
-        region: Region::Developed,
-        devices: [
-            (DeviceKind::AccessControl, 1.0),
-            (DeviceKind::WaterLevel, 1.0),
-            (DeviceKind::SmokeDetector, 1.0),
-        ]
-        .into_iter()
-        .collect(),
-        investors: Default::default(),
-        shared_platform: false,
-    };
-    single_community_district(&spec, p, 4)
-}
-
-fn params() -> Parameters {
-    let mut p = Parameters::default();
-    p.economy.fiscal.capacity_per_resident_developed = 1000.0;
-    p
+/// station, under `p`.
+fn district(p: Parameters, residents: u32) -> (District, Parameters) {
+    let devices = [
+        (DeviceKind::AccessControl, 1.0),
+        (DeviceKind::WaterLevel, 1.0),
+        (DeviceKind::SmokeDetector, 1.0),
+    ];
+    crate::district_with(residents, 4, &devices, p)
 }
 
 #[tokio::test]
 async fn a_fire_commands_its_buildings_doors_and_a_failed_release_is_an_incident() {
-    let mut p = params();
+    let mut p = Parameters::default();
     p.commands.failure_prob = 1.0; // every door answers that it could not
     p.commands.loss_prob = 0.0;
-    let d = district(&p, 1500);
+    let (d, p) = district(p, 1500);
     let building = 2u32;
     let doors: Vec<u32> = d.communities[0].devices_by_building()[building as usize]
         .iter()
@@ -124,9 +105,9 @@ async fn a_fire_commands_its_buildings_doors_and_a_failed_release_is_an_incident
 
 #[tokio::test]
 async fn over_three_years_the_outcomes_show_the_device_models_rates() {
-    let mut p = params();
+    let mut p = Parameters::default();
     (p.commands.failure_prob, p.commands.loss_prob) = (0.1, 0.05);
-    let d = district(&p, 4000);
+    let (d, p) = district(p, 4000);
     let a = Assembly::build(&d, &p, 4, InvestmentModel::Hybrid);
     let e = Engine::spawn(a, p.engine.window_secs, SimClock)
         .await

@@ -17,8 +17,22 @@ use civitas_twin::params::Parameters;
 use civitas_twin::spec::CommunitySpec;
 
 pub(crate) fn district(residents: u32, seed: u64) -> (District, Parameters) {
-    let mut p = Parameters::default();
-    // Enough money that the platform runs in these small test communities.
+    let devices = [
+        (DeviceKind::SmokeDetector, 1.0),
+        (DeviceKind::VideoSurveillance, 1.0),
+        (DeviceKind::ElderlyWearable, 0.5),
+    ];
+    district_with(residents, seed, &devices, Parameters::default())
+}
+
+/// An old estate of `residents` with the device plan `devices` (kind, coverage), under
+/// `p` with money enough that the platform runs in these small test communities.
+pub(crate) fn district_with(
+    residents: u32,
+    seed: u64,
+    devices: &[(DeviceKind, f64)],
+    mut p: Parameters,
+) -> (District, Parameters) {
     p.economy.fiscal.capacity_per_resident_developed = 1000.0;
     let spec = CommunitySpec {
         name: "t".into(),
@@ -26,13 +40,7 @@ pub(crate) fn district(residents: u32, seed: u64) -> (District, Parameters) {
         elderly_share: 0.25,
         age: EstateAge::Old,
         region: Region::Developed,
-        devices: [
-            (DeviceKind::SmokeDetector, 1.0),
-            (DeviceKind::VideoSurveillance, 1.0),
-            (DeviceKind::ElderlyWearable, 0.5),
-        ]
-        .into_iter()
-        .collect(),
+        devices: devices.iter().copied().collect(),
         investors: Default::default(),
         shared_platform: false,
     };
