@@ -1,6 +1,6 @@
 //! Commands out, outcomes back: a fire commands its building's doors, the simulated
 //! devices answer, a failure becomes an incident, and over a year the outcomes show the
-//! device model's rates.
+//! device model's rates; a checkpoint carries commands still waiting for an answer.
 
 use civitas_actors::observe::NoObserver;
 use civitas_actors::{Address, Assembly, Engine, Event, Inject, SimClock, Window};
@@ -143,4 +143,60 @@ async fn over_three_years_the_outcomes_show_the_device_models_rates() {
         .filter(|i| i.kind == IncidentKind::CommandFailed)
         .count() as u64;
     assert_eq!(raised, failed + timed_out);
+}
+
+#[tokio::test]
+async fn a_checkpoint_carries_a_pending_command_and_who_holds_the_fire() {
+    // The devices answer only through injects (the live twin) and a command waits an
+    // hour: a checkpoint ten minutes after the fire holds its commands, unanswered.
+    let mut p = Parameters::default();
+    p.commands.device_model = false;
+    p.commands.timeout_secs = 3600;
+    let (d, p) = district(p, 1500);
+    let building = 2u32;
+    let fire_at = DAY + 3 * HOUR;
+    let start = |d: &District, p: &Parameters| {
+        let a = Assembly::build(d, p, 4, InvestmentModel::Hybrid);
+        Engine::spawn(a, p.engine.window_secs, SimClock)
+    };
+    let fire = Inject::Incident {
+        kind: IncidentKind::Fire,
+        household: None,
+    };
+    let to = Address::Building {
+        community: 0,
+        building,
+    };
+    let mut whole = start(&d, &p).await.unwrap();
+    let s = whole.source("drill");
+    whole.inject(s, fire_at, to, fire).unwrap();
+    let whole = whole.run(2 * DAY, &mut NoObserver).await.unwrap();
+
+    let mut e = start(&d, &p).await.unwrap();
+    let s = e.source("drill");
+    e.inject(s, fire_at, to, fire).unwrap();
+    e.step_until(fire_at + 600, &mut NoObserver).await.unwrap();
+    let state = e.checkpoint().await.unwrap();
+    drop(e);
+    let t = state.collector.commands[&CommandAction::ReleaseDoors];
+    assert!(
+        t.sent > 0 && t.succeeded + t.failed + t.timed_out == 0,
+        "{t:?}"
+    );
+    let held: Vec<_> = (state.collector.holdings.open.values())
+        .filter(|h| h.kind == IncidentKind::Fire && h.building == building)
+        .collect();
+    assert_eq!(held.len(), 1, "the fire is open and held");
+    assert!(held[0].holder.is_some());
+    let a = Assembly::build(&d, &p, 4, InvestmentModel::Hybrid);
+    let resumed = Engine::restore(a, state, SimClock)
+        .await
+        .unwrap()
+        .run(2 * DAY, &mut NoObserver)
+        .await
+        .unwrap();
+    assert_eq!(resumed, whole);
+    // Unanswered, every door release timed out after its hour and became an incident.
+    let t = whole.commands[&CommandAction::ReleaseDoors];
+    assert_eq!(t.timed_out, t.sent);
 }
