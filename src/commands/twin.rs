@@ -197,7 +197,10 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 const SUBSCRIBE_WAIT: Duration = Duration::from_secs(10);
 
 fn run(a: TwinArgs) -> Result<()> {
-    let s = load(a.scenario.as_deref().unwrap_or(Path::new("default")))?;
+    let mut s = load(a.scenario.as_deref().unwrap_or(Path::new("default")))?;
+    // The twin does not forward commands to hardware yet (issue 29): the platform sends
+    // none, rather than let the simulated device model answer for real doors and pumps.
+    s.parameters.commands.send = false;
     let seed = a.seed.unwrap_or(s.seed);
     let model = a.model.unwrap_or(s.model);
     let placements = placements(&s, seed, model, a.registry.as_deref())?;

@@ -50,6 +50,9 @@ pub struct Parameters {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CommandParams {
+    /// The platform commands devices when an incident calls for it; false sends none
+    /// (the live twin until it forwards commands to hardware).
+    pub send: bool,
     /// The simulated devices answer commands (a simulation); false leaves the answer to
     /// real devices through the live twin.
     pub device_model: bool,

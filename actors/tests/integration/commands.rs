@@ -200,3 +200,33 @@ async fn a_checkpoint_carries_a_pending_command_and_who_holds_the_fire() {
     let t = whole.commands[&CommandAction::ReleaseDoors];
     assert_eq!(t.timed_out, t.sent);
 }
+
+#[tokio::test]
+async fn with_commands_off_a_fire_commands_nothing() {
+    // What `civitas twin` runs until it forwards commands to hardware.
+    let mut p = Parameters::default();
+    p.commands.send = false;
+    let (d, p) = district(p, 1500);
+    let a = Assembly::build(&d, &p, 4, InvestmentModel::Hybrid);
+    let mut e = Engine::spawn(a, p.engine.window_secs, SimClock)
+        .await
+        .unwrap();
+    let s = e.source("drill");
+    let fire = Inject::Incident {
+        kind: IncidentKind::Fire,
+        household: None,
+    };
+    let to = Address::Building {
+        community: 0,
+        building: 2,
+    };
+    e.inject(s, DAY, to, fire).unwrap();
+    let r = e.run(2 * DAY, &mut NoObserver).await.unwrap();
+    assert!(r.incidents.iter().any(|i| i.kind == IncidentKind::Fire));
+    assert!(r.commands.is_empty(), "{:?}", r.commands);
+    assert!(
+        !r.incidents
+            .iter()
+            .any(|i| i.kind == IncidentKind::CommandFailed)
+    );
+}

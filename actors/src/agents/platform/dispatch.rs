@@ -36,9 +36,9 @@ impl Platform {
 
     /// The incident `rec` calls for `action` at its building: a command to every device
     /// of the kind that carries it out there, if the platform operates (a stopped
-    /// platform commands nothing).
+    /// platform commands nothing) and commands are sent at all (`commands.send`).
     fn command(&mut self, ctx: &mut Ctx<'_>, rec: &IncidentRecord, action: CommandAction) {
-        if !self.operating {
+        if !self.operating || !self.context.params.commands.send {
             return;
         }
         let kind = action.device();
