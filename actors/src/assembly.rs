@@ -58,14 +58,7 @@ impl Directory {
         use crate::inject::Inject;
         match (to.organisation(), what) {
             (Some(org), Inject::Act { incident, action }) => {
-                action.allowed_at(org.level()).map_err(|why| {
-                    InjectError::Refused(Refusal::WrongLevel {
-                        incident: *incident,
-                        by: org,
-                        action: action.as_str().into(),
-                        why: why.into(),
-                    })
-                })?;
+                (action.fits_loop_of(*incident, org)).map_err(InjectError::Refused)?;
                 self.organisation(org)
             }
             (None, Inject::Act { .. }) | (Some(_), _) => {

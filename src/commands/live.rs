@@ -3,19 +3,19 @@
 //! by loop, the backlog, how far behind real time the engine is) on stderr every few
 //! seconds.
 
-use civitas_actors::{Event, Stage, Window};
+use civitas_actors::inject::Holding;
+use civitas_actors::{Event, Holdings, Stage, Window};
 use civitas_twin::calendar::Calendar;
 use civitas_twin::kinds::Level;
 use civitas_twin::time::SimTime;
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
 /// Prints a live run as it goes.
 pub(super) struct LiveView {
     calendar: Calendar,
-    /// Known open incidents and the loop holding each.
-    open: BTreeMap<u64, Level>,
+    /// Known open incidents and who holds each (the same fold as the engine's).
+    holdings: Holdings,
     /// When the last status line was printed (real time).
     last_status: Option<Instant>,
     lag_ms: u64,
@@ -28,7 +28,7 @@ impl LiveView {
     pub(super) fn new(calendar: Calendar) -> Self {
         LiveView {
             calendar,
-            open: BTreeMap::new(),
+            holdings: Holdings::default(),
             last_status: None,
             lag_ms: 0,
         }
@@ -45,6 +45,7 @@ impl LiveView {
     #[allow(clippy::disallowed_methods)] // real time paces the status line, never results
     pub(super) fn window(&mut self, w: &Window) {
         self.lag_ms = w.counters.lag_ms;
+        self.holdings.window(w);
         let mut out = std::io::stdout().lock();
         for e in &w.events {
             if let Event::Refused { at, reason, .. } = e {
@@ -64,21 +65,16 @@ impl LiveView {
                 continue;
             };
             let what = match stage {
-                Stage::Detected { by } => {
-                    self.open.entry(*id).or_insert(Level::Micro);
-                    format!("opened     detected by {}", by.as_str())
-                }
+                Stage::Detected { by } => format!("opened     detected by {}", by.as_str()),
                 Stage::Dispatched { to, .. } => {
                     format!("dispatched to the {}", to.as_str().replace('_', " "))
                 }
                 Stage::Escalated { reason, street, .. } => {
-                    self.open.insert(*id, Level::Street);
                     format!("escalated  to street office {street} ({})", reason.as_str())
                 }
                 Stage::Whistled {
                     department, reason, ..
                 } => {
-                    self.open.insert(*id, Level::District);
                     format!(
                         "whistled   to {} ({})",
                         department.as_str(),
@@ -86,7 +82,6 @@ impl LiveView {
                     )
                 }
                 Stage::Closed { record } => {
-                    self.open.remove(id);
                     let took = record
                         .resolution_secs()
                         .map_or(String::new(), |s| format!(" after {}", duration(s)));
@@ -121,14 +116,17 @@ impl LiveView {
 
     /// "[2026-12-07 10:31:00] open: 3 micro, 1 street, 0 district (backlog 4)  lag 0 ms".
     fn status(&self, t: SimTime) -> String {
-        let count = |l: Level| self.open.values().filter(|&&x| x == l).count();
+        // A case not dispatched yet counts with the micro-loop, where it is going.
+        let open = &self.holdings.open;
+        let level = |h: &Holding| h.holder.map_or(Level::Micro, |o| o.level());
+        let count = |l: Level| open.values().filter(|h| level(h) == l).count();
         format!(
             "[{}] open: {} micro, {} street, {} district (backlog {})  lag {} ms",
             self.local(t),
             count(Level::Micro),
             count(Level::Street),
             count(Level::District),
-            self.open.len(),
+            open.len(),
             self.lag_ms
         )
     }

@@ -115,8 +115,9 @@ pub(super) fn parse(
     }
 }
 
-fn names<'a>(it: impl Iterator<Item = &'a str>) -> String {
-    it.collect::<Vec<_>>().join(", ")
+/// Items joined by commas, for a message.
+fn names<T: std::fmt::Display>(it: impl Iterator<Item = T>) -> String {
+    it.map(|x| x.to_string()).collect::<Vec<_>>().join(", ")
 }
 
 fn escalation_reason(word: &str) -> Result<EscalationReason, String> {
@@ -162,13 +163,7 @@ fn find(word: &str, holdings: &Holdings) -> Result<u64, String> {
         many => Err(format!(
             "{} open incidents' ids end in {digits} ({}): type more digits",
             many.len(),
-            names(
-                many.iter()
-                    .map(|id| id.to_string())
-                    .collect::<Vec<_>>()
-                    .iter()
-                    .map(|s| s.as_str())
-            )
+            names(many.iter())
         )),
     }
 }

@@ -40,8 +40,8 @@ pub(crate) struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// Sends `payload` to `dst`, arriving `delay` seconds from now but never before the
-    /// next window (the conservative lookahead); says when it arrives.
-    pub(crate) fn send(&mut self, dst: ActorId, delay: SimTime, payload: Payload) -> SimTime {
+    /// next window (the conservative lookahead, [`Self::arrival`]).
+    pub(crate) fn send(&mut self, dst: ActorId, delay: SimTime, payload: Payload) {
         *self.seq += 1;
         let at = self.arrival(delay);
         self.out.push(Envelope {
@@ -51,7 +51,6 @@ impl Ctx<'_> {
             dst,
             payload,
         });
-        at
     }
 
     /// When a message sent now with `delay` arrives.

@@ -368,14 +368,7 @@ impl Responder {
     /// organisation's own decisions, or refused whole (nothing changes).
     fn act(&mut self, ctx: &mut Ctx<'_>, incident: u64, action: Action) -> Result<(), Refusal> {
         let by = self.org;
-        if let Err(why) = action.allowed_at(self.level()) {
-            return Err(Refusal::WrongLevel {
-                incident,
-                by,
-                action: action.as_str().into(),
-                why: why.into(),
-            });
-        }
+        action.fits_loop_of(incident, by)?;
         let Some(case) = self.held(incident) else {
             return Err(Refusal::NotHere { incident, by });
         };

@@ -129,6 +129,19 @@ impl Action {
         }
     }
 
+    /// Whether `by`'s loop takes this action at all; if not, the refusal, saying what it
+    /// does instead. Checked the same way at the intake, by a file's reader and by the
+    /// organisation itself.
+    pub fn fits_loop_of(self, incident: u64, by: Organisation) -> Result<(), Refusal> {
+        self.allowed_at(by.level())
+            .map_err(|why| Refusal::WrongLevel {
+                incident,
+                by,
+                action: self.as_str().into(),
+                why: why.into(),
+            })
+    }
+
     /// Whether an organisation at `level` may take this action at all; if not, what it
     /// does instead.
     pub fn allowed_at(self, level: Level) -> Result<(), &'static str> {
@@ -373,14 +386,7 @@ impl Holdings {
     /// Why `by` may not take `action` on `incident` now, if it may not. The organisation
     /// itself checks again when the action arrives, against the case as it then is.
     pub fn check(&self, incident: u64, by: Organisation, action: Action) -> Result<(), Refusal> {
-        if let Err(why) = action.allowed_at(by.level()) {
-            return Err(Refusal::WrongLevel {
-                incident,
-                by,
-                action: action.as_str().into(),
-                why: why.into(),
-            });
-        }
+        action.fits_loop_of(incident, by)?;
         let Some(h) = self.open.get(&incident) else {
             return Err(match self.closed.get(&incident) {
                 Some(&at) => Refusal::Closed { incident, at },

@@ -26,13 +26,6 @@ pub(crate) struct Outstanding {
     action: CommandAction,
 }
 
-impl Outstanding {
-    /// The device it went to.
-    pub(super) fn device(self) -> u32 {
-        self.device
-    }
-}
-
 impl BuildingHost {
     /// The platform's command `id` to `device`: wait for its outcome until the timeout,
     /// and in a simulation draw the device's answer.
@@ -99,7 +92,9 @@ impl BuildingHost {
         }
     }
 
-    fn end_command(&mut self, ctx: &mut Ctx<'_>, id: u64, outcome: CommandOutcome) {
+    /// Command `id` ended with `outcome`, if it is still open (an answer after its
+    /// timeout finds it ended and does nothing).
+    pub(super) fn end_command(&mut self, ctx: &mut Ctx<'_>, id: u64, outcome: CommandOutcome) {
         let Some(c) = self.commands.remove(&id) else {
             return;
         };

@@ -358,11 +358,7 @@ impl Behaviour for BuildingHost {
             Timer::WearOut(dev) => self.wear_out(ctx, dev),
             Timer::Offline(dev) => self.offline(ctx, dev),
             Timer::FalseAlarm(dev) => self.false_alarm(ctx, dev),
-            Timer::CommandAnswer(id, outcome) => {
-                if let Some(c) = self.commands.get(&id).copied() {
-                    self.command_answered(ctx, id, c.device(), outcome);
-                }
-            }
+            Timer::CommandAnswer(id, outcome) => self.end_command(ctx, id, outcome),
             Timer::CommandTimeout(id) => self.command_timed_out(ctx, id),
         }
     }
