@@ -129,6 +129,10 @@ pub(crate) struct TwinArgs {
     /// simulation: the open incidents carried on by the model).
     #[arg(long, value_name = "DIR", default_value = "twin-checkpoints")]
     pub(crate) checkpoints: PathBuf,
+    /// The audit log of commands to devices: who asked for what, where, when, and what
+    /// became of it (JSON lines, appended).
+    #[arg(long, value_name = "FILE", default_value = "twin-audit.jsonl")]
+    pub(crate) audit: PathBuf,
     /// Do not start the simulated device fleet (real devices publish instead).
     #[arg(long)]
     pub(crate) no_fleet: bool,

@@ -16,6 +16,15 @@
 //!   gateway publishes it `offline` (retained); repaired, it is `online` and `working`
 //!   again and its telemetry resumes.
 //!
+//! **Commands.** Each gateway subscribes to its devices' `command` topics, and a device
+//! answers as a real one would, with [`Answers`]' faults: a device that is down, asleep
+//! (a sleeping kind listens only [`Sleep::awake`] after each wake-up, when it sends its
+//! telemetry) or whose command is lost ([`Answers::loss`]) says nothing; otherwise it
+//! acknowledges `received` at once and, after [`Answers::delay`], `failed` (with
+//! [`Answers::failure`]) or `succeeded`, and from then on reports the action's value in its
+//! telemetry (`door_open: 1` after `release_doors`). A repeated correlation id (a retry)
+//! is answered again as the first time and not carried out twice.
+//!
 //! **Gateways.** Like a building's edge gateway (or Zigbee2MQTT's bridge), the fleet
 //! holds one MQTT connection per building and publishes for each of its devices, rather
 //! than one connection per device: a district's 100,000 devices stay within a process's
@@ -27,12 +36,12 @@ use crate::broker::BrokerUrl;
 use crate::ingest::wall_ms;
 use crate::twin::spawn_live;
 use crate::wire::{
-    self, AlarmPayload, AvailabilityPayload, Channel, StatePayload, TelemetryPayload,
-    WireAvailability, WireState,
+    self, AckPayload, AckStatus, AlarmPayload, AvailabilityPayload, Channel, StatePayload,
+    TelemetryPayload, WireAvailability, WireState,
 };
 use civitas_actors::{EngineError, EngineHandle, RunResult};
 use civitas_scenarios::file::Scenario;
-use civitas_twin::kinds::{DetectedBy, DeviceKind, IncidentKind, InvestmentModel};
+use civitas_twin::kinds::{CommandAction, DetectedBy, DeviceKind, IncidentKind, InvestmentModel};
 use civitas_twin::mirror::{Millis, Placement};
 use civitas_twin::time::{DAY, SimTime};
 use civitas_twin::vocab::events::{DeviceState, Event, Stage};
@@ -40,7 +49,7 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use rumqttc::{AsyncClient, NetworkOptions, QoS};
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -63,6 +72,44 @@ pub struct FleetOptions {
     pub speed: f64,
     /// How long it runs (simulated time).
     pub horizon: SimTime,
+    /// How its devices answer commands.
+    pub answers: Answers,
+}
+
+/// How the fleet's devices answer commands, and which kinds sleep.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answers {
+    /// Time to carry a command out, before answering (each answer takes between half and
+    /// one and a half times this, uniformly).
+    pub delay: Duration,
+    /// Chance a command is lost: no answer at all.
+    pub loss: f64,
+    /// Chance a device answers that it could not.
+    pub failure: f64,
+    /// Kinds that sleep, and how.
+    pub sleep: BTreeMap<DeviceKind, Sleep>,
+}
+
+impl Default for Answers {
+    /// A second to carry out, nothing lost, nothing failed, nobody sleeping.
+    fn default() -> Self {
+        Answers {
+            delay: Duration::from_secs(1),
+            loss: 0.0,
+            failure: 0.0,
+            sleep: BTreeMap::new(),
+        }
+    }
+}
+
+/// A device that sleeps: it wakes every `every` (real time), sends its telemetry and
+/// listens for `awake`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sleep {
+    /// Between wake-ups.
+    pub every: Duration,
+    /// Listening after each wake-up.
+    pub awake: Duration,
 }
 
 impl FleetOptions {
@@ -77,6 +124,7 @@ impl FleetOptions {
             registry,
             speed: 1.0,
             horizon: 3_650 * DAY,
+            answers: Answers::default(),
         }
     }
 }
@@ -92,6 +140,12 @@ pub struct FleetStats {
     pub offline: AtomicU64,
     /// Publishes that failed (the client closed).
     pub failed: AtomicU64,
+    /// Commands received (every copy, retries included).
+    pub commands: AtomicU64,
+    /// Commands not heard: the device was down or asleep, or the command was lost.
+    pub unheard: AtomicU64,
+    /// Commands carried out (a retry of one already carried out is not counted again).
+    pub carried_out: AtomicU64,
 }
 
 /// A running fleet.
@@ -120,18 +174,30 @@ pub async fn start(opts: FleetOptions) -> Result<RunningFleet, EngineError> {
         engine.run(horizon, &mut nothing).await
     });
     let stats = Arc::new(FleetStats::default());
-    let mut fleet = Fleet::new(&opts, &scenario, stats.clone());
+    let (commands_tx, mut commands) = tokio::sync::mpsc::channel(1 << 14);
+    let mut fleet = Fleet::new(&opts, &scenario, stats.clone(), commands_tx);
     let (devices, gateways) = (fleet.devices.len(), fleet.gateways.len());
     tokio::spawn(async move {
         fleet.birth().await;
-        let mut tick = tokio::time::interval(Duration::from_millis(250));
         loop {
+            // Wake for the next beat or answer, at least every 250 ms.
+            let now = wall_ms();
+            let next = fleet.next_due().map_or(250, |t| (t - now).clamp(0, 250));
+            let wake = tokio::time::sleep(Duration::from_millis(next as u64));
             tokio::select! {
                 w = events.recv() => match w {
                     Some(w) => fleet.on_window(&w.events).await,
                     None => break,
                 },
-                _ = tick.tick() => fleet.beats(wall_ms()).await,
+                c = commands.recv() => match c {
+                    Some((topic, payload)) => fleet.on_command(&topic, &payload, wall_ms()).await,
+                    None => break,
+                },
+                () = wake => {
+                    let now = wall_ms();
+                    fleet.beats(now).await;
+                    fleet.answers(now).await;
+                }
             }
         }
     });
@@ -157,7 +223,21 @@ struct Device {
     period_ms: Millis,
     /// Counters' current values, in [`measures`] order.
     counts: Vec<f64>,
+    /// Values set by commands carried out, reported in every telemetry message.
+    held: BTreeMap<&'static str, f64>,
+    /// Listening until (real ms), for a kind that sleeps.
+    awake_until: Option<Millis>,
+    /// The last commands carried out, by correlation id, with their answer.
+    done: VecDeque<(String, AckStatus)>,
     rng: Pcg64Mcg,
+}
+
+/// An answer a device will publish.
+struct Pending {
+    device: usize,
+    id: String,
+    action: CommandAction,
+    status: AckStatus,
 }
 
 struct Fleet {
@@ -177,10 +257,24 @@ struct Fleet {
     alarming: HashMap<u64, usize>,
     heap: BinaryHeap<Reverse<(Millis, usize)>>,
     stats: Arc<FleetStats>,
+    /// Devices by wire id.
+    by_wire: HashMap<String, usize>,
+    /// Answers due: (when, sequence) → the answer.
+    answers_due: BinaryHeap<Reverse<(Millis, u64)>>,
+    pending: HashMap<u64, Pending>,
+    next_answer: u64,
+    answers: Answers,
+    /// For the fleet's own dice on commands (loss, failure, delay).
+    rng: Pcg64Mcg,
 }
 
 impl Fleet {
-    fn new(opts: &FleetOptions, scenario: &Scenario, stats: Arc<FleetStats>) -> Fleet {
+    fn new(
+        opts: &FleetOptions,
+        scenario: &Scenario,
+        stats: Arc<FleetStats>,
+        commands: tokio::sync::mpsc::Sender<(String, Vec<u8>)>,
+    ) -> Fleet {
         let mut gateway_of: BTreeMap<(u32, u32), usize> = BTreeMap::new();
         let mut gateways = Vec::new();
         let mut routes = Vec::new();
@@ -193,7 +287,7 @@ impl Fleet {
         for p in &opts.registry {
             let (c, b) = (p.community, p.building);
             let gateway = *gateway_of.entry((c, b)).or_insert_with(|| {
-                gateways.push(connect(&opts.broker, c, b));
+                gateways.push(connect(&opts.broker, c, b, commands.clone()));
                 routes.push((c, b));
                 gateways.len() - 1
             });
@@ -209,9 +303,12 @@ impl Fleet {
                     ^ (u64::from(c) << 32 | u64::from(p.device))
                         .wrapping_mul(0x9e37_79b9_7f4a_7c15),
             );
-            let period_ms = ((params.heartbeat_hours * 3_600_000.0 / opts.speed.max(1e-9))
-                as Millis)
-                .max(1_000);
+            let sleep = opts.answers.sleep.get(&p.kind);
+            let period_ms = match sleep {
+                Some(s) => (s.every.as_millis() as Millis).max(1),
+                None => ((params.heartbeat_hours * 3_600_000.0 / opts.speed.max(1e-9)) as Millis)
+                    .max(1_000),
+            };
             heap.push(Reverse((now + rng.random_range(0..period_ms), i)));
             let counts = measures(p.kind)
                 .iter()
@@ -230,9 +327,15 @@ impl Fleet {
                 up: true,
                 period_ms,
                 counts,
+                held: BTreeMap::new(),
+                awake_until: sleep.map(|_| Millis::MIN),
+                done: VecDeque::new(),
                 rng,
             });
         }
+        let by_wire = (devices.iter().enumerate())
+            .map(|(i, d)| (d.placement.wire_id.clone(), i))
+            .collect();
         Fleet {
             devices,
             gateways,
@@ -244,7 +347,101 @@ impl Fleet {
             alarming: HashMap::new(),
             heap,
             stats,
+            by_wire,
+            answers_due: BinaryHeap::new(),
+            pending: HashMap::new(),
+            next_answer: 0,
+            answers: opts.answers.clone(),
+            rng: Pcg64Mcg::seed_from_u64(opts.seed ^ 0xc0_11a5),
         }
+    }
+
+    /// The next beat or answer due.
+    fn next_due(&self) -> Option<Millis> {
+        let beat = self.heap.peek().map(|Reverse((t, _))| *t);
+        let answer = self.answers_due.peek().map(|Reverse((t, _))| *t);
+        beat.into_iter().chain(answer).min()
+    }
+
+    /// A command arrived on `topic`: the device answers, or does not.
+    async fn on_command(&mut self, topic: &str, payload: &[u8], now: Millis) {
+        self.stats.commands.fetch_add(1, Ordering::Relaxed);
+        let (Ok(t), Ok(wire::Message::Command(c))) = (
+            wire::Topic::parse(topic),
+            wire::decode(wire::Channel::Command, payload),
+        ) else {
+            return;
+        };
+        let Some(&i) = self.by_wire.get(t.device) else {
+            return;
+        };
+        let d = &self.devices[i];
+        let asleep = d.awake_until.is_some_and(|t| now > t);
+        let lost = self.answers.loss > 0.0 && self.rng.random_bool(self.answers.loss.min(1.0));
+        if !d.up || asleep || lost || now > c.expires_ms {
+            self.stats.unheard.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        if let Some(&(_, status)) = d.done.iter().find(|(id, _)| *id == c.id) {
+            // A retry of one carried out: the same answer again.
+            self.ack(i, &c.id, status).await;
+            return;
+        }
+        self.ack(i, &c.id, AckStatus::Received).await;
+        let failed =
+            self.answers.failure > 0.0 && self.rng.random_bool(self.answers.failure.min(1.0));
+        let status = if failed {
+            AckStatus::Failed
+        } else {
+            AckStatus::Succeeded
+        };
+        let delay = self.answers.delay.as_millis() as f64 * self.rng.random_range(0.5..1.5);
+        self.next_answer += 1;
+        self.answers_due
+            .push(Reverse((now + delay as Millis, self.next_answer)));
+        self.pending.insert(
+            self.next_answer,
+            Pending {
+                device: i,
+                id: c.id,
+                action: c.action,
+                status,
+            },
+        );
+    }
+
+    /// Answers due by `now`.
+    async fn answers(&mut self, now: Millis) {
+        while let Some(&Reverse((due, n))) = self.answers_due.peek() {
+            if due > now {
+                break;
+            }
+            self.answers_due.pop();
+            let Some(p) = self.pending.remove(&n) else {
+                continue;
+            };
+            let d = &mut self.devices[p.device];
+            if p.status == AckStatus::Succeeded {
+                let (name, value) = p.action.desired();
+                d.held.insert(name, value);
+                self.stats.carried_out.fetch_add(1, Ordering::Relaxed);
+            }
+            d.done.push_back((p.id.clone(), p.status));
+            if d.done.len() > 16 {
+                d.done.pop_front();
+            }
+            self.ack(p.device, &p.id, p.status).await;
+        }
+    }
+
+    async fn ack(&mut self, i: usize, id: &str, status: AckStatus) {
+        let body = json(&AckPayload {
+            id: id.to_string(),
+            status,
+            ts_ms: wall_ms(),
+            reason: (status == AckStatus::Failed).then(|| "actuator jammed".to_string()),
+        });
+        self.publish(i, Channel::Ack, body, false).await;
     }
 
     async fn publish(&mut self, i: usize, channel: Channel, payload: Vec<u8>, retain: bool) {
@@ -304,7 +501,12 @@ impl Fleet {
                 Err(_) => self.stats.failed.fetch_add(1, Ordering::Relaxed),
             };
         }
+        let now = wall_ms();
         for i in 0..self.devices.len() {
+            // Born awake: a sleeping kind listens for its awake time first.
+            if let Some(s) = self.answers.sleep.get(&self.devices[i].placement.kind) {
+                self.devices[i].awake_until = Some(now + s.awake.as_millis() as Millis);
+            }
             self.availability(i, WireAvailability::Online).await;
             self.state(i, WireState::Working).await;
         }
@@ -324,7 +526,12 @@ impl Fleet {
             }
             let seq = self.next_seq(i);
             let d = &mut self.devices[i];
-            let values = telemetry(d.placement.kind, &mut d.counts, &mut d.rng);
+            if let Some(s) = self.answers.sleep.get(&d.placement.kind) {
+                // Awake: it listens for a while after it has sent.
+                d.awake_until = Some(now + s.awake.as_millis() as Millis);
+            }
+            let mut values = telemetry(d.placement.kind, &mut d.counts, &mut d.rng);
+            values.extend(d.held.iter().map(|(k, v)| (k.to_string(), *v)));
             let body = json(&TelemetryPayload {
                 seq,
                 ts_ms: wall_ms(),
@@ -417,7 +624,12 @@ impl Fleet {
 
 /// One gateway's connection, its event loop polled on its own task (rumqttc sends
 /// nothing otherwise), reconnecting by itself.
-fn connect(broker: &BrokerUrl, community: u32, building: u32) -> AsyncClient {
+fn connect(
+    broker: &BrokerUrl,
+    community: u32,
+    building: u32,
+    commands: tokio::sync::mpsc::Sender<(String, Vec<u8>)>,
+) -> AsyncClient {
     let id = format!(
         "civitas-fleet-{}-c{community}-b{building}",
         std::process::id()
@@ -437,11 +649,37 @@ fn connect(broker: &BrokerUrl, community: u32, building: u32) -> AsyncClient {
     let mut network = NetworkOptions::new();
     network.set_tcp_nodelay(true);
     events.set_network_options(network);
+    let subscriber = client.clone();
+    // Its devices' commands (`+`: every device of the building), asked for before anything
+    // is published: a device listens before it says it is online.
+    let filter = wire::topic(
+        &format!("c{community}"),
+        &format!("b{building}"),
+        "+",
+        Channel::Command,
+    );
+    let _ = client.try_subscribe(&filter, QoS::AtLeastOnce);
+    let mut first = true;
     tokio::spawn(async move {
         loop {
-            if events.poll().await.is_err() {
-                // rumqttc reconnects on the next poll; do not spin while the broker is away.
-                tokio::time::sleep(Duration::from_millis(500)).await;
+            match events.poll().await {
+                Ok(rumqttc::Event::Incoming(rumqttc::Packet::ConnAck(_))) => {
+                    // Every reconnection: subscribe again (a clean session forgot it).
+                    if !std::mem::take(&mut first) {
+                        let _ = subscriber.subscribe(&filter, QoS::AtLeastOnce).await;
+                    }
+                }
+                Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
+                    if commands.send((p.topic, p.payload.to_vec())).await.is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    // rumqttc reconnects on the next poll; do not spin while the broker
+                    // is away.
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
             }
         }
     });
@@ -498,8 +736,9 @@ pub fn measures(kind: DeviceKind) -> Vec<(&'static str, Measure)> {
         DeviceKind::VehicleRecognition => {
             vec![("vehicles_in", count(8.0)), ("vehicles_out", count(8.0))]
         }
+        // A door is shut (0) until a command releases it (1).
         DeviceKind::AccessControl => {
-            vec![("door_open", level(0.5, 0.5)), ("passages", count(15.0))]
+            vec![("door_open", level(0.0, 0.0)), ("passages", count(15.0))]
         }
         DeviceKind::IdVerification => vec![("checks", count(3.0))],
         DeviceKind::EvCharger => vec![("power_kw", level(3.3, 3.3)), ("energy_kwh", count(2.0))],
@@ -510,7 +749,11 @@ pub fn measures(kind: DeviceKind) -> Vec<(&'static str, Measure)> {
             ("battery_v", level(2.9, 0.1)),
             ("smoke_obscuration_pct_m", level(0.1, 0.1)),
         ],
-        DeviceKind::WaterLevel => vec![("water_level_m", level(0.02, 0.02))],
+        // The basement pump is off (0) until a command starts it (1).
+        DeviceKind::WaterLevel => vec![
+            ("water_level_m", level(0.02, 0.02)),
+            ("pump_on", level(0.0, 0.0)),
+        ],
         DeviceKind::WaterQuality => vec![
             ("turbidity_ntu", level(0.6, 0.3)),
             ("chlorine_mg_l", level(0.4, 0.1)),

@@ -42,6 +42,22 @@ pub enum Observed {
         /// Online or offline.
         availability: Availability,
     },
+    /// A device answered a command (checked against the command by the twin).
+    Ack {
+        /// The device.
+        placement: Placement,
+        /// Its answer.
+        ack: wire::AckPayload,
+    },
+    /// A command to a device went by (the twin's own, or another publisher's).
+    CommandHeard {
+        /// The device.
+        placement: Placement,
+        /// Its topic.
+        topic: String,
+        /// Its correlation id; None for an empty payload (a retained command cleared).
+        id: Option<String>,
+    },
     /// A message was refused (and counted in the mirror).
     Refused {
         /// Why.
@@ -233,6 +249,17 @@ pub fn handle(
         // A retained alarm is the broker replaying old news on subscription.
         return refused(m, Refusal::RetainedAlarm);
     }
+    if retained && t.channel == Channel::Command {
+        // A retained command would switch every device that subscribes again.
+        return refused(m, Refusal::RetainedCommand);
+    }
+    if t.channel == Channel::Command && payload.is_empty() {
+        return Observed::CommandHeard {
+            placement,
+            topic: topic.to_string(),
+            id: None,
+        };
+    }
     match wire::decode(t.channel, payload) {
         Err(why) => refused(m, why),
         Ok(Message::Availability(a)) => match m.set_availability(t.device, a, now) {
@@ -244,6 +271,12 @@ pub fn handle(
                 why,
                 topic: topic.to_string(),
             },
+        },
+        Ok(Message::Ack(ack)) => Observed::Ack { placement, ack },
+        Ok(Message::Command(c)) => Observed::CommandHeard {
+            placement,
+            topic: topic.to_string(),
+            id: Some(c.id),
         },
         Ok(Message::Reading(r)) => match m.apply(t.device, r, now) {
             Ok(applied) => Observed::Applied { placement, applied },

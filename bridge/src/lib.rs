@@ -7,6 +7,10 @@
 //! - [`ingest`]: one client subscribed to the schema, every message validated and
 //!   applied to the twin's [`civitas_twin::mirror::Mirror`], refusals counted by reason;
 //! - [`registry`]: which wire id is which device of the twin (a CSV file);
+//! - [`commands`]: every command to a device tracked from queued to a terminal state,
+//!   confirmed only by the device;
+//! - [`forward`]: the twin's task that publishes commands, reads the devices' answers,
+//!   tells the actors and writes the audit;
 //! - [`rules`]: thresholds, geofences and silence limits as a TOML file;
 //! - [`fleet`]: the device fleet simulator — a generated community's devices on the
 //!   native schema, driven by the model;
@@ -15,7 +19,9 @@
 
 pub mod bench;
 pub mod broker;
+pub mod commands;
 pub mod fleet;
+pub mod forward;
 pub mod ingest;
 pub mod registry;
 pub mod rules;

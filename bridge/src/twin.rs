@@ -23,6 +23,8 @@
 //!   broken.
 
 use crate::broker::BrokerUrl;
+use crate::commands::Deliveries;
+use crate::forward::{self, ForwardOptions, Forwarder, Input, Publisher, Report};
 use crate::ingest::{self, Ingest, IngestOptions, Observed, wall_ms};
 use crate::rules::Rules;
 use civitas_actors::{
@@ -34,7 +36,9 @@ use civitas_scenarios::runner::build_district_for;
 use civitas_twin::Parameters;
 use civitas_twin::calendar::Calendar;
 use civitas_twin::kinds::{DeviceKind, IncidentKind, InvestmentModel};
-use civitas_twin::mirror::{Applied, Availability, Millis, Mirror, MirrorLimits, Placement};
+use civitas_twin::mirror::{
+    Applied, Availability, Millis, Mirror, MirrorLimits, Placement, Refusal,
+};
 use civitas_twin::model::District;
 use civitas_twin::time::{DAY, SimTime};
 use civitas_twin::vocab::events::DeviceState;
@@ -77,6 +81,10 @@ pub struct TwinOptions {
     /// Only what devices report happens (default); false: the model's own incidents,
     /// failures and false alarms happen too (a drill over a simulated community).
     pub mirror_only: bool,
+    /// How commands reach each kind of device.
+    pub deliveries: Deliveries,
+    /// The audit log (JSON lines, appended), if any.
+    pub audit: Option<std::path::PathBuf>,
 }
 
 impl TwinOptions {
@@ -95,6 +103,8 @@ impl TwinOptions {
             horizon: 3_650 * DAY,
             speed: 1.0,
             mirror_only: true,
+            deliveries: Deliveries::default(),
+            audit: None,
         }
     }
 }
@@ -105,6 +115,14 @@ pub enum TwinError {
     /// The engine did not start.
     #[error(transparent)]
     Engine(#[from] EngineError),
+    /// The audit log cannot be opened.
+    #[error("the audit log {path} cannot be opened: {source}")]
+    Audit {
+        /// Its path.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The default rules do not fit this scenario's devices.
     #[error(
         "the default rules do not fit this scenario's devices ({}); write a rules file for it (civitas twin rules > rules.toml) and pass --rules",
@@ -127,6 +145,10 @@ pub struct RunningTwin {
     pub observed: mpsc::Receiver<Observed>,
     /// The engine's run.
     pub run: JoinHandle<Result<RunResult, EngineError>>,
+    /// Commands to devices: submit an operator's, follow one.
+    pub commands: Forwarder,
+    /// Every state change of a command.
+    pub command_reports: mpsc::Receiver<Report>,
 }
 
 /// Starts the twin on the current tokio runtime: the engine on the wall clock from now
@@ -137,9 +159,24 @@ pub async fn start(opts: TwinOptions) -> Result<RunningTwin, TwinError> {
     if opts.mirror_only {
         mirror_only(&mut scenario.parameters);
     }
+    forward_commands(&mut scenario.parameters, &opts.deliveries, opts.speed);
+    let audit: Option<Box<dyn std::io::Write + Send>> = match &opts.audit {
+        None => None,
+        Some(path) => Some(Box::new(std::io::LineWriter::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|source| TwinError::Audit {
+                    path: path.clone(),
+                    source,
+                })?,
+        ))),
+    };
     let (scenario, _, mut engine) = spawn_live(scenario, opts.seed, opts.model, opts.speed).await?;
     let handle = engine.handle();
     let events = engine.subscribe(1 << 16);
+    let command_events = engine.subscribe(1 << 16);
     let horizon = opts.horizon;
     let run = tokio::spawn(async move {
         let mut nothing = |_: &civitas_actors::Window| {};
@@ -180,6 +217,22 @@ pub async fn start(opts: TwinOptions) -> Result<RunningTwin, TwinError> {
         seen_tx,
         wall_ms,
     );
+    let (reports_tx, command_reports) = mpsc::channel(1 << 14);
+    let commands = forward::start(ForwardOptions {
+        mirror: ingest.mirror.clone(),
+        publisher: Publisher::connect(
+            &opts.broker,
+            format!("civitas-twin-commands-{}", std::process::id()),
+        ),
+        engine: handle.clone(),
+        events: command_events,
+        deliveries: opts.deliveries.clone(),
+        prefix: format!("{:x}", wall_ms()),
+        registry: opts.registry.clone(),
+        audit,
+        reports: reports_tx,
+    });
+    let rules_commands = commands.clone();
     // The rules: what ingest saw → injects; everything passed on to the caller.
     let liveness = std::sync::Arc::new(std::sync::Mutex::new(Liveness::default()));
     let rules_handle = handle.clone();
@@ -187,11 +240,12 @@ pub async fn start(opts: TwinOptions) -> Result<RunningTwin, TwinError> {
     let rules_mirror = ingest.mirror.clone();
     tokio::spawn(async move {
         while let Some(o) = seen_rx.recv().await {
+            tell_commands(&rules_commands, &o).await;
             // Thresholds and geofences on the device's newest telemetry (its values read
             // from the mirror only for kinds a rule watches).
             if let Observed::Applied {
                 placement,
-                applied: Applied::Telemetry,
+                applied: Applied::Telemetry { .. },
             } = &o
                 && rules.watches(placement.kind)
             {
@@ -316,7 +370,75 @@ pub async fn start(opts: TwinOptions) -> Result<RunningTwin, TwinError> {
         ingest,
         observed: out_rx,
         run,
+        commands,
+        command_reports,
     })
+}
+
+/// The actors command devices and the twin forwards the commands to them: no simulated
+/// device answers, and the actors wait for the twin's outcome a minute past the longest
+/// a command can live (its queue, every attempt and backoff), so that the outcome is
+/// always the devices' and the actors' own timeout only stands behind a twin that died.
+/// The delivery's times are real; the actors' simulated, `speed` times faster.
+pub fn forward_commands(p: &mut Parameters, deliveries: &Deliveries, speed: f64) {
+    p.commands.send = true;
+    p.commands.device_model = false;
+    let real_secs = deliveries.longest_ms() as f64 / 1_000.0 + 60.0;
+    p.commands.timeout_secs = (real_secs * speed.max(1.0)).ceil() as u64;
+}
+
+/// Passes what the forwarder needs to know on: answers, echoes, retained commands, and
+/// signs of life from devices while a command waits for one.
+async fn tell_commands(f: &Forwarder, o: &Observed) {
+    let input = match o {
+        Observed::Ack { placement, ack } => Input::Ack {
+            wire_id: placement.wire_id.clone(),
+            ack: ack.clone(),
+        },
+        Observed::Refused {
+            why: Refusal::RetainedCommand,
+            topic,
+        } => Input::Retained {
+            topic: topic.clone(),
+        },
+        Observed::CommandHeard {
+            topic,
+            id: Some(id),
+            ..
+        } => Input::Heard {
+            topic: topic.clone(),
+            id: id.clone(),
+        },
+        Observed::Applied {
+            placement,
+            applied: Applied::Telemetry { reached },
+        } if !reached.is_empty() => Input::Echo {
+            wire_id: placement.wire_id.clone(),
+            reached: reached.clone(),
+        },
+        Observed::Gateway {
+            availability: Availability::Online,
+            devices,
+            ..
+        } if f.waiting() => {
+            for p in devices {
+                f.tell(Input::Seen {
+                    wire_id: p.wire_id.clone(),
+                })
+                .await;
+            }
+            return;
+        }
+        Observed::Applied { placement, .. } | Observed::Availability { placement, .. }
+            if f.waiting() =>
+        {
+            Input::Seen {
+                wire_id: placement.wire_id.clone(),
+            }
+        }
+        _ => return,
+    };
+    f.tell(input).await;
 }
 
 /// The engine of `scenario` (its world from `seed` under `model`) on the wall clock at

@@ -13,12 +13,20 @@
 //!   publishes `offline` here. A building gateway's own availability is on the device
 //!   [`GATEWAY`] (`_gateway`): it stands for every device heard under its
 //!   `<community>/<building>`.
+//! - `command` (the twin → the device, QoS 1, **never retained**):
+//!   `{"id": "18c2f-7", "action": "release_doors", "ts_ms": …, "expires_ms": …,
+//!   "attempt": 1}`; a retry repeats the id (a device carries out an id once);
+//! - `ack` (the device → the twin): `{"id": "18c2f-7", "status": "received" |
+//!   "succeeded" | "failed", "ts_ms": …}` (optional `"reason"` text): `received` when it
+//!   has the command, then `succeeded` or `failed` when it has carried it out. A command
+//!   is confirmed only by `succeeded`, or by the device's telemetry reporting the
+//!   action's value (`door_open: 1` after `release_doors`): published is never applied.
 //!
 //! `seq` is the device's own counter, `ts_ms` its clock (milliseconds since the Unix
 //! epoch); the mirror orders each device's readings by `(ts_ms, seq)`. Unknown fields are
 //! refused (a misspelt field is a wrong payload, not a silently ignored one).
 
-use civitas_twin::kinds::IncidentKind;
+use civitas_twin::kinds::{CommandAction, IncidentKind};
 use civitas_twin::mirror::{Availability, Millis, Reading, Refusal, Stamped};
 use civitas_twin::vocab::events::DeviceState;
 use serde::{Deserialize, Serialize};
@@ -52,15 +60,21 @@ pub enum Channel {
     Alarm,
     /// Online or offline (retained; the last will).
     Availability,
+    /// A command to the device (published by the twin).
+    Command,
+    /// The device's answer to a command.
+    Ack,
 }
 
 impl Channel {
     /// Every channel.
-    pub const ALL: [Channel; 4] = [
+    pub const ALL: [Channel; 6] = [
         Channel::Telemetry,
         Channel::State,
         Channel::Alarm,
         Channel::Availability,
+        Channel::Command,
+        Channel::Ack,
     ];
 
     /// Its name in topics.
@@ -70,6 +84,8 @@ impl Channel {
             Channel::State => "state",
             Channel::Alarm => "alarm",
             Channel::Availability => "availability",
+            Channel::Command => "command",
+            Channel::Ack => "ack",
         }
     }
 
@@ -194,6 +210,52 @@ pub enum WireAvailability {
     Offline,
 }
 
+/// `command` payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandPayload {
+    /// Its correlation id.
+    pub id: String,
+    /// What to do.
+    pub action: CommandAction,
+    /// When the twin sent it (ms since the Unix epoch).
+    pub ts_ms: Millis,
+    /// After this the command no longer holds: a device that gets it later does nothing.
+    pub expires_ms: Millis,
+    /// Which attempt this is (1, then each retry).
+    pub attempt: u32,
+}
+
+/// How far a device got with a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AckStatus {
+    /// It has the command.
+    Received,
+    /// It carried it out.
+    Succeeded,
+    /// It could not.
+    Failed,
+}
+
+/// `ack` payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AckPayload {
+    /// The command's correlation id.
+    pub id: String,
+    /// How far it got.
+    pub status: AckStatus,
+    /// The device's clock.
+    pub ts_ms: Millis,
+    /// Why it failed, in the device's words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Longest correlation id accepted (bytes).
+pub const MAX_ID: usize = 64;
+
 /// A decoded message.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
@@ -201,6 +263,10 @@ pub enum Message {
     Reading(Stamped),
     /// The device's connection.
     Availability(Availability),
+    /// A command (the twin's own, heard back through its subscription).
+    Command(CommandPayload),
+    /// A device's answer to a command.
+    Ack(AckPayload),
 }
 
 /// Decodes a `channel` payload, or says why not.
@@ -248,6 +314,14 @@ pub fn decode(channel: Channel, payload: &[u8]) -> Result<Message, Refusal> {
                 WireAvailability::Online => Availability::Online,
                 WireAvailability::Offline => Availability::Offline,
             })
+        }
+        Channel::Command => Message::Command(json(payload)?),
+        Channel::Ack => {
+            let p: AckPayload = json(payload)?;
+            if p.id.is_empty() || p.id.len() > MAX_ID {
+                return Err(Refusal::WrongType);
+            }
+            Message::Ack(p)
         }
     })
 }
@@ -304,6 +378,14 @@ mod tests {
             ),
             (Channel::Alarm, r#"{"seq":4,"ts_ms":8,"active":false}"#),
             (Channel::Availability, r#"{"state":"offline"}"#),
+            (
+                Channel::Command,
+                r#"{"id":"a-1","action":"release_doors","ts_ms":5,"expires_ms":9,"attempt":1}"#,
+            ),
+            (
+                Channel::Ack,
+                r#"{"id":"a-1","status":"failed","ts_ms":6,"reason":"jammed"}"#,
+            ),
         ];
         for (c, p) in ok {
             assert!(decode(c, p.as_bytes()).is_ok(), "{p}");
@@ -336,6 +418,22 @@ mod tests {
             (
                 Channel::Telemetry,
                 r#"{"seq":1,"ts_ms":5,"values":{"t":"hot"}}"#,
+                Refusal::WrongType,
+            ),
+            (
+                Channel::Ack,
+                r#"{"id":"a-1","status":"done","ts_ms":6}"#,
+                Refusal::WrongType,
+            ),
+            (
+                Channel::Ack,
+                r#"{"id":"","status":"received","ts_ms":6}"#,
+                Refusal::WrongType,
+            ),
+            (Channel::Ack, r#"{"id":"a-1""#, Refusal::MalformedJson),
+            (
+                Channel::Command,
+                r#"{"id":"a-1","action":"open_sesame","ts_ms":5,"expires_ms":9,"attempt":1}"#,
                 Refusal::WrongType,
             ),
         ];

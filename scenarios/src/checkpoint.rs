@@ -31,8 +31,9 @@ use std::path::Path;
 /// version 10, operators' actions (responders keyed by organisation, per-case draws and
 /// arrivals, who holds each open incident in the engine's collector); version 11, the time
 /// those holdings are as of; version 12, device commands (the platform's counter, the
-/// buildings' outstanding commands, the collector's tallies).
-pub const CHECKPOINT_SCHEMA_VERSION: u32 = 12;
+/// buildings' outstanding commands, the collector's tallies); version 13, the operators'
+/// command actions and the `expired` outcome.
+pub const CHECKPOINT_SCHEMA_VERSION: u32 = 13;
 
 const MAGIC: &str = "civitas checkpoint";
 

@@ -456,8 +456,12 @@ impl Summary {
         if !self.commands.is_empty() {
             let by: Vec<String> = (self.commands.iter())
                 .map(|(a, t)| {
+                    let expired = match t.expired {
+                        0 => String::new(),
+                        n => format!(", {n} expired"),
+                    };
                     format!(
-                        "{a} {} ({} succeeded, {} failed, {} timed out)",
+                        "{a} {} ({} succeeded, {} failed, {} timed out{expired})",
                         t.sent, t.succeeded, t.failed, t.timed_out
                     )
                 })

@@ -6,7 +6,9 @@ use super::{Input, bad_input, create_dir, write_file};
 use crate::cli::{FleetArgs, TwinArgs, TwinCommand};
 use anyhow::{Context, Result, anyhow};
 use civitas_bridge::broker::{BrokerUrl, EmbeddedBroker};
+use civitas_bridge::commands::{Origin, State};
 use civitas_bridge::fleet::{self, FleetOptions};
+use civitas_bridge::forward::Report;
 use civitas_bridge::ingest::Observed;
 use civitas_bridge::registry;
 use civitas_bridge::rules::Rules;
@@ -109,9 +111,44 @@ struct Status {
     view: TwinView,
     /// Connected but silent.
     quiet: bool,
+    /// Commands taken, and how many ended in each state.
+    commands: u64,
+    ended: std::collections::BTreeMap<State, u64>,
+    /// Commands taken and not ended.
+    seen_queued: std::collections::HashSet<String>,
 }
 
 impl Status {
+    /// Counts a command's state change; the line to print when it was taken or ended.
+    fn command(&mut self, r: &Report) -> Option<String> {
+        let state = r.state?;
+        if state == State::Queued && !self.seen_queued.insert(r.id.clone()) {
+            // Back in the queue for a retry: not a new command.
+            return None;
+        }
+        if state == State::Queued {
+            self.commands += 1;
+        } else if state.terminal() {
+            self.seen_queued.remove(&r.id);
+            *self.ended.entry(state).or_insert(0) += 1;
+        } else {
+            return None;
+        }
+        let who = match &r.origin {
+            Origin::Actors { incident, .. } => format!("incident {incident}"),
+            Origin::Operator { seat } => seat.clone(),
+        };
+        let what = if state == State::Queued {
+            "queued"
+        } else {
+            state.as_str()
+        };
+        Some(format!(
+            "twin: command {} {} → {} ({who}): {what}",
+            r.id, r.action, r.device
+        ))
+    }
+
     fn line(&self, heard: usize, online: usize, devices: usize, per_sec: f64) -> String {
         let open = self.view.open_by_holder();
         let n = |h| open.get(&h).copied().unwrap_or(0);
@@ -124,8 +161,20 @@ impl Status {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        let ended: u64 = self.ended.values().sum();
+        let commands = if self.commands == 0 {
+            "none".to_string()
+        } else {
+            let mut parts = vec![format!("{} open", self.commands - ended)];
+            parts.extend(
+                self.ended
+                    .iter()
+                    .map(|(s, n)| format!("{} {n}", s.as_str())),
+            );
+            parts.join(", ")
+        };
         format!(
-            "devices heard {heard}/{devices}, online {online} | messages {} ({per_sec:.0}/s){} | refused: {refused} | open incidents: community {}, street {}, district {}, unnoticed {} | closed {}",
+            "devices heard {heard}/{devices}, online {online} | messages {} ({per_sec:.0}/s){} | refused: {refused} | open incidents: community {}, street {}, district {}, unnoticed {} | closed {} | commands: {commands}",
             self.messages,
             if self.quiet {
                 ", connected but silent"
@@ -197,10 +246,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 const SUBSCRIBE_WAIT: Duration = Duration::from_secs(10);
 
 fn run(a: TwinArgs) -> Result<()> {
-    let mut s = load(a.scenario.as_deref().unwrap_or(Path::new("default")))?;
-    // The twin does not forward commands to hardware yet (issue 29): the platform sends
-    // none, rather than let the simulated device model answer for real doors and pumps.
-    s.parameters.commands.send = false;
+    let s = load(a.scenario.as_deref().unwrap_or(Path::new("default")))?;
     let seed = a.seed.unwrap_or(s.seed);
     let model = a.model.unwrap_or(s.model);
     let placements = placements(&s, seed, model, a.registry.as_deref())?;
@@ -217,6 +263,16 @@ fn run(a: TwinArgs) -> Result<()> {
     };
     // Ctrl-C writes into it: a file in its place is refused now, not then.
     super::refuse_file_as_dir(&a.checkpoints)?;
+    if let Err(e) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&a.audit)
+    {
+        return Err(bad_input(anyhow!(
+            "--audit {}: {e} (the audit log of commands must be writable)",
+            a.audit.display()
+        )));
+    }
     let mut events_out = match &a.events {
         None => None,
         Some(p) => Some(std::io::BufWriter::new(
@@ -236,6 +292,7 @@ fn run(a: TwinArgs) -> Result<()> {
         opts.seed = seed;
         opts.model = model;
         opts.rules = rules;
+        opts.audit = Some(a.audit.clone());
         let horizon = opts.horizon;
         let mut tw = twin::start(opts).await?;
         let mut events_failed = None;
@@ -311,7 +368,12 @@ fn run(a: TwinArgs) -> Result<()> {
                 }
                 o = tw.observed.recv() => {
                     match o {
-                        Some(Observed::Applied { .. } | Observed::Availability { .. }) => status.messages += 1,
+                        Some(
+                            Observed::Applied { .. }
+                            | Observed::Availability { .. }
+                            | Observed::Ack { .. }
+                            | Observed::CommandHeard { .. },
+                        ) => status.messages += 1,
                         Some(Observed::Gateway { route, availability, devices }) => {
                             status.messages += 1;
                             eprintln!(
@@ -341,6 +403,12 @@ fn run(a: TwinArgs) -> Result<()> {
                         }
                         Some(Observed::Subscribed) => {}
                         None => break,
+                    }
+                }
+                r = tw.command_reports.recv() => {
+                    let Some(r) = r else { break };
+                    if let Some(line) = status.command(&r) {
+                        println!("{line}");
                     }
                 }
                 _ = tick.tick() => {

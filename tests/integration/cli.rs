@@ -448,7 +448,7 @@ fn resume_from_a_checkpoint_writes_what_the_uninterrupted_run_wrote() {
     let head = std::fs::read(&ckpt).unwrap();
     let head = String::from_utf8_lossy(&head[..200]);
     assert!(
-        head.starts_with("civitas checkpoint\n{\"schema_version\":12,"),
+        head.starts_with("civitas checkpoint\n{\"schema_version\":13,"),
         "{head}"
     );
     assert!(dir.path().join("ck/checkpoint-day-00020.ckpt").exists());
@@ -460,7 +460,7 @@ fn resume_from_a_checkpoint_writes_what_the_uninterrupted_run_wrote() {
             .lines()
             .next()
             .unwrap()
-            .starts_with("{\"schema\":\"civitas-events\",\"schema_version\":2,\"run\":{")
+            .starts_with("{\"schema\":\"civitas-events\",\"schema_version\":3,\"run\":{")
     );
     let (run, windows) =
         civitas_twin::vocab::events::read_stream_with_run(&events).expect("the file reads");

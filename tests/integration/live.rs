@@ -206,7 +206,10 @@ fn until_end(rx: &mpsc::Receiver<String>) -> Option<String> {
 /// every device of the community is mirrored.
 #[test]
 fn civitas_twin_alone_mirrors_its_simulated_fleet_whole() {
+    // Its audit log and checkpoints go where it runs.
+    let here = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_civitas"))
+        .current_dir(here.path())
         .args(["twin", "old-small", "--port", "0", "--stop-after", "120"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -329,6 +332,8 @@ fn ctrl_c_stops_the_twin_with_a_checkpoint_and_its_events_file_names_the_run() {
         .args(["twin", "old-small", "--port", "0", "--no-fleet"])
         .arg("--checkpoints")
         .arg(&ck)
+        .arg("--audit")
+        .arg(dir.path().join("audit.jsonl"))
         .arg("--events")
         .arg(&events)
         .stdout(Stdio::piped())
@@ -379,6 +384,25 @@ fn ctrl_c_stops_the_twin_with_a_checkpoint_and_its_events_file_names_the_run() {
     assert!(!windows.is_empty(), "windows as they happened");
 }
 
+/// An audit log the twin cannot write is refused before anything starts: commands are
+/// never sent unaudited.
+#[test]
+fn an_audit_log_that_cannot_be_written_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_civitas"))
+        .current_dir(dir.path())
+        .args(["twin", "old-small", "--port", "0", "--audit"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("(the audit log of commands must be writable)"),
+        "{}",
+        stderr(&o)
+    );
+}
+
 /// A broker URL that cannot be used is refused with what is wrong.
 #[test]
 fn a_bad_broker_url_is_refused_with_the_reason() {
@@ -408,7 +432,9 @@ fn a_bad_broker_url_is_refused_with_the_reason() {
 #[test]
 fn civitas_twin_shows_an_alarm_published_over_mqtt_as_an_open_incident() {
     use std::io::BufRead;
+    let here = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_civitas"))
+        .current_dir(here.path())
         .args([
             "twin",
             "old-small",

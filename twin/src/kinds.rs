@@ -127,6 +127,11 @@ vocabulary! {
         ReleaseDoors => "release_doors",
         /// The basement's water-level station: start its drainage pump (a flood).
         StartPump => "start_pump",
+        /// Access control: lock the building's doors again (an operator, after the
+        /// danger).
+        LockDoors => "lock_doors",
+        /// The basement's water-level station: stop its drainage pump (an operator).
+        StopPump => "stop_pump",
     }
 }
 
@@ -140,6 +145,9 @@ vocabulary! {
         /// No answer within the command's timeout (a lost message, a broken or offline
         /// device).
         TimedOut => "timed_out",
+        /// Never delivered: the device was asleep or offline until the command's expiry
+        /// (the live twin's queue for sleeping devices).
+        Expired => "expired",
     }
 }
 
@@ -359,8 +367,30 @@ impl CommandAction {
     /// The kind of device that carries it out.
     pub fn device(self) -> DeviceKind {
         match self {
-            CommandAction::ReleaseDoors => DeviceKind::AccessControl,
-            CommandAction::StartPump => DeviceKind::WaterLevel,
+            CommandAction::ReleaseDoors | CommandAction::LockDoors => DeviceKind::AccessControl,
+            CommandAction::StartPump | CommandAction::StopPump => DeviceKind::WaterLevel,
+        }
+    }
+
+    /// A safety command: one that does not succeed raises a `command_failed` incident at
+    /// once (people must do by hand what it should have done). Locking the doors again or
+    /// stopping the pump is not: its failure is reported to whoever asked.
+    pub fn is_safety(self) -> bool {
+        match self {
+            CommandAction::ReleaseDoors | CommandAction::StartPump => true,
+            CommandAction::LockDoors | CommandAction::StopPump => false,
+        }
+    }
+
+    /// The measurement a device reports once it has carried the action out, and its
+    /// value: the state echo that confirms a command on the live twin, and the desired
+    /// value the mirror shows until the device reports it.
+    pub fn desired(self) -> (&'static str, f64) {
+        match self {
+            CommandAction::ReleaseDoors => ("door_open", 1.0),
+            CommandAction::LockDoors => ("door_open", 0.0),
+            CommandAction::StartPump => ("pump_on", 1.0),
+            CommandAction::StopPump => ("pump_on", 0.0),
         }
     }
 }

@@ -45,11 +45,17 @@ pub enum Refusal {
     /// An alarm naming an incident kind the device's kind cannot detect (a smoke detector
     /// reporting a flood): a misconfigured device or a wrong registry line.
     UndetectableAlarm,
+    /// An answer to a command the twin did not send to that device (an unknown
+    /// correlation id, one from before a restart, or another device's).
+    UnknownCommand,
+    /// A command found retained on the broker: replayed to every device that subscribes,
+    /// it would switch it again (Tasmota's "ghost switching"); the twin clears it.
+    RetainedCommand,
 }
 
 impl Refusal {
     /// Every reason, in report order.
-    pub const ALL: [Refusal; 10] = [
+    pub const ALL: [Refusal; 12] = [
         Refusal::MalformedJson,
         Refusal::WrongType,
         Refusal::TooLarge,
@@ -60,6 +66,8 @@ impl Refusal {
         Refusal::Late,
         Refusal::RetainedAlarm,
         Refusal::UndetectableAlarm,
+        Refusal::UnknownCommand,
+        Refusal::RetainedCommand,
     ];
 
     /// Its name in counters and logs.
@@ -75,6 +83,8 @@ impl Refusal {
             Refusal::Late => "late",
             Refusal::RetainedAlarm => "retained_alarm",
             Refusal::UndetectableAlarm => "undetectable_alarm",
+            Refusal::UnknownCommand => "unknown_command",
+            Refusal::RetainedCommand => "retained_command",
         }
     }
 }
@@ -141,8 +151,10 @@ pub struct DeviceMirror {
     pub placement: Placement,
     /// Its state as last reported (working until it says otherwise).
     pub reported: DeviceState,
-    /// The state the twin wants it in, while that differs from what it reports.
-    pub desired: Option<DeviceState>,
+    /// Values the twin wants it to report, by measurement name (a command's state echo:
+    /// `door_open = 1` after `release_doors`), until it reports them or the command ends
+    /// without success.
+    pub desired: BTreeMap<String, f64>,
     /// Its last measurements, by name.
     pub values: BTreeMap<String, f64>,
     /// An alarm raised and not yet cleared.
@@ -160,7 +172,7 @@ impl DeviceMirror {
         DeviceMirror {
             placement,
             reported: DeviceState::Working,
-            desired: None,
+            desired: BTreeMap::new(),
             values: BTreeMap::new(),
             alarm: None,
             availability: Availability::Unknown,
@@ -169,17 +181,21 @@ impl DeviceMirror {
         }
     }
 
-    /// Desired and reported differ.
+    /// Some desired value is not reported yet.
     pub fn pending(&self) -> bool {
-        self.desired.is_some_and(|d| d != self.reported)
+        !self.desired.is_empty()
     }
 }
 
 /// What an applied reading changed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Applied {
-    /// New measurements.
-    Telemetry,
+    /// New measurements; `reached` names the desired values they report (now no
+    /// longer desired: the device did what it was asked).
+    Telemetry {
+        /// Desired values reached, by name.
+        reached: Vec<String>,
+    },
     /// The operating state changed from `from` to `to` (or was confirmed: `from == to`).
     State {
         /// Before.
@@ -304,14 +320,18 @@ impl Mirror {
         d.newest = Some(stamp);
         Ok(match r.reading {
             Reading::Telemetry(values) => {
+                let reached: Vec<String> = (d.desired.iter())
+                    .filter(|(name, want)| values.get(*name).is_some_and(|v| v == *want))
+                    .map(|(name, _)| name.clone())
+                    .collect();
+                for name in &reached {
+                    d.desired.remove(name);
+                }
                 d.values.extend(values);
-                Applied::Telemetry
+                Applied::Telemetry { reached }
             }
             Reading::State(to) => {
                 let from = std::mem::replace(&mut d.reported, to);
-                if d.desired == Some(to) {
-                    d.desired = None;
-                }
                 Applied::State { from, to }
             }
             Reading::Alarm { active: true, kind } => {
@@ -394,14 +414,27 @@ impl Mirror {
             .collect()
     }
 
-    /// Asks for a device to be in `state` (shown as pending until it reports it).
-    pub fn set_desired(&mut self, wire_id: &str, state: DeviceState) -> Result<(), Refusal> {
+    /// Wants `wire_id` to report `value` for `name` (pending until it does; nothing is
+    /// pending when its last report already says so).
+    pub fn set_desired(&mut self, wire_id: &str, name: &str, value: f64) -> Result<(), Refusal> {
         let Some(&i) = self.by_wire.get(wire_id) else {
             return Err(self.refuse(Refusal::UnknownDevice));
         };
         let d = &mut self.devices[i];
-        d.desired = (d.reported != state).then_some(state);
+        if d.values.get(name) == Some(&value) {
+            d.desired.remove(name);
+        } else {
+            d.desired.insert(name.to_string(), value);
+        }
         Ok(())
+    }
+
+    /// No longer wants `name` of `wire_id` to be anything (its command ended without
+    /// success).
+    pub fn clear_desired(&mut self, wire_id: &str, name: &str) {
+        if let Some(&i) = self.by_wire.get(wire_id) {
+            self.devices[i].desired.remove(name);
+        }
     }
 
     /// Devices not heard from since `since` (receive time), in registry order.
@@ -500,15 +533,36 @@ mod tests {
     #[test]
     fn desired_stays_visible_until_the_device_reports_it() {
         let mut m = mirror();
-        m.set_desired("smoke-7", DeviceState::Offline).unwrap();
+        let telemetry = |seq, door: f64| Stamped {
+            seq,
+            ts_ms: seq as Millis,
+            reading: Reading::Telemetry(BTreeMap::from([("door_open".to_string(), door)])),
+        };
+        m.set_desired("smoke-7", "door_open", 1.0).unwrap();
         assert!(m.get("smoke-7").unwrap().pending());
-        m.apply("smoke-7", state(1, 5, DeviceState::Failed), 10)
-            .unwrap();
+        assert_eq!(
+            m.apply("smoke-7", telemetry(1, 0.0), 10),
+            Ok(Applied::Telemetry { reached: vec![] })
+        );
         assert!(m.get("smoke-7").unwrap().pending());
-        m.apply("smoke-7", state(2, 6, DeviceState::Offline), 10)
-            .unwrap();
+        assert_eq!(
+            m.apply("smoke-7", telemetry(2, 1.0), 10),
+            Ok(Applied::Telemetry {
+                reached: vec!["door_open".into()]
+            })
+        );
         let d = m.get("smoke-7").unwrap();
-        assert!(!d.pending() && d.desired.is_none());
+        assert!(!d.pending() && d.desired.is_empty());
+        // Already so: nothing to wait for.
+        m.set_desired("smoke-7", "door_open", 1.0).unwrap();
+        assert!(!m.get("smoke-7").unwrap().pending());
+        m.set_desired("smoke-7", "door_open", 0.0).unwrap();
+        m.clear_desired("smoke-7", "door_open");
+        assert!(!m.get("smoke-7").unwrap().pending());
+        assert_eq!(
+            m.set_desired("nobody", "door_open", 1.0),
+            Err(Refusal::UnknownDevice)
+        );
     }
 
     #[test]

@@ -252,6 +252,8 @@ async fn a_retained_alarm_replayed_on_subscription_is_not_a_new_alarm() {
     );
 }
 
+mod commands;
+
 mod live {
     //! The live twin end to end: MQTT in, the same actors, the observe stream out.
 
@@ -262,11 +264,11 @@ mod live {
     use civitas_twin::vocab::events::{DeviceState, Event, Stage};
     use civitas_twin::vocab::incident::EscalationReason;
 
-    fn scenario() -> civitas_scenarios::file::Scenario {
+    pub(super) fn scenario() -> civitas_scenarios::file::Scenario {
         civitas_scenarios::library::load("old-small").unwrap()
     }
 
-    async fn publisher(broker: &EmbeddedBroker) -> AsyncClient {
+    pub(super) async fn publisher(broker: &EmbeddedBroker) -> AsyncClient {
         let opts = MqttOptions::new("fleet", broker.addr.ip().to_string(), broker.addr.port());
         let (client, mut events) = AsyncClient::new(opts, 100);
         tokio::spawn(async move { while events.poll().await.is_ok() {} });
@@ -289,18 +291,18 @@ mod live {
     }
 
     /// The generated registry of `s` (its own seed and model).
-    fn registry_of(s: &civitas_scenarios::file::Scenario) -> Vec<Placement> {
+    pub(super) fn registry_of(s: &civitas_scenarios::file::Scenario) -> Vec<Placement> {
         let district = civitas_scenarios::runner::build_district_for(s, s.seed, s.model);
         registry::generate(&district)
     }
 
     /// An embedded broker on a free port of the loopback.
-    fn local_broker() -> EmbeddedBroker {
+    pub(super) fn local_broker() -> EmbeddedBroker {
         EmbeddedBroker::start(IpAddr::V4(Ipv4Addr::LOCALHOST), 0).expect("the broker starts")
     }
 
     /// A twin started with `opts` and subscribed, within [`WAIT`].
-    async fn subscribed_twin(opts: TwinOptions) -> twin::RunningTwin {
+    pub(super) async fn subscribed_twin(opts: TwinOptions) -> twin::RunningTwin {
         let tw = twin::start(opts).await.expect("the twin starts");
         let mut sub = tw.ingest.subscribed.clone();
         tokio::time::timeout(WAIT, sub.wait_for(|s| *s))
@@ -311,7 +313,7 @@ mod live {
     }
 
     /// The first event of the stream matching `want`, within [`WAIT`].
-    async fn event(
+    pub(super) async fn event(
         events: &mut civitas_actors::Subscription,
         want: impl Fn(&Event) -> bool,
     ) -> Event {

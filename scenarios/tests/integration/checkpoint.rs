@@ -122,16 +122,16 @@ fn a_checkpoint_of_another_schema_version_is_refused_naming_both_versions() {
     // The header is the second line (JSON); the body after it is binary.
     let header_end = body_start(&text) - 1;
     let head = String::from_utf8(text[..=header_end].to_vec()).unwrap();
-    assert!(head.contains("\"schema_version\":12"), "{head}");
+    assert!(head.contains("\"schema_version\":13"), "{head}");
     let mut bytes = head
-        .replacen("\"schema_version\":12", "\"schema_version\":13", 1)
+        .replacen("\"schema_version\":13", "\"schema_version\":14", 1)
         .into_bytes();
     bytes.extend_from_slice(&text[header_end + 1..]);
     let err = Checkpoint::from_bytes(&bytes, "old.ckpt").unwrap_err();
     assert_eq!(
         err.to_string(),
         format!(
-            "old.ckpt: checkpoint schema_version 13 (written by civitas {v}); this build (civitas {v}) reads schema_version 12: resume it with the version that wrote it",
+            "old.ckpt: checkpoint schema_version 14 (written by civitas {v}); this build (civitas {v}) reads schema_version 13: resume it with the version that wrote it",
             v = env!("CARGO_PKG_VERSION")
         )
     );
@@ -323,7 +323,7 @@ fn the_checkpoint_encoding_is_pinned_to_its_schema_version() {
             CHECKPOINT_SCHEMA_VERSION,
             format!("{:016x}", civitas_actors::protocol::encoding_fingerprint())
         ),
-        (12, "2af2bcd12a502dcc".to_string()),
+        (13, "c84f39647624d177".to_string()),
         "the encoding checkpoints use changed: bump CHECKPOINT_SCHEMA_VERSION and pin the new fingerprint"
     );
 }

@@ -209,6 +209,9 @@ pub struct CommandTally {
     pub failed: u64,
     /// No answer within the timeout.
     pub timed_out: u64,
+    /// Never delivered before its expiry (the live twin's queue).
+    #[serde(default)]
+    pub expired: u64,
 }
 
 impl CommandTally {
@@ -218,6 +221,7 @@ impl CommandTally {
             CommandOutcome::Succeeded => self.succeeded += 1,
             CommandOutcome::Failed => self.failed += 1,
             CommandOutcome::TimedOut => self.timed_out += 1,
+            CommandOutcome::Expired => self.expired += 1,
         }
     }
 }
@@ -260,8 +264,9 @@ pub struct Window {
 /// [`Window`]s): bump it when an event, a stage or the counters change shape.
 /// Version 2: the street office an escalation goes to, when a handed-over case arrives,
 /// device commands and their outcomes, refusals ([`Event::Refused`],
-/// [`Counters::refused`]).
-pub const EVENTS_SCHEMA_VERSION: u32 = 2;
+/// [`Counters::refused`]). Version 3: the operators' command actions (`lock_doors`,
+/// `stop_pump`) and the `expired` outcome of the live twin's queue.
+pub const EVENTS_SCHEMA_VERSION: u32 = 3;
 
 /// The name on an events file's first line.
 pub const EVENTS_SCHEMA: &str = "civitas-events";
@@ -386,14 +391,14 @@ mod tests {
             serde_json::to_string(&w).unwrap()
         );
         assert_eq!(read_stream(&text), Ok(vec![w]));
-        let newer = text.replacen("\"schema_version\":2", "\"schema_version\":3", 1);
+        let newer = text.replacen("\"schema_version\":3", "\"schema_version\":4", 1);
         assert_eq!(
             read_stream(&newer).unwrap_err().to_string(),
-            "an events file of schema_version 3; this build reads schema_version 2"
+            "an events file of schema_version 4; this build reads schema_version 3"
         );
         assert_eq!(
             read_stream("{\"start\":60}\n").unwrap_err().to_string(),
-            "not a civitas events file (its first line is not {\"schema\":\"civitas-events\",\"schema_version\":2}): {\"start\":60}"
+            "not a civitas events file (its first line is not {\"schema\":\"civitas-events\",\"schema_version\":3}): {\"start\":60}"
         );
         let bad = format!("{}\n{{}}\n", stream_header());
         assert!(

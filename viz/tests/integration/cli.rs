@@ -76,13 +76,13 @@ fn bad_input_is_refused_with_a_message() {
     let newer = dir.path().join("newer.jsonl");
     std::fs::write(
         &newer,
-        "{\"schema\":\"civitas-events\",\"schema_version\":3}\n",
+        "{\"schema\":\"civitas-events\",\"schema_version\":4}\n",
     )
     .unwrap();
     refused(
         &snapshot(&["--replay", newer.to_str().unwrap()], &png),
         2,
-        "an events file of schema_version 3; this build reads schema_version 2",
+        "an events file of schema_version 4; this build reads schema_version 3",
     );
     // A truncated events file: its last line cut short.
     let header =
