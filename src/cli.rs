@@ -56,7 +56,7 @@ pub(crate) enum Command {
     /// The live twin: the community's actors on the wall clock, fed by its devices over
     /// MQTT (an embedded broker), with a status line; `twin registry` writes the device
     /// registry.
-    Twin(TwinArgs),
+    Twin(Box<TwinArgs>),
     /// The device fleet simulator: a generated community's devices publishing on the
     /// native MQTT schema (telemetry, availability, alarms), driven by the model.
     Fleet(FleetArgs),
@@ -107,6 +107,10 @@ pub(crate) struct TwinArgs {
     /// defaults).
     #[arg(long)]
     pub(crate) rules: Option<PathBuf>,
+    /// Who may command which devices where, and how commands reach each kind of device
+    /// (TOML, `civitas twin policy` prints the defaults).
+    #[arg(long)]
+    pub(crate) policy: Option<PathBuf>,
     /// Port of the embedded MQTT broker (0: any free port, said on start).
     #[arg(long, default_value_t = 1883)]
     pub(crate) port: u16,
@@ -173,6 +177,33 @@ pub(crate) enum TwinCommand {
     /// Print the default rules file (thresholds, geofences, silence limits) to edit and
     /// pass back with `civitas twin --rules FILE`.
     Rules,
+    /// Print the default command policy (who may command which devices where; how
+    /// commands reach each kind) to edit and pass back with `civitas twin --policy FILE`.
+    Policy,
+    /// Command a device through the running twin, as an operator in a seat, and follow
+    /// the command to its end: queued, sent, delivered, then succeeded, failed, timed out
+    /// or expired. Exit 0 when the device confirmed it, 1 when it did not or the policy
+    /// refused it, 2 for a request the twin could not take.
+    Command {
+        /// The device's wire id (`civitas twin registry` lists them).
+        device: String,
+        /// What to do: release_doors, lock_doors, start_pump, stop_pump.
+        #[arg(value_parser = command_action)]
+        action: civitas_twin::kinds::CommandAction,
+        /// Where you act from, role@area: property_firm@community:0,
+        /// street_office@street:1, property_firm@building:0/12.
+        #[arg(long = "as", value_name = "SEAT", value_parser = seat)]
+        seat: civitas_bridge::policy::Seat,
+        /// The twin's broker (default: the embedded one on this machine's port 1883).
+        #[arg(long, value_parser = broker_url, default_value = "mqtt://127.0.0.1:1883")]
+        broker: BrokerUrl,
+        /// With an mqtts:// broker: its CA certificates (PEM).
+        #[arg(long, value_name = "PEM")]
+        ca: Option<PathBuf>,
+        /// How long to follow the command (seconds).
+        #[arg(long, default_value_t = 60)]
+        wait: u64,
+    },
     /// Ingest throughput: telemetry published at QoS 1 through the embedded broker,
     /// validated and mirrored; messages per second and peak memory.
     Bench {
@@ -479,6 +510,18 @@ fn speed(s: &str) -> Result<f64, String> {
 /// `--broker`: `mqtt[s]://[user[:password]@]host[:port]`.
 fn broker_url(s: &str) -> Result<BrokerUrl, String> {
     BrokerUrl::parse(s)
+}
+
+fn command_action(s: &str) -> Result<civitas_twin::kinds::CommandAction, String> {
+    use civitas_twin::kinds::CommandAction;
+    CommandAction::parse(s.trim()).ok_or_else(|| {
+        let names: Vec<&str> = CommandAction::ALL.iter().map(|a| a.as_str()).collect();
+        format!("unknown action {s:?}; actions: {}", names.join(", "))
+    })
+}
+
+fn seat(s: &str) -> Result<civitas_bridge::policy::Seat, String> {
+    s.parse()
 }
 
 /// `run --years`: a number of years above 0 and at most [`MAX_YEARS`]; fractions allowed

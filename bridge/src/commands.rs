@@ -271,6 +271,9 @@ pub enum Rejected {
         /// The kind it needs.
         needs: DeviceKind,
     },
+    /// The seat may not command that device.
+    #[error("not allowed: {0}")]
+    Denied(#[from] crate::policy::Denied),
     /// The twin is stopping.
     #[error("the twin is stopping")]
     Stopped,

@@ -14,8 +14,10 @@
 //! `command_failed` incident there (MODEL §7.4).
 
 use crate::broker::BrokerUrl;
-use crate::commands::{Book, Command, Deliveries, Origin, Rejected, State, Step};
+use crate::commands::{Book, Command, Origin, Rejected, State, Step};
 use crate::ingest::wall_ms;
+use crate::ops;
+use crate::policy::{Policy, Seat};
 use crate::wire::{AckPayload, AckStatus, CommandPayload};
 use civitas_actors::{Address, EngineHandle, Inject, Subscription, When};
 use civitas_twin::kinds::{CommandAction, CommandOutcome, IncidentKind};
@@ -74,10 +76,15 @@ pub enum Input {
         wire_id: String,
         /// What to do.
         action: CommandAction,
-        /// Who asks.
-        origin: Origin,
+        /// Where the operator acts from.
+        seat: Seat,
         /// Its id, or why it was not taken.
         reply: oneshot::Sender<Result<String, Rejected>>,
+    },
+    /// An operator's request over MQTT ([`crate::ops`]), as published.
+    Request {
+        /// The payload.
+        payload: Vec<u8>,
     },
     /// A command's record, if the book still has it.
     Get {
@@ -131,31 +138,66 @@ pub struct Report {
     pub state: Option<State>,
 }
 
-/// The twin's command publisher: QoS 1, and no way to retain.
+/// The twin's command publisher: QoS 1, and no way to retain a command. Its connection
+/// also takes operators' requests ([`crate::ops::REQUEST`]).
 #[derive(Clone)]
 pub struct Publisher {
     client: AsyncClient,
 }
 
 impl Publisher {
-    /// A connection of its own to `broker`, as `client_id`.
-    pub fn connect(broker: &BrokerUrl, client_id: String) -> Publisher {
+    /// A connection of its own to `broker`, as `client_id`, subscribed to operators'
+    /// requests (again on every reconnection), which go to `requests`.
+    pub fn connect(
+        broker: &BrokerUrl,
+        client_id: String,
+        requests: mpsc::Sender<Input>,
+    ) -> Publisher {
         let mut o = broker.options(client_id, Duration::from_secs(30));
         o.set_max_packet_size(crate::wire::MAX_PAYLOAD + 1024, 64 * 1024);
         let (client, mut events) = AsyncClient::new(o, 1024);
         let mut network = NetworkOptions::new();
         network.set_tcp_nodelay(true);
         events.set_network_options(network);
+        let subscriber = client.clone();
         tokio::spawn(async move {
             loop {
-                if events.poll().await.is_err() {
-                    // rumqttc reconnects on the next poll; do not spin while the broker
-                    // is away.
-                    tokio::time::sleep(Duration::from_millis(200)).await;
+                match events.poll().await {
+                    Ok(rumqttc::Event::Incoming(rumqttc::Packet::ConnAck(_))) => {
+                        let _ = subscriber.subscribe(ops::REQUEST, QoS::AtLeastOnce).await;
+                    }
+                    Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
+                        let input = Input::Request {
+                            payload: p.payload.to_vec(),
+                        };
+                        if requests.send(input).await.is_err() {
+                            return;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(_) => {
+                        // rumqttc reconnects on the next poll; do not spin while the
+                        // broker is away.
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
                 }
             }
         });
         Publisher { client }
+    }
+
+    /// Answers an operator's request.
+    pub async fn reply(&self, reply: &ops::Reply) -> Result<(), String> {
+        let body = serde_json::to_vec(reply).map_err(|e| e.to_string())?;
+        (self.client)
+            .publish(
+                ops::reply_topic(&reply.request),
+                QoS::AtLeastOnce,
+                false,
+                body,
+            )
+            .await
+            .map_err(|e| e.to_string())
     }
 
     /// Publishes `payload` on `topic`, QoS 1, not retained.
@@ -196,18 +238,19 @@ impl Forwarder {
         self.waiting.load(std::sync::atomic::Ordering::Relaxed) > 0
     }
 
-    /// An operator's command: its id once queued, or why it was not taken.
+    /// An operator's command from `seat`: its id once queued, or why it was not taken
+    /// (a refusal by the policy is audited).
     pub async fn submit(
         &self,
         wire_id: &str,
         action: CommandAction,
-        origin: Origin,
+        seat: Seat,
     ) -> Result<String, Rejected> {
         let (reply, rx) = oneshot::channel();
         let input = Input::Submit {
             wire_id: wire_id.to_string(),
             action,
-            origin,
+            seat,
             reply,
         };
         if self.tx.send(input).await.is_err() {
@@ -232,14 +275,16 @@ impl Forwarder {
 pub struct ForwardOptions {
     /// The mirror (shared with ingest).
     pub mirror: Arc<Mutex<Mirror>>,
-    /// The publisher.
-    pub publisher: Publisher,
+    /// The broker (the forwarder's own connection).
+    pub broker: BrokerUrl,
     /// The engine (outcomes go back to the actors).
     pub engine: EngineHandle,
     /// The engine's observe stream (the actors' commands come from it).
     pub events: Subscription,
-    /// Delivery by device kind.
-    pub deliveries: Deliveries,
+    /// Who may command what where, and delivery by device kind.
+    pub policy: Policy,
+    /// Each community's street office (by community index).
+    pub streets: Vec<u32>,
     /// The id prefix of this run.
     pub prefix: String,
     /// Every device of the registry, by (community, device id).
@@ -255,21 +300,28 @@ pub struct ForwardOptions {
 pub fn start(opts: ForwardOptions) -> Forwarder {
     let (tx, rx) = mpsc::channel(1 << 14);
     let waiting = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    tokio::spawn(run(opts, rx, waiting.clone()));
+    let publisher = Publisher::connect(
+        &opts.broker,
+        format!("civitas-twin-commands-{}", std::process::id()),
+        tx.clone(),
+    );
+    tokio::spawn(run(opts, publisher, rx, waiting.clone()));
     Forwarder { tx, waiting }
 }
 
 async fn run(
     opts: ForwardOptions,
+    publisher: Publisher,
     mut rx: mpsc::Receiver<Input>,
     waiting: Arc<std::sync::atomic::AtomicUsize>,
 ) {
     let ForwardOptions {
         mirror,
-        publisher,
+        broker: _,
         engine,
         mut events,
-        deliveries,
+        policy,
+        streets,
         prefix,
         registry,
         audit,
@@ -277,7 +329,11 @@ async fn run(
     } = opts;
     let mut f = Task {
         waiting,
-        book: Book::new(deliveries, prefix),
+        book: Book::new(policy.deliveries.clone(), prefix),
+        policy,
+        streets,
+        replies: HashMap::new(),
+        bad_requests: 0,
         mirror,
         publisher,
         engine,
@@ -339,6 +395,12 @@ struct Task {
     by_engine_id: HashMap<(u32, u32), String>,
     /// Commands heard on the devices' topics that the twin did not send.
     foreign: u64,
+    policy: Policy,
+    streets: Vec<u32>,
+    /// Commands asked for over MQTT, by command id: the request to answer.
+    replies: HashMap<String, String>,
+    /// Requests that could not be read.
+    bad_requests: u64,
 }
 
 impl Task {
@@ -368,6 +430,19 @@ impl Task {
                 }
                 return;
             }
+            Input::Submit {
+                wire_id,
+                action,
+                seat,
+                reply,
+            } => {
+                let _ = reply.send(self.operator(&wire_id, action, seat, now, None).await);
+                return;
+            }
+            Input::Request { payload } => {
+                self.request(&payload, now).await;
+                return;
+            }
             other => other,
         };
         let steps = {
@@ -385,28 +460,160 @@ impl Task {
                     steps.extend(self.book.seen(&mut m, &wire_id, now));
                     steps
                 }
-                Input::Submit {
-                    wire_id,
-                    action,
-                    origin,
-                    reply,
-                } => match self.book.submit(&mut m, &wire_id, action, origin, now) {
-                    Ok((id, steps)) => {
-                        let _ = reply.send(Ok(id));
-                        steps
-                    }
-                    Err(why) => {
-                        let _ = reply.send(Err(why));
-                        return;
-                    }
-                },
-                Input::Retained { .. } | Input::Get { .. } | Input::Heard { .. } => return,
+                Input::Retained { .. }
+                | Input::Get { .. }
+                | Input::Heard { .. }
+                | Input::Submit { .. }
+                | Input::Request { .. } => return,
             };
             self.waiting
                 .store(self.book.queued(), std::sync::atomic::Ordering::Relaxed);
             steps
         };
         self.carry_out(steps, now).await;
+    }
+
+    /// An operator in `seat` asks for `action` on `wire_id`: authorized by the policy
+    /// (a refusal audited), then taken; each step of it answers `request`, if given.
+    async fn operator(
+        &mut self,
+        wire_id: &str,
+        action: CommandAction,
+        seat: Seat,
+        now: Millis,
+        request: Option<String>,
+    ) -> Result<String, Rejected> {
+        let origin = Origin::Operator {
+            seat: seat.to_string(),
+        };
+        let taken = {
+            let Ok(mut m) = self.mirror.lock() else {
+                return Err(Rejected::Stopped);
+            };
+            let placement = m.get(wire_id).map(|d| d.placement.clone());
+            let streets = &self.streets;
+            let street_of = |c: u32| streets.get(c as usize).copied();
+            // What cannot be done is said before who may not do it.
+            let allowed = match &placement {
+                None => Err(Rejected::UnknownDevice(wire_id.to_string())),
+                Some(p) if p.kind != action.device() => Err(Rejected::WrongKind {
+                    device: wire_id.to_string(),
+                    kind: p.kind,
+                    action,
+                    needs: action.device(),
+                }),
+                Some(p) => (self.policy)
+                    .authorize(seat, p, street_of)
+                    .map_err(Rejected::Denied),
+            };
+            let taken = allowed.and_then(|()| {
+                self.book
+                    .submit(&mut m, wire_id, action, origin.clone(), now)
+            });
+            self.waiting
+                .store(self.book.queued(), std::sync::atomic::Ordering::Relaxed);
+            taken.map_err(|why| (why, placement))
+        };
+        match taken {
+            Ok((id, steps)) => {
+                if let Some(r) = request {
+                    self.replies.insert(id.clone(), r);
+                }
+                self.carry_out(steps, now).await;
+                Ok(id)
+            }
+            Err((why, placement)) => {
+                self.audit(AuditLine {
+                    at_ms: now,
+                    command: None,
+                    origin,
+                    action,
+                    device: wire_id.to_string(),
+                    area: placement.map(|p| format!("c{}/b{}", p.community, p.building)),
+                    event: "refused".into(),
+                    attempt: None,
+                    reason: Some(why.to_string()),
+                });
+                Err(why)
+            }
+        }
+    }
+
+    /// An operator's request over MQTT: taken, or answered with why not.
+    async fn request(&mut self, payload: &[u8], now: Millis) {
+        let error = |kind, message: String| ops::ReplyError { kind, message };
+        let parsed: Result<ops::Request, String> = if payload.len() > ops::MAX_REQUEST {
+            Err(format!("larger than {} bytes", ops::MAX_REQUEST))
+        } else {
+            serde_json::from_slice(payload).map_err(|e| e.to_string())
+        };
+        let request = match parsed {
+            Ok(r) if ops::Request::id_ok(&r.request) => r,
+            Ok(r) => {
+                self.bad_request(&format!(
+                    "request id {:?}: 1 to 64 letters, digits, - or _",
+                    r.request
+                ));
+                return;
+            }
+            Err(e) => {
+                // No id to answer on: logged, and counted.
+                self.bad_request(&e);
+                return;
+            }
+        };
+        let answer = |error: Option<ops::ReplyError>| ops::Reply {
+            request: request.request.clone(),
+            command: None,
+            state: None,
+            error,
+            reason: None,
+            at_ms: now,
+        };
+        let action = CommandAction::parse(&request.action).ok_or_else(|| {
+            let names: Vec<&str> = CommandAction::ALL.iter().map(|a| a.as_str()).collect();
+            format!(
+                "unknown action {:?}; actions: {}",
+                request.action,
+                names.join(", ")
+            )
+        });
+        let seat = request.seat.parse::<Seat>();
+        let (action, seat) = match (action, seat) {
+            (Ok(a), Ok(s)) => (a, s),
+            (Err(e), _) | (_, Err(e)) => {
+                let reply = answer(Some(error(ops::ErrorKind::BadRequest, e)));
+                let _ = self.publisher.reply(&reply).await;
+                return;
+            }
+        };
+        // The command's own steps answer from here on.
+        let asked = Some(request.request.clone());
+        match self
+            .operator(&request.device, action, seat, now, asked)
+            .await
+        {
+            Ok(_) => {}
+            Err(why) => {
+                let kind = match why {
+                    Rejected::Denied(_) => ops::ErrorKind::Denied,
+                    _ => ops::ErrorKind::Rejected,
+                };
+                let reply = answer(Some(error(kind, why.to_string())));
+                let _ = self.publisher.reply(&reply).await;
+            }
+        }
+    }
+
+    fn bad_request(&mut self, why: &str) {
+        self.bad_requests += 1;
+        if self.bad_requests.is_power_of_two() {
+            eprintln!(
+                "twin: a request on {} was not understood ({why}); {} so far",
+                ops::REQUEST,
+                self.bad_requests
+            );
+        }
     }
 
     /// The actors asked for command `command` to device `device` of `community`.
@@ -487,6 +694,22 @@ impl Task {
                         origin: c.origin.clone(),
                         state: Some(state),
                     });
+                    let request = if state.terminal() {
+                        self.replies.remove(&c.id)
+                    } else {
+                        self.replies.get(&c.id).cloned()
+                    };
+                    if let Some(request) = request {
+                        let reply = ops::Reply {
+                            request,
+                            command: Some(c.id.clone()),
+                            state: Some(state),
+                            error: None,
+                            reason: (state == State::Failed).then(|| c.reason.clone()).flatten(),
+                            at_ms: now,
+                        };
+                        let _ = self.publisher.reply(&reply).await;
+                    }
                     let to = Address::Device {
                         community: c.device.community,
                         device: c.device.device,

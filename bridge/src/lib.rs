@@ -11,6 +11,9 @@
 //!   confirmed only by the device;
 //! - [`forward`]: the twin's task that publishes commands, reads the devices' answers,
 //!   tells the actors and writes the audit;
+//! - [`ops`]: operators' command requests to the running twin over MQTT, and the client;
+//! - [`policy`]: who may command which devices where (a role over an area), and how
+//!   commands reach each kind of device, as a TOML file;
 //! - [`rules`]: thresholds, geofences and silence limits as a TOML file;
 //! - [`fleet`]: the device fleet simulator — a generated community's devices on the
 //!   native schema, driven by the model;
@@ -23,6 +26,8 @@ pub mod commands;
 pub mod fleet;
 pub mod forward;
 pub mod ingest;
+pub mod ops;
+pub mod policy;
 pub mod registry;
 pub mod rules;
 pub mod twin;

@@ -24,8 +24,9 @@
 
 use crate::broker::BrokerUrl;
 use crate::commands::Deliveries;
-use crate::forward::{self, ForwardOptions, Forwarder, Input, Publisher, Report};
+use crate::forward::{self, ForwardOptions, Forwarder, Input, Report};
 use crate::ingest::{self, Ingest, IngestOptions, Observed, wall_ms};
+use crate::policy::Policy;
 use crate::rules::Rules;
 use civitas_actors::{
     Address, Assembly, Engine, EngineError, EngineHandle, FailurePolicy, Inject, RunResult,
@@ -81,8 +82,8 @@ pub struct TwinOptions {
     /// Only what devices report happens (default); false: the model's own incidents,
     /// failures and false alarms happen too (a drill over a simulated community).
     pub mirror_only: bool,
-    /// How commands reach each kind of device.
-    pub deliveries: Deliveries,
+    /// Who may command which devices where, and how commands reach each kind.
+    pub policy: Policy,
     /// The audit log (JSON lines, appended), if any.
     pub audit: Option<std::path::PathBuf>,
 }
@@ -103,7 +104,7 @@ impl TwinOptions {
             horizon: 3_650 * DAY,
             speed: 1.0,
             mirror_only: true,
-            deliveries: Deliveries::default(),
+            policy: Policy::defaults(),
             audit: None,
         }
     }
@@ -159,7 +160,11 @@ pub async fn start(opts: TwinOptions) -> Result<RunningTwin, TwinError> {
     if opts.mirror_only {
         mirror_only(&mut scenario.parameters);
     }
-    forward_commands(&mut scenario.parameters, &opts.deliveries, opts.speed);
+    forward_commands(
+        &mut scenario.parameters,
+        &opts.policy.deliveries,
+        opts.speed,
+    );
     let audit: Option<Box<dyn std::io::Write + Send>> = match &opts.audit {
         None => None,
         Some(path) => Some(Box::new(std::io::LineWriter::new(
@@ -173,7 +178,11 @@ pub async fn start(opts: TwinOptions) -> Result<RunningTwin, TwinError> {
                 })?,
         ))),
     };
-    let (scenario, _, mut engine) = spawn_live(scenario, opts.seed, opts.model, opts.speed).await?;
+    let (scenario, district, mut engine) =
+        spawn_live(scenario, opts.seed, opts.model, opts.speed).await?;
+    let streets: Vec<u32> = (district.communities.iter())
+        .map(|c| c.street_office)
+        .collect();
     let handle = engine.handle();
     let events = engine.subscribe(1 << 16);
     let command_events = engine.subscribe(1 << 16);
@@ -220,13 +229,11 @@ pub async fn start(opts: TwinOptions) -> Result<RunningTwin, TwinError> {
     let (reports_tx, command_reports) = mpsc::channel(1 << 14);
     let commands = forward::start(ForwardOptions {
         mirror: ingest.mirror.clone(),
-        publisher: Publisher::connect(
-            &opts.broker,
-            format!("civitas-twin-commands-{}", std::process::id()),
-        ),
+        broker: opts.broker.clone(),
         engine: handle.clone(),
         events: command_events,
-        deliveries: opts.deliveries.clone(),
+        policy: opts.policy.clone(),
+        streets,
         prefix: format!("{:x}", wall_ms()),
         registry: opts.registry.clone(),
         audit,

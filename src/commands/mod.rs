@@ -62,7 +62,7 @@ pub(crate) fn dispatch(cli: Cli) -> Result<()> {
         Command::Resume(a) | Command::Fork(a) => resume::resume(a),
         Command::Batch(a) => batch::batch(a),
         Command::Scenario(c) => scenario::scenario(c),
-        Command::Twin(a) => twin::twin(a),
+        Command::Twin(a) => twin::twin(*a),
         Command::Fleet(a) => twin::fleet(a),
         Command::Bench(b) => bench::bench(BenchPlan::resolve(b)),
     }

@@ -29,6 +29,12 @@ const RULES_FILE: civitas_scenarios::input::FileLimit = civitas_scenarios::input
     max_bytes: 1 << 20,
 };
 
+/// Largest policy file read.
+const POLICY_FILE: civitas_scenarios::input::FileLimit = civitas_scenarios::input::FileLimit {
+    what: "policy file",
+    max_bytes: 1 << 20,
+};
+
 /// Largest registry file read (64 MiB: about a million devices).
 const REGISTRY_FILE: civitas_scenarios::input::FileLimit = civitas_scenarios::input::FileLimit {
     what: "device registry",
@@ -61,7 +67,70 @@ pub(super) fn twin(a: TwinArgs) -> Result<()> {
             print!("{}", civitas_bridge::rules::DEFAULT);
             Ok(())
         }
+        Some(TwinCommand::Policy) => {
+            print!("{}", civitas_bridge::policy::DEFAULT);
+            Ok(())
+        }
+        Some(TwinCommand::Command {
+            device,
+            action,
+            seat,
+            broker,
+            ca,
+            wait,
+        }) => command(&device, action, seat, with_ca(broker, ca.as_deref())?, wait),
         None => run(a),
+    }
+}
+
+/// `civitas twin command`: asks the running twin, prints each step, and exits by how the
+/// command ended.
+fn command(
+    device: &str,
+    action: civitas_twin::kinds::CommandAction,
+    seat: civitas_bridge::policy::Seat,
+    broker: BrokerUrl,
+    wait: u64,
+) -> Result<()> {
+    use civitas_bridge::ops::{self, ErrorKind, Request};
+    let request = Request {
+        request: format!(
+            "cli-{}-{:x}",
+            std::process::id(),
+            civitas_bridge::ingest::wall_ms()
+        ),
+        device: device.to_string(),
+        action: action.as_str().to_string(),
+        seat: seat.to_string(),
+    };
+    let last = runtime()?.block_on(ops::ask(
+        &broker,
+        &request,
+        Duration::from_secs(wait),
+        |r| {
+            if let (Some(id), Some(state)) = (&r.command, r.state) {
+                let reason = r
+                    .reason
+                    .as_deref()
+                    .map(|w| format!(" ({w})"))
+                    .unwrap_or_default();
+                println!(
+                    "{id} {action} → {device} as {seat}: {}{reason}",
+                    state.as_str()
+                );
+            }
+        },
+    ));
+    let last = last.map_err(|e| anyhow!("{e}"))?;
+    match (&last.error, last.state) {
+        (Some(e), _) if e.kind == ErrorKind::Denied => Err(anyhow!("{}", e.message)),
+        (Some(e), _) => Err(bad_input(anyhow!("{}", e.message))),
+        (None, Some(State::Succeeded)) => Ok(()),
+        (None, state) => Err(anyhow!(
+            "the command {} did not succeed: {}",
+            last.command.as_deref().unwrap_or("?"),
+            state.map_or("unknown", State::as_str)
+        )),
     }
 }
 
@@ -261,6 +330,15 @@ fn run(a: TwinArgs) -> Result<()> {
             })?)
         }
     };
+    let policy = match &a.policy {
+        None => civitas_bridge::policy::Policy::defaults(),
+        Some(path) => {
+            let text = civitas_scenarios::input::read_text(path, POLICY_FILE)
+                .map_err(|e| bad_input(anyhow!("{e}")))?;
+            civitas_bridge::policy::Policy::parse(&text)
+                .map_err(|errors| bad_input(anyhow!("{}: {}", path.display(), errors.join("; "))))?
+        }
+    };
     // Ctrl-C writes into it: a file in its place is refused now, not then.
     super::refuse_file_as_dir(&a.checkpoints)?;
     if let Err(e) = std::fs::OpenOptions::new()
@@ -293,6 +371,7 @@ fn run(a: TwinArgs) -> Result<()> {
         opts.model = model;
         opts.rules = rules;
         opts.audit = Some(a.audit.clone());
+        opts.policy = policy;
         let horizon = opts.horizon;
         let mut tw = twin::start(opts).await?;
         let mut events_failed = None;
@@ -319,7 +398,16 @@ fn run(a: TwinArgs) -> Result<()> {
             ),
             None => println!("broker: {broker} (external)"),
         }
-        println!("publish: civitas/v1/<community>/<building>/<device>/<telemetry|state|alarm|availability> (docs/guide-operator.md)");
+        println!("publish: civitas/v1/<community>/<building>/<device>/<telemetry|state|alarm|availability|ack> (docs/guide-operator.md)");
+        println!(
+            "commands: to devices on …/<device>/command, audited in {}; an operator's: civitas twin command DEVICE ACTION --as ROLE@AREA{}",
+            a.audit.display(),
+            match &embedded {
+                Some(b) if b.addr.port() != 1883 => format!(" --broker {}", b.url()),
+                Some(_) => String::new(),
+                None => format!(" --broker {broker}"),
+            }
+        );
         if tokio::time::timeout(SUBSCRIBE_WAIT, tw.ingest.subscribed.wait_for(|s| *s)).await.is_err() {
             eprintln!("twin: not subscribed to {broker} after {} s; still trying", SUBSCRIBE_WAIT.as_secs());
         }

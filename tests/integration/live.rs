@@ -230,6 +230,75 @@ fn civitas_twin_alone_mirrors_its_simulated_fleet_whole() {
             .any(|l| l.starts_with("fleet: 146 simulated devices through ")),
         "{seen:#?}"
     );
+    // An operator commands a door through it: authorized, delivered, confirmed by the
+    // simulated door, audited.
+    let port = broker_port(seen.iter().find(|l| l.starts_with("broker: ")).unwrap());
+    let door = first_device("old-small", civitas_twin::kinds::DeviceKind::AccessControl);
+    let broker = format!("mqtt://127.0.0.1:{port}");
+    let command = |seat: &str, action: &str| {
+        Command::new(env!("CARGO_BIN_EXE_civitas"))
+            .args(["twin", "command", &door.wire_id, action, "--as", seat])
+            .args(["--broker", &broker, "--wait", "30"])
+            .output()
+            .unwrap()
+    };
+    let o = command("property_firm@community:0", "release_doors");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let states: Vec<&str> = out.lines().filter_map(|l| l.rsplit(": ").next()).collect();
+    assert_eq!(
+        states,
+        ["queued", "sent", "delivered", "succeeded"],
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "release_doors → {} as property_firm@community:0: queued",
+            door.wire_id
+        )),
+        "{out}"
+    );
+    let o = command("committee@community:0", "release_doors");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not allowed: committee may not command access_control devices"),
+        "{}",
+        stderr(&o)
+    );
+    let o = command("property_firm@community:0", "open_sesame");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unknown action \"open_sesame\"; actions: release_doors"));
+    let o = command("janitor@community:0", "release_doors");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("unknown role \"janitor\""),
+        "{}",
+        stderr(&o)
+    );
+    // The twin says so, and the audit has the command's steps and the refusal.
+    let mut seen = Vec::new();
+    loop {
+        match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+            Ok(l) if l.starts_with("twin: command ") && l.ends_with(": succeeded") => break,
+            Ok(l) => seen.push(l),
+            Err(e) => panic!("{e}: {seen:#?}"),
+        }
+    }
+    let audit = std::fs::read_to_string(here.path().join("twin-audit.jsonl")).unwrap();
+    let events: Vec<String> = (audit.lines())
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["event"].to_string())
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "\"queued\"",
+            "\"sent\"",
+            "\"delivered\"",
+            "\"succeeded\"",
+            "\"refused\""
+        ],
+        "{audit}"
+    );
     child.kill().ok();
     child.wait().ok();
 }
@@ -286,6 +355,31 @@ fn civitas_fleet_publishes_every_device_to_the_broker_it_is_given() {
     assert!(
         stdout.contains("146 devices through ") && stdout.contains(&broker.url()),
         "{stdout}"
+    );
+}
+
+/// `civitas twin policy` prints the defaults; a policy file with faults is refused with
+/// each fault.
+#[test]
+fn the_twin_prints_its_default_policy_and_refuses_a_faulty_one() {
+    let o = civitas(&["twin", "policy"]);
+    assert!(o.status.success());
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(text, civitas_bridge::policy::DEFAULT);
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("policy.toml");
+    std::fs::write(&bad, "version = 1\n[delivery.toaster]\nanswer = \"1s\"\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_civitas"))
+        .current_dir(dir.path())
+        .args(["twin", "old-small", "--port", "0", "--policy"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("policy.toml: delivery.toaster: no device kind \"toaster\""),
+        "{}",
+        stderr(&o)
     );
 }
 

@@ -7,6 +7,7 @@ use super::*;
 use civitas_bridge::commands::{Deliveries, Delivery, Origin, Rejected, State};
 use civitas_bridge::fleet::{self, Answers, FleetOptions, Sleep};
 use civitas_bridge::forward::Report;
+use civitas_bridge::policy::Seat;
 use civitas_bridge::twin::{RunningTwin, TwinOptions};
 use civitas_twin::kinds::{CommandAction, CommandOutcome, DetectedBy};
 use civitas_twin::vocab::events::{Event, Stage};
@@ -40,10 +41,8 @@ fn building_with_doors(reg: &[Placement]) -> (Placement, Vec<Placement>) {
         .expect("a building with a smoke detector and doors")
 }
 
-fn operator() -> Origin {
-    Origin::Operator {
-        seat: "property_firm@community:0".into(),
-    }
+fn operator() -> Seat {
+    "property_firm@community:0".parse().unwrap()
 }
 
 /// Quick deliveries for tests: an answer within `answer_ms`, two retries.
@@ -258,7 +257,7 @@ async fn an_unanswered_command_is_retried_with_backoff_then_times_out_into_an_in
     let door = doors[0].clone();
     let broker = local_broker();
     let mut opts = TwinOptions::new(s, reg, broker.endpoint());
-    opts.deliveries = quick(300);
+    opts.policy.deliveries = quick(300);
     opts.speed = 60.0;
     let mut tw = subscribed_twin(opts).await;
     // The test is the door: online, listening, never answering.
@@ -336,7 +335,7 @@ async fn a_sleeping_device_gets_its_command_when_it_wakes_and_one_asleep_too_lon
         awake_ms: Some(0),
         ..Delivery::default()
     };
-    opts.deliveries.by_kind = BTreeMap::from([
+    opts.policy.deliveries.by_kind = BTreeMap::from([
         (DeviceKind::AccessControl, asleep),
         (
             DeviceKind::WaterLevel,
@@ -521,7 +520,7 @@ async fn bad_commands_and_answers_are_refused_by_reason_and_the_twin_carries_on(
     let door = doors[0].clone();
     let broker = local_broker();
     let mut opts = TwinOptions::new(s, reg, broker.endpoint());
-    opts.deliveries = quick(2_000);
+    opts.policy.deliveries = quick(2_000);
     let mut tw = subscribed_twin(opts).await;
     assert_eq!(
         tw.commands
@@ -585,5 +584,197 @@ async fn bad_commands_and_answers_are_refused_by_reason_and_the_twin_carries_on(
             .unwrap();
     }
     report(&mut tw, |r| r.id == id && r.state == Some(State::Succeeded)).await;
+    tw.handle.stop().await.ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seat_without_the_right_is_refused_and_audited() {
+    // A small district: four communities under two street offices.
+    let text = civitas_scenarios::library::preset("haishu-district")
+        .unwrap()
+        .text
+        .replace("street_offices = 8", "street_offices = 2")
+        .replace("communities = 75", "communities = 4")
+        .replace("residents = 300000", "residents = 8000");
+    let s = civitas_scenarios::file::Scenario::from_str(&text, "small-district").unwrap();
+    let district = civitas_scenarios::runner::build_district_for(&s, s.seed, s.model);
+    let reg = civitas_bridge::registry::generate(&district);
+    let street_of = |c: u32| district.communities[c as usize].street_office;
+    let door = reg
+        .iter()
+        .find(|p| p.kind == DeviceKind::AccessControl)
+        .expect("doors")
+        .clone();
+    let other_street = (0..district.street_offices.len() as u32)
+        .find(|s| *s != street_of(door.community))
+        .expect("a second street");
+    let broker = local_broker();
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let mut opts = TwinOptions::new(s, reg, broker.endpoint());
+    opts.audit = Some(audit.clone());
+    let tw = subscribed_twin(opts).await;
+    let seat = |s: String| s.parse::<Seat>().unwrap();
+    for (who, why) in [
+        (
+            format!("committee@community:{}", door.community),
+            "committee may not command access_control devices",
+        ),
+        (
+            format!("street_office@street:{other_street}"),
+            "is outside street:",
+        ),
+        (
+            format!("property_firm@street:{}", street_of(door.community)),
+            "property_firm cannot hold a seat over a street",
+        ),
+    ] {
+        let e = tw
+            .commands
+            .submit(
+                &door.wire_id,
+                CommandAction::ReleaseDoors,
+                seat(who.clone()),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, Rejected::Denied(_)) && e.to_string().contains(why),
+            "{who}: {e}"
+        );
+    }
+    // The right seat is taken.
+    let own = format!("street_office@street:{}", street_of(door.community));
+    tw.commands
+        .submit(&door.wire_id, CommandAction::ReleaseDoors, seat(own))
+        .await
+        .expect("its own street's door");
+    // Every refusal is in the audit: who, what, where, when, why.
+    let text = std::fs::read_to_string(&audit).unwrap();
+    let refused: Vec<serde_json::Value> = (text.lines())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|l: &serde_json::Value| l["event"] == "refused")
+        .collect();
+    assert_eq!(refused.len(), 3, "{text}");
+    for l in &refused {
+        assert_eq!(l["origin"]["by"], "operator");
+        assert_eq!(l["device"], door.wire_id.as_str());
+        assert_eq!(l["action"], "release_doors");
+        assert_eq!(l["area"], format!("c{}/b{}", door.community, door.building));
+        assert!(l["at_ms"].as_i64().unwrap() > 0 && l["reason"].is_string());
+    }
+    assert!(
+        text.contains(r#""event":"queued""#),
+        "the allowed one goes on"
+    );
+    tw.handle.stop().await.ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operators_request_over_mqtt_is_answered_with_each_step_of_its_command() {
+    use civitas_bridge::ops::{self, ErrorKind, Request};
+    let s = scenario();
+    let reg = registry_of(&s);
+    let (_, doors) = building_with_doors(&reg);
+    let door = doors[0].clone();
+    let broker = local_broker();
+    let mut tw = subscribed_twin(TwinOptions::new(s, reg, broker.endpoint())).await;
+    // The test is the door: it answers every command it gets.
+    let (device, mut heard) = watcher(&broker, "door", &command_topic(&door)).await;
+    online(&device, &door).await;
+    next(&mut tw.observed, |o| {
+        matches!(o, Observed::Availability { .. })
+    })
+    .await;
+    let door_topic = ack_topic(&door);
+    tokio::spawn(async move {
+        while let Some(p) = heard.recv().await {
+            let c: civitas_bridge::wire::CommandPayload =
+                serde_json::from_slice(&p.payload).unwrap();
+            for status in ["received", "succeeded"] {
+                let body = format!(r#"{{"id":"{}","status":"{status}","ts_ms":1}}"#, c.id);
+                device
+                    .publish(&door_topic, QoS::AtLeastOnce, false, body)
+                    .await
+                    .unwrap();
+            }
+        }
+    });
+    let ask = |request: &str, action: &str, seat: &str| Request {
+        request: request.into(),
+        device: door.wire_id.clone(),
+        action: action.into(),
+        seat: seat.into(),
+    };
+    let mut states = Vec::new();
+    let last = ops::ask(
+        &broker.endpoint(),
+        &ask("r-1", "release_doors", "property_firm@community:0"),
+        WAIT,
+        |r| states.push(r.state),
+    )
+    .await
+    .expect("answered");
+    assert_eq!(
+        states,
+        [
+            Some(State::Queued),
+            Some(State::Sent),
+            Some(State::Delivered),
+            Some(State::Succeeded)
+        ]
+    );
+    assert!(last.command.is_some());
+    for (id, action, seat, kind, words) in [
+        (
+            "r-2",
+            "release_doors",
+            "committee@community:0",
+            ErrorKind::Denied,
+            "committee may not command access_control",
+        ),
+        (
+            "r-3",
+            "open_sesame",
+            "property_firm@community:0",
+            ErrorKind::BadRequest,
+            "unknown action \"open_sesame\"; actions: release_doors",
+        ),
+        (
+            "r-4",
+            "start_pump",
+            "property_firm@community:0",
+            ErrorKind::Rejected,
+            "cannot start_pump",
+        ),
+        (
+            "r-5",
+            "release_doors",
+            "mayor@city",
+            ErrorKind::BadRequest,
+            "unknown role \"mayor\"",
+        ),
+    ] {
+        let r = ops::ask(&broker.endpoint(), &ask(id, action, seat), WAIT, |_| {})
+            .await
+            .expect("answered");
+        let e = r.error.expect("an error");
+        assert_eq!(e.kind, kind, "{id}: {}", e.message);
+        assert!(e.message.contains(words), "{id}: {}", e.message);
+    }
+    // Nobody answers on a broker without a twin.
+    let empty = local_broker();
+    let e = ops::ask(
+        &empty.endpoint(),
+        &ask("r-6", "release_doors", "property_firm@community:0"),
+        Duration::from_millis(500),
+        |_| {},
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        e.to_string().starts_with("no twin answered on mqtt://"),
+        "{e}"
+    );
     tw.handle.stop().await.ok();
 }
