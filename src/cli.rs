@@ -90,6 +90,31 @@ pub(crate) struct FleetArgs {
     /// Stop after this many seconds; default: until Ctrl-C.
     #[arg(long, value_name = "SECONDS")]
     pub(crate) stop_after: Option<u64>,
+    #[command(flatten)]
+    pub(crate) answers: AnswerArgs,
+}
+
+/// How the simulated fleet's devices answer commands.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct AnswerArgs {
+    /// Time a simulated device takes to carry out a command before it answers (ms; each
+    /// answer takes between half and one and a half times this).
+    #[arg(long, value_name = "MS", default_value_t = 1_000)]
+    pub(crate) answer_delay_ms: u64,
+    /// Chance a command to a simulated device is lost (no answer at all), 0 to 1.
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = probability)]
+    pub(crate) answer_loss: f64,
+    /// Chance a simulated device answers that it could not carry a command out, 0 to 1.
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = probability)]
+    pub(crate) answer_failure: f64,
+    /// A kind of simulated device that sleeps: KIND=EVERY/AWAKE, e.g.
+    /// smoke_detector=10m/2s (wakes every ten minutes, sends, listens two seconds);
+    /// repeat for more kinds. Tell the twin with `awake` in its policy file.
+    #[arg(long, value_name = "KIND=EVERY/AWAKE", value_parser = sleep)]
+    pub(crate) sleep: Vec<(
+        civitas_twin::kinds::DeviceKind,
+        civitas_bridge::fleet::Sleep,
+    )>,
 }
 
 #[derive(Debug, Args)]
@@ -153,6 +178,8 @@ pub(crate) struct TwinArgs {
     /// Stop after this many seconds (demos, tests); default: until Ctrl-C.
     #[arg(long, value_name = "SECONDS")]
     pub(crate) stop_after: Option<u64>,
+    #[command(flatten)]
+    pub(crate) answers: AnswerArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -206,6 +233,7 @@ pub(crate) enum TwinCommand {
     },
     /// Ingest throughput: telemetry published at QoS 1 through the embedded broker,
     /// validated and mirrored; messages per second and peak memory.
+    #[command(group = clap::ArgGroup::new("under_load").args(["latency", "commands"]))]
     Bench {
         /// Messages to publish.
         #[arg(long, default_value_t = 1_000_000)]
@@ -220,15 +248,30 @@ pub(crate) enum TwinCommand {
         /// detection in the twin's observe stream, while telemetry flows at --rate.
         #[arg(long)]
         latency: bool,
-        /// With --latency: telemetry messages per second (the load).
-        #[arg(long, default_value_t = 10_000, requires = "latency")]
+        /// Instead: command round trips under load — a command to a simulated door every
+        /// 10 ms, timed from taken to confirmed, while telemetry flows at --rate; then one
+        /// command to each of --doors doors at once.
+        #[arg(long)]
+        commands: bool,
+        /// With --latency or --commands: telemetry messages per second (the load).
+        #[arg(long, default_value_t = 10_000, requires = "under_load")]
         rate: u64,
-        /// With --latency: how long (s); an alarm every 100 ms meanwhile.
-        #[arg(long, default_value_t = 20, requires = "latency")]
+        /// With --latency or --commands: how long (s).
+        #[arg(long, default_value_t = 20, requires = "under_load")]
         seconds: u64,
-        /// With --latency: the community whose twin it measures.
-        #[arg(long, default_value = "default", requires = "latency")]
+        /// With --latency or --commands: the community whose twin it measures.
+        #[arg(long, default_value = "default", requires = "under_load")]
         scenario: PathBuf,
+        /// With --commands: simulated doors (each gets one command of the burst).
+        #[arg(long, default_value_t = 1_000, requires = "commands")]
+        doors: usize,
+        /// With --commands: how long each door holds its answer in the burst (ms), so
+        /// that every command is in flight at once.
+        #[arg(long, default_value_t = 500, requires = "commands")]
+        hold_ms: u64,
+        /// With --commands: an external broker instead of the embedded one.
+        #[arg(long, value_parser = broker_url, requires = "commands")]
+        broker: Option<BrokerUrl>,
     },
 }
 
@@ -512,6 +555,39 @@ fn broker_url(s: &str) -> Result<BrokerUrl, String> {
     BrokerUrl::parse(s)
 }
 
+fn probability(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(format!("expected a probability from 0 to 1, found {s:?}")),
+    }
+}
+
+fn sleep(
+    s: &str,
+) -> Result<
+    (
+        civitas_twin::kinds::DeviceKind,
+        civitas_bridge::fleet::Sleep,
+    ),
+    String,
+> {
+    use civitas_bridge::policy::parse_ms;
+    let expected = format!("expected KIND=EVERY/AWAKE such as smoke_detector=10m/2s, found {s:?}");
+    let (kind, times) = s.split_once('=').ok_or_else(|| expected.clone())?;
+    let (every, awake) = times.split_once('/').ok_or_else(|| expected.clone())?;
+    let kind = civitas_twin::kinds::DeviceKind::parse(kind.trim())
+        .ok_or_else(|| format!("unknown device kind {:?} in {s:?}", kind.trim()))?;
+    let every = parse_ms(every, 1_000, 24 * 3_600_000).map_err(|e| format!("EVERY: {e}"))?;
+    let awake = parse_ms(awake, 0, every).map_err(|e| format!("AWAKE: {e}"))?;
+    Ok((
+        kind,
+        civitas_bridge::fleet::Sleep {
+            every: std::time::Duration::from_millis(every as u64),
+            awake: std::time::Duration::from_millis(awake as u64),
+        },
+    ))
+}
+
 fn command_action(s: &str) -> Result<civitas_twin::kinds::CommandAction, String> {
     use civitas_twin::kinds::CommandAction;
     CommandAction::parse(s.trim()).ok_or_else(|| {
@@ -587,6 +663,50 @@ mod tests {
             };
             assert_eq!(&got, expect, "input {input:?}");
         }
+    }
+
+    #[test]
+    fn the_fleets_answer_flags_say_what_they_expect() {
+        check(
+            probability,
+            &[
+                ("0.25", "0.25"),
+                ("1", "1.0"),
+                ("1.5", "expected a probability from 0 to 1, found \"1.5\""),
+                ("x", "expected a probability from 0 to 1, found \"x\""),
+            ],
+        );
+        check(
+            sleep,
+            &[
+                (
+                    "smoke_detector=10m/2s",
+                    "(SmokeDetector, Sleep { every: 600s, awake: 2s })",
+                ),
+                (
+                    "toaster=1m/1s",
+                    "unknown device kind \"toaster\" in \"toaster=1m/1s\"",
+                ),
+                (
+                    "smoke_detector=10m",
+                    "expected KIND=EVERY/AWAKE such as smoke_detector=10m/2s, found \"smoke_detector=10m\"",
+                ),
+                (
+                    "smoke_detector=1s/2s",
+                    "AWAKE: expected a duration such as 500ms, 5s, 10m or 1h, from 0 ms to 1000 ms, found \"2s\"",
+                ),
+            ],
+        );
+        check(
+            command_action,
+            &[
+                ("release_doors", "ReleaseDoors"),
+                (
+                    "open",
+                    "unknown action \"open\"; actions: release_doors, start_pump, lock_doors, stop_pump",
+                ),
+            ],
+        );
     }
 
     #[test]

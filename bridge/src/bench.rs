@@ -333,3 +333,315 @@ pub async fn alarm_latency(
         handled,
     })
 }
+
+/// Command round trips under load, and many commands in flight at once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommandBench {
+    /// Telemetry messages published per second meanwhile (the load).
+    pub rate: u64,
+    /// Telemetry messages published in all.
+    pub telemetry: u64,
+    /// Telemetry handled by the twin's ingest by the end.
+    pub handled: u64,
+    /// Commands timed one by one under the load.
+    pub timed: usize,
+    /// Each one's taken → `succeeded` (µs), sorted.
+    pub round_trip_us: Vec<u64>,
+    /// Commands sent at once, to as many devices.
+    pub in_flight: usize,
+    /// How many of those succeeded.
+    pub in_flight_succeeded: usize,
+    /// The most that were open at the same time.
+    pub most_open: usize,
+    /// From the first taken to the last succeeded.
+    pub in_flight_elapsed: Duration,
+}
+
+/// The twin of `scenario` with `doors` access-control devices and 10,000 meters of its
+/// own on `broker` (None: an embedded one); a device simulator that answers every command `received`
+/// and `succeeded` at once (for the burst, after holding each answer `hold`); telemetry
+/// from the meters at `rate` a second for `seconds` while a command goes to the next
+/// door every 10 ms, each timed from taken to succeeded; then `doors` commands at once,
+/// one to each door.
+#[allow(clippy::disallowed_methods)] // a benchmark reads the wall clock
+pub async fn command_round_trip(
+    scenario: civitas_scenarios::file::Scenario,
+    rate: u64,
+    seconds: u64,
+    doors: usize,
+    hold: Duration,
+    broker: Option<crate::broker::BrokerUrl>,
+) -> Result<CommandBench, String> {
+    use crate::commands::State;
+    use crate::policy::Seat;
+    use crate::twin::{self, TwinOptions};
+    use civitas_twin::kinds::CommandAction;
+    use std::collections::HashMap;
+    let broker = match broker {
+        Some(b) => b,
+        None => EmbeddedBroker::start(IpAddr::V4(Ipv4Addr::LOCALHOST), 0)
+            .map_err(|e| e.to_string())?
+            .endpoint(),
+    };
+    let place = |wire_id: String, i: usize, kind| Placement {
+        wire_id,
+        community: 0,
+        building: (i % 50) as u32,
+        device: 1_000_000 + i as u32,
+        kind,
+    };
+    let door_ids: Vec<Placement> = (0..doors)
+        .map(|i| place(format!("bench-door-{i:05}"), i, DeviceKind::AccessControl))
+        .collect();
+    let meters: Vec<Placement> = (0..10_000)
+        .map(|i| place(format!("bench-meter-{i:05}"), i, DeviceKind::SmartMeter))
+        .collect();
+    let registry: Vec<Placement> = door_ids.iter().chain(&meters).cloned().collect();
+    let mut tw = twin::start(TwinOptions::new(scenario, registry, broker.clone()))
+        .await
+        .map_err(|e| e.to_string())?;
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        tw.ingest.subscribed.wait_for(|s| *s),
+    )
+    .await
+    .map_err(|_| "the twin did not subscribe within 10 s".to_string())?
+    .map_err(|e| e.to_string())?;
+    let client = |id: &str| {
+        let mut o = broker.options(id.to_string(), Duration::from_secs(30));
+        o.set_inflight(1000);
+        o.set_max_packet_size(64 * 1024, 64 * 1024);
+        let (c, events) = AsyncClient::new(o, 10_000);
+        (c, events)
+    };
+    // The doors: one gateway answering for all of them.
+    let (gateway, mut gateway_events) = client("bench-doors");
+    let mut network = rumqttc::NetworkOptions::new();
+    network.set_tcp_nodelay(true);
+    gateway_events.set_network_options(network.clone());
+    gateway
+        .subscribe("civitas/v1/+/+/+/command", QoS::AtLeastOnce)
+        .await
+        .map_err(|e| e.to_string())?;
+    let holding = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let hold_ms = holding.clone();
+    let answerer = gateway.clone();
+    let (subscribed_tx, subscribed_rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let mut subscribed_tx = Some(subscribed_tx);
+        loop {
+            match gateway_events.poll().await {
+                Ok(rumqttc::Event::Incoming(rumqttc::Packet::SubAck(_))) => {
+                    if let Some(s) = subscribed_tx.take() {
+                        let _ = s.send(());
+                    }
+                }
+                Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
+                    let Ok(c) = serde_json::from_slice::<crate::wire::CommandPayload>(&p.payload)
+                    else {
+                        continue;
+                    };
+                    let ack = p.topic.replace("/command", "/ack");
+                    let answer = answerer.clone();
+                    let hold = Duration::from_millis(hold_ms.load(Ordering::Relaxed));
+                    let send = async move {
+                        for status in ["received", "succeeded"] {
+                            if status == "succeeded" && !hold.is_zero() {
+                                tokio::time::sleep(hold).await;
+                            }
+                            let body = format!(
+                                r#"{{"id":"{}","status":"{status}","ts_ms":{}}}"#,
+                                c.id,
+                                ingest::wall_ms()
+                            );
+                            let _ = answer.publish(&ack, QoS::AtLeastOnce, false, body).await;
+                        }
+                    };
+                    if hold.is_zero() {
+                        send.await;
+                    } else {
+                        tokio::spawn(send);
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => return,
+            }
+        }
+    });
+    tokio::time::timeout(Duration::from_secs(10), subscribed_rx)
+        .await
+        .map_err(|_| "the doors did not subscribe within 10 s".to_string())?
+        .map_err(|e| e.to_string())?;
+    // Every door says it is online, and the twin hears it.
+    for d in &door_ids {
+        let t = topic(
+            "c0",
+            &format!("b{}", d.building),
+            &d.wire_id,
+            Channel::Availability,
+        );
+        gateway
+            .publish(t, QoS::AtLeastOnce, false, r#"{"state":"online"}"#)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    let heard = || {
+        tw.ingest.mirror.lock().map_or(0, |m| {
+            (door_ids.iter())
+                .filter(|d| m.get(&d.wire_id).is_some_and(|x| x.last_seen.is_some()))
+                .count()
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while heard() < doors {
+        if Instant::now() > deadline {
+            return Err(format!(
+                "the twin heard {} of {doors} doors in 30 s",
+                heard()
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // The load.
+    let (load, mut load_events) = client("bench-load");
+    load_events.set_network_options(network);
+    tokio::spawn(async move { while load_events.poll().await.is_ok() {} });
+    let total = rate * seconds;
+    let load_meters = meters.clone();
+    let loader = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        let start = Instant::now();
+        let mut sent = 0u64;
+        while sent < total {
+            tick.tick().await;
+            let due = ((start.elapsed().as_secs_f64() * rate as f64) as u64).min(total);
+            while sent < due {
+                let m = &load_meters[(sent % load_meters.len() as u64) as usize];
+                let seq = sent / load_meters.len() as u64 + 1;
+                let payload = format!(
+                    r#"{{"seq":{seq},"ts_ms":{},"values":{{"energy_kwh":{}.5}}}}"#,
+                    ingest::wall_ms(),
+                    sent % 1000
+                );
+                let t = topic(
+                    "c0",
+                    &format!("b{}", m.building),
+                    &m.wire_id,
+                    Channel::Telemetry,
+                );
+                if load
+                    .publish(t, QoS::AtLeastOnce, false, payload)
+                    .await
+                    .is_err()
+                {
+                    return sent;
+                }
+                sent += 1;
+            }
+        }
+        sent
+    });
+    let seat: Seat = "property_firm@community:0"
+        .parse()
+        .map_err(|e: String| e.to_string())?;
+    // Round trips, one every 10 ms, each to the next door (alternately released and
+    // locked, so a door is never asked twice for the same).
+    let started: std::sync::Arc<std::sync::Mutex<HashMap<String, Instant>>> = Default::default();
+    let submitter = {
+        let (commands, started, door_ids) =
+            (tw.commands.clone(), started.clone(), door_ids.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(10));
+            let n = (seconds * 100) as usize;
+            for k in 0..n {
+                tick.tick().await;
+                let d = &door_ids[k % door_ids.len()];
+                let action = if (k / door_ids.len()) % 2 == 0 {
+                    CommandAction::ReleaseDoors
+                } else {
+                    CommandAction::LockDoors
+                };
+                let t = Instant::now();
+                if let Ok(id) = commands.submit(&d.wire_id, action, seat).await
+                    && let Ok(mut s) = started.lock()
+                {
+                    s.insert(id, t);
+                }
+            }
+            n
+        })
+    };
+    let mut round_trip_us = Vec::new();
+    let wanted = (seconds * 100) as usize;
+    let deadline = Instant::now() + Duration::from_secs(seconds + 30);
+    while round_trip_us.len() < wanted && Instant::now() < deadline {
+        tokio::select! {
+            r = tw.command_reports.recv() => {
+                let Some(r) = r else { break };
+                if r.state == Some(State::Succeeded)
+                    && let Some(t) = started.lock().ok().and_then(|mut s| s.remove(&r.id))
+                {
+                    round_trip_us.push(t.elapsed().as_micros() as u64);
+                }
+            }
+            () = tokio::time::sleep_until(deadline.into()) => break,
+        }
+    }
+    let timed = submitter.await.map_err(|e| e.to_string())?;
+    let telemetry = loader.await.map_err(|e| e.to_string())?;
+    round_trip_us.sort_unstable();
+    // The burst: one command to every door at once, each answer held.
+    holding.store(hold.as_millis() as u64, Ordering::Relaxed);
+    let burst_start = Instant::now();
+    let mut ids = std::collections::HashSet::new();
+    for (k, d) in door_ids.iter().enumerate() {
+        let action = if k % 2 == 0 {
+            CommandAction::ReleaseDoors
+        } else {
+            CommandAction::LockDoors
+        };
+        if let Ok(id) = tw.commands.submit(&d.wire_id, action, seat).await {
+            ids.insert(id);
+        }
+    }
+    let (mut succeeded, mut open, mut most_open) = (0usize, 0usize, 0usize);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while succeeded < ids.len() && Instant::now() < deadline {
+        tokio::select! {
+            r = tw.command_reports.recv() => {
+                let Some(r) = r else { break };
+                if !ids.contains(&r.id) {
+                    continue;
+                }
+                match r.state {
+                    Some(State::Queued) => {
+                        open += 1;
+                        most_open = most_open.max(open);
+                    }
+                    Some(State::Succeeded) => {
+                        succeeded += 1;
+                        open = open.saturating_sub(1);
+                    }
+                    Some(s) if s.terminal() => open = open.saturating_sub(1),
+                    _ => {}
+                }
+            }
+            () = tokio::time::sleep_until(deadline.into()) => break,
+        }
+    }
+    let in_flight_elapsed = burst_start.elapsed();
+    let handled = tw.ingest.handled.load(Ordering::Relaxed);
+    tw.handle.stop().await.ok();
+    Ok(CommandBench {
+        rate,
+        telemetry,
+        handled,
+        timed,
+        round_trip_us,
+        in_flight: doors,
+        in_flight_succeeded: succeeded,
+        most_open,
+        in_flight_elapsed,
+    })
+}

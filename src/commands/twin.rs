@@ -58,6 +58,16 @@ pub(super) fn twin(a: TwinArgs) -> Result<()> {
             ..
         }) => latency_bench(&scenario, rate, seconds),
         Some(TwinCommand::Bench {
+            commands: true,
+            rate,
+            seconds,
+            scenario,
+            doors,
+            hold_ms,
+            broker,
+            ..
+        }) => commands_bench(&scenario, rate, seconds, doors, hold_ms, broker),
+        Some(TwinCommand::Bench {
             messages,
             devices,
             publishers,
@@ -80,6 +90,16 @@ pub(super) fn twin(a: TwinArgs) -> Result<()> {
             wait,
         }) => command(&device, action, seat, with_ca(broker, ca.as_deref())?, wait),
         None => run(a),
+    }
+}
+
+/// The fleet's answers from the command line.
+fn answers(a: &crate::cli::AnswerArgs) -> civitas_bridge::fleet::Answers {
+    civitas_bridge::fleet::Answers {
+        delay: Duration::from_millis(a.answer_delay_ms),
+        loss: a.answer_loss,
+        failure: a.answer_failure,
+        sleep: a.sleep.iter().copied().collect(),
     }
 }
 
@@ -416,6 +436,7 @@ fn run(a: TwinArgs) -> Result<()> {
         } else {
             let mut f = FleetOptions::new(s.clone(), placements, broker.clone());
             (f.seed, f.model, f.speed) = (seed, model, a.fleet_speed);
+            f.answers = answers(&a.answers);
             let f = fleet::start(f).await?;
             println!(
                 "fleet: {} simulated devices through {} gateways, the model at {}× real time (--no-fleet for real devices only)",
@@ -589,6 +610,7 @@ pub(super) fn fleet(a: FleetArgs) -> Result<()> {
     runtime()?.block_on(async move {
         let mut opts = FleetOptions::new(s.clone(), placements, broker.clone());
         (opts.seed, opts.model, opts.speed) = (seed, model, a.speed);
+        opts.answers = answers(&a.answers);
         let f = fleet::start(opts).await?;
         println!(
             "fleet: {} ({model} model, seed {seed}): {} devices through {} gateways to {}, the model at {}× real time",
@@ -604,8 +626,9 @@ pub(super) fn fleet(a: FleetArgs) -> Result<()> {
                 _ = tick.tick() => {
                     let n = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
                     let line = format!(
-                        "published {} | alarms {} | devices gone offline {} | publishes failed {}",
-                        n(&f.stats.published), n(&f.stats.alarms), n(&f.stats.offline), n(&f.stats.failed)
+                        "published {} | alarms {} | devices gone offline {} | publishes failed {} | commands {} (carried out {}, unheard {})",
+                        n(&f.stats.published), n(&f.stats.alarms), n(&f.stats.offline), n(&f.stats.failed),
+                        n(&f.stats.commands), n(&f.stats.carried_out), n(&f.stats.unheard)
                     );
                     if line != last {
                         println!("{line}");
@@ -618,6 +641,65 @@ pub(super) fn fleet(a: FleetArgs) -> Result<()> {
         println!("fleet: stopped");
         Ok::<(), anyhow::Error>(())
     })
+}
+
+fn commands_bench(
+    scenario: &Path,
+    rate: u64,
+    seconds: u64,
+    doors: usize,
+    hold_ms: u64,
+    broker: Option<BrokerUrl>,
+) -> Result<()> {
+    if !(1..=3_600).contains(&seconds) || !(1..=100_000).contains(&doors) || hold_ms > 60_000 {
+        return Err(bad_input(anyhow!(
+            "--seconds must be from 1 to 3600, --doors from 1 to 100000 and --hold-ms at most 60000"
+        )));
+    }
+    let s = load(scenario)?;
+    let b = runtime()?
+        .block_on(civitas_bridge::bench::command_round_trip(
+            s,
+            rate,
+            seconds,
+            doors,
+            Duration::from_millis(hold_ms),
+            broker,
+        ))
+        .map_err(|e| anyhow!("{e}"))?;
+    let q = civitas_bridge::bench::quantile_ms;
+    let v = &b.round_trip_us;
+    println!(
+        "command round trips while {} telemetry messages a second flow ({} published, {} handled by the twin in {seconds} s):",
+        b.rate, b.telemetry, b.handled
+    );
+    println!(
+        "  taken → confirmed by the door, ms: p50 {:.2}, p95 {:.2}, p99 {:.2}, max {:.2} ({} of {} commands)",
+        q(v, 0.5),
+        q(v, 0.95),
+        q(v, 0.99),
+        q(v, 1.0),
+        v.len(),
+        b.timed
+    );
+    println!(
+        "{} commands at once to {} doors (each answer held {hold_ms} ms): {} succeeded, at most {} open together, all in {:.2} s",
+        b.in_flight,
+        b.in_flight,
+        b.in_flight_succeeded,
+        b.most_open,
+        b.in_flight_elapsed.as_secs_f64()
+    );
+    if v.len() < b.timed || b.in_flight_succeeded < b.in_flight {
+        return Err(anyhow!(
+            "commands lost: {} of {} timed round trips and {} of {} in the burst did not succeed",
+            b.timed - v.len(),
+            b.timed,
+            b.in_flight - b.in_flight_succeeded,
+            b.in_flight
+        ));
+    }
+    Ok(())
 }
 
 fn latency_bench(scenario: &Path, rate: u64, seconds: u64) -> Result<()> {

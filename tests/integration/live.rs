@@ -130,6 +130,41 @@ fn the_live_latency_benchmark_times_every_alarm_it_sends() {
     assert_eq!(o.status.code(), Some(2), "--rate needs --live");
 }
 
+/// `civitas twin bench --commands` confirms every command it times and every one of its
+/// burst; bad figures are refused.
+#[test]
+fn the_command_benchmark_confirms_every_command_it_sends() {
+    let o = civitas(&[
+        "twin",
+        "bench",
+        "--commands",
+        "--scenario",
+        "old-small",
+        "--rate",
+        "100",
+        "--seconds",
+        "1",
+        "--doors",
+        "20",
+        "--hold-ms",
+        "500",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("(100 of 100 commands)"), "{text}");
+    assert!(
+        text.contains("20 commands at once to 20 doors (each answer held 500 ms): 20 succeeded, at most 20 open together"),
+        "{text}"
+    );
+    let o = civitas(&["twin", "bench", "--commands", "--doors", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--doors from 1 to 100000"),
+        "{}",
+        stderr(&o)
+    );
+}
+
 /// Lines of a child's stdout, as they come.
 fn lines_of(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
     use std::io::BufRead;
