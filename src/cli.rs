@@ -158,6 +158,10 @@ pub(crate) struct TwinArgs {
     /// simulation: the open incidents carried on by the model).
     #[arg(long, value_name = "DIR", default_value = "twin-checkpoints")]
     pub(crate) checkpoints: PathBuf,
+    /// Where the operator API listens (HTTP; loopback only: it has no authentication
+    /// yet; port 0: any free port, said on start).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub(crate) console: std::net::SocketAddr,
     /// The audit log of commands to devices: who asked for what, where, when, and what
     /// became of it (JSON lines, appended).
     #[arg(long, value_name = "FILE", default_value = "twin-audit.jsonl")]

@@ -149,6 +149,52 @@ pub struct AlarmLatency {
     pub handled: u64,
 }
 
+/// Telemetry from `meters` at `rate` messages a second for `seconds`, in 1 ms ticks,
+/// through `client`; resolves to the number published.
+#[allow(clippy::disallowed_methods)] // a benchmark reads the wall clock
+fn load(
+    client: AsyncClient,
+    meters: Vec<Placement>,
+    rate: u64,
+    seconds: u64,
+) -> tokio::task::JoinHandle<u64> {
+    let total = rate * seconds;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        let start = Instant::now();
+        let mut sent = 0u64;
+        while sent < total {
+            tick.tick().await;
+            let due = ((start.elapsed().as_secs_f64() * rate as f64) as u64).min(total);
+            while sent < due {
+                let m = &meters[(sent % meters.len() as u64) as usize];
+                let seq = sent / meters.len() as u64 + 1;
+                let payload = format!(
+                    r#"{{"seq":{seq},"ts_ms":{},"values":{{"energy_kwh":{}.5}}}}"#,
+                    ingest::wall_ms(),
+                    sent % 1000
+                );
+                let t = topic(
+                    "c0",
+                    &format!("b{}", m.building),
+                    &m.wire_id,
+                    Channel::Telemetry,
+                );
+                if client
+                    .publish(t, QoS::AtLeastOnce, false, payload)
+                    .await
+                    .is_err()
+                {
+                    return sent;
+                }
+                sent += 1;
+            }
+        }
+        sent
+    })
+}
+
 /// The `q` quantile of sorted microseconds, in milliseconds.
 pub fn quantile_ms(sorted_us: &[u64], q: f64) -> f64 {
     if sorted_us.is_empty() {
@@ -218,43 +264,7 @@ pub async fn alarm_latency(
         tokio::spawn(async move { while events.poll().await.is_ok() {} });
         c
     };
-    // The load: `rate` a second in 1 ms ticks.
-    let load = client("bench-load");
-    let total = rate * seconds;
-    let loader = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_millis(1));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-        let start = Instant::now();
-        let mut sent = 0u64;
-        while sent < total {
-            tick.tick().await;
-            let due = ((start.elapsed().as_secs_f64() * rate as f64) as u64).min(total);
-            while sent < due {
-                let m = &meters[(sent % meters.len() as u64) as usize];
-                let seq = sent / meters.len() as u64 + 1;
-                let payload = format!(
-                    r#"{{"seq":{seq},"ts_ms":{},"values":{{"energy_kwh":{}.5}}}}"#,
-                    ingest::wall_ms(),
-                    sent % 1000
-                );
-                let t = topic(
-                    "c0",
-                    &format!("b{}", m.building),
-                    &m.wire_id,
-                    Channel::Telemetry,
-                );
-                if load
-                    .publish(t, QoS::AtLeastOnce, false, payload)
-                    .await
-                    .is_err()
-                {
-                    return sent;
-                }
-                sent += 1;
-            }
-        }
-        sent
-    });
+    let loader = load(client("bench-load"), meters, rate, seconds);
     // The alarms, each from its own detector, timed at publish.
     let alarm_client = client("bench-alarms");
     let sent: std::sync::Arc<std::sync::Mutex<HashMap<u32, Instant>>> = Default::default();
@@ -503,45 +513,10 @@ pub async fn command_round_trip(
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     // The load.
-    let (load, mut load_events) = client("bench-load");
+    let (load_client, mut load_events) = client("bench-load");
     load_events.set_network_options(network);
     tokio::spawn(async move { while load_events.poll().await.is_ok() {} });
-    let total = rate * seconds;
-    let load_meters = meters.clone();
-    let loader = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_millis(1));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-        let start = Instant::now();
-        let mut sent = 0u64;
-        while sent < total {
-            tick.tick().await;
-            let due = ((start.elapsed().as_secs_f64() * rate as f64) as u64).min(total);
-            while sent < due {
-                let m = &load_meters[(sent % load_meters.len() as u64) as usize];
-                let seq = sent / load_meters.len() as u64 + 1;
-                let payload = format!(
-                    r#"{{"seq":{seq},"ts_ms":{},"values":{{"energy_kwh":{}.5}}}}"#,
-                    ingest::wall_ms(),
-                    sent % 1000
-                );
-                let t = topic(
-                    "c0",
-                    &format!("b{}", m.building),
-                    &m.wire_id,
-                    Channel::Telemetry,
-                );
-                if load
-                    .publish(t, QoS::AtLeastOnce, false, payload)
-                    .await
-                    .is_err()
-                {
-                    return sent;
-                }
-                sent += 1;
-            }
-        }
-        sent
-    });
+    let loader = load(load_client, meters, rate, seconds);
     let seat: Seat = "property_firm@community:0"
         .parse()
         .map_err(|e: String| e.to_string())?;

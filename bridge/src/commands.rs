@@ -343,6 +343,15 @@ impl Book {
         self.key(id).and_then(|k| self.commands.get(&k))
     }
 
+    /// The `limit` newest commands (live or recently ended), newest first.
+    pub fn recent(&self, limit: usize) -> Vec<Command> {
+        let mut keys: Vec<u64> = self.commands.keys().copied().collect();
+        keys.sort_unstable_by(|a, b| b.cmp(a));
+        (keys.into_iter().take(limit))
+            .filter_map(|k| self.commands.get(&k).cloned())
+            .collect()
+    }
+
     /// Commands waiting in a queue.
     pub fn queued(&self) -> usize {
         self.queued.values().map(VecDeque::len).sum()

@@ -86,6 +86,18 @@ pub enum Input {
         /// The payload.
         payload: Vec<u8>,
     },
+    /// The newest commands.
+    Recent {
+        /// How many.
+        limit: usize,
+        /// Them, newest first.
+        reply: oneshot::Sender<Vec<Command>>,
+    },
+    /// The counts so far.
+    Tally {
+        /// The counts.
+        reply: oneshot::Sender<crate::commands::Tally>,
+    },
     /// A command's record, if the book still has it.
     Get {
         /// Its id.
@@ -259,6 +271,29 @@ impl Forwarder {
         rx.await.unwrap_or(Err(Rejected::Stopped))
     }
 
+    /// The `limit` newest commands, newest first (none once stopped).
+    pub async fn recent(&self, limit: usize) -> Vec<Command> {
+        let (reply, rx) = oneshot::channel();
+        if self.tx.send(Input::Recent { limit, reply }).await.is_err() {
+            return Vec::new();
+        }
+        rx.await.unwrap_or_default()
+    }
+
+    /// The counts so far (None once stopped).
+    pub async fn tally(&self) -> Option<crate::commands::Tally> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(Input::Tally { reply }).await.ok()?;
+        rx.await.ok()
+    }
+
+    /// Commands not yet ended.
+    pub async fn open(&self) -> usize {
+        self.tally().await.map_or(0, |t| {
+            (t.submitted as usize).saturating_sub(t.ended.values().sum::<u64>() as usize)
+        })
+    }
+
     /// The record of command `id`.
     pub async fn get(&self, id: &str) -> Option<Command> {
         let (reply, rx) = oneshot::channel();
@@ -417,6 +452,14 @@ impl Task {
                 let _ = reply.send(self.book.get(&id).cloned());
                 return;
             }
+            Input::Tally { reply } => {
+                let _ = reply.send(self.book.tally().clone());
+                return;
+            }
+            Input::Recent { limit, reply } => {
+                let _ = reply.send(self.book.recent(limit));
+                return;
+            }
             Input::Heard { topic, id } => {
                 if self.book.get(&id).is_none() {
                     self.foreign += 1;
@@ -462,6 +505,8 @@ impl Task {
                 }
                 Input::Retained { .. }
                 | Input::Get { .. }
+                | Input::Tally { .. }
+                | Input::Recent { .. }
                 | Input::Heard { .. }
                 | Input::Submit { .. }
                 | Input::Request { .. } => return,

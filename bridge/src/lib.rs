@@ -1,5 +1,7 @@
 //! civitas-bridge: the live twin's edge, the only crate that knows MQTT.
 //!
+//! - [`api`]: the operator API over HTTP (axum) on loopback: devices, incidents and
+//!   actions, commands, a live stream, metrics, its OpenAPI document;
 //! - [`broker`]: an embedded MQTT broker (rumqttd) that accepts clients out of the box,
 //!   on a port chosen at run time;
 //! - [`wire`]: the native schema `civitas/v1/<community>/<building>/<device>/<channel>`
@@ -20,6 +22,7 @@
 //! - [`twin`]: the live twin — the engine on the wall clock, ingest, and the rules that
 //!   turn alarms, failures and silences into injects through the engine's handle.
 
+pub mod api;
 pub mod bench;
 pub mod broker;
 pub mod commands;

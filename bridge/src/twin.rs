@@ -86,6 +86,8 @@ pub struct TwinOptions {
     pub policy: Policy,
     /// The audit log (JSON lines, appended), if any.
     pub audit: Option<std::path::PathBuf>,
+    /// Where the operator API listens (loopback only; port 0: any free port), if at all.
+    pub console: Option<std::net::SocketAddr>,
 }
 
 impl TwinOptions {
@@ -106,6 +108,7 @@ impl TwinOptions {
             mirror_only: true,
             policy: Policy::defaults(),
             audit: None,
+            console: None,
         }
     }
 }
@@ -124,6 +127,9 @@ pub enum TwinError {
         /// Why.
         source: std::io::Error,
     },
+    /// The operator API could not listen.
+    #[error(transparent)]
+    Console(#[from] crate::api::ServeError),
     /// The default rules do not fit this scenario's devices.
     #[error(
         "the default rules do not fit this scenario's devices ({}); write a rules file for it (civitas twin rules > rules.toml) and pass --rules",
@@ -150,12 +156,17 @@ pub struct RunningTwin {
     pub commands: Forwarder,
     /// Every state change of a command.
     pub command_reports: mpsc::Receiver<Report>,
+    /// Where the operator API listens, if it does.
+    pub console: Option<std::net::SocketAddr>,
 }
 
 /// Starts the twin on the current tokio runtime: the engine on the wall clock from now
 /// (the scenario's calendar moved to now, in its time zone), ingest, the rules and the
 /// staleness check.
 pub async fn start(opts: TwinOptions) -> Result<RunningTwin, TwinError> {
+    if let Some(addr) = opts.console.filter(|a| !a.ip().is_loopback()) {
+        return Err(crate::api::ServeError::NotLoopback(addr).into());
+    }
     let mut scenario = opts.scenario.clone();
     if opts.mirror_only {
         mirror_only(&mut scenario.parameters);
@@ -370,6 +381,23 @@ pub async fn start(opts: TwinOptions) -> Result<RunningTwin, TwinError> {
             }
         }
     });
+    let console = match opts.console {
+        None => None,
+        Some(addr) => {
+            let state = crate::api::ApiState {
+                mirror: ingest.mirror.clone(),
+                engine: handle.clone(),
+                commands: commands.clone(),
+                incidents: Default::default(),
+                windows: tokio::sync::broadcast::channel(1024).0,
+                metrics: Default::default(),
+                handled: ingest.handled.clone(),
+                site: std::sync::Arc::new(crate::api::SiteView::of(&district)),
+            };
+            crate::api::follow(&state, handle.subscribe(1 << 16).await?);
+            Some(crate::api::serve(addr, state).await?)
+        }
+    };
     Ok(RunningTwin {
         scenario,
         handle,
@@ -379,6 +407,7 @@ pub async fn start(opts: TwinOptions) -> Result<RunningTwin, TwinError> {
         run,
         commands,
         command_reports,
+        console,
     })
 }
 

@@ -359,6 +359,12 @@ fn run(a: TwinArgs) -> Result<()> {
                 .map_err(|errors| bad_input(anyhow!("{}: {}", path.display(), errors.join("; "))))?
         }
     };
+    if !a.console.ip().is_loopback() {
+        return Err(bad_input(anyhow!(
+            "--console: {}",
+            civitas_bridge::api::ServeError::NotLoopback(a.console)
+        )));
+    }
     // Ctrl-C writes into it: a file in its place is refused now, not then.
     super::refuse_file_as_dir(&a.checkpoints)?;
     if let Err(e) = std::fs::OpenOptions::new()
@@ -392,6 +398,7 @@ fn run(a: TwinArgs) -> Result<()> {
         opts.rules = rules;
         opts.audit = Some(a.audit.clone());
         opts.policy = policy;
+        opts.console = Some(a.console);
         let horizon = opts.horizon;
         let mut tw = twin::start(opts).await?;
         let mut events_failed = None;
@@ -419,6 +426,11 @@ fn run(a: TwinArgs) -> Result<()> {
             None => println!("broker: {broker} (external)"),
         }
         println!("publish: civitas/v1/<community>/<building>/<device>/<telemetry|state|alarm|availability|ack> (docs/guide-operator.md)");
+        if let Some(c) = tw.console {
+            println!(
+                "api: http://{c}/api/v1/status — devices, incidents and actions, commands, a live stream, metrics at /metrics (docs/guide-operator.md; loopback only)"
+            );
+        }
         println!(
             "commands: to devices on …/<device>/command, audited in {}; an operator's: civitas twin command DEVICE ACTION --as ROLE@AREA{}",
             a.audit.display(),

@@ -245,7 +245,16 @@ fn civitas_twin_alone_mirrors_its_simulated_fleet_whole() {
     let here = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_civitas"))
         .current_dir(here.path())
-        .args(["twin", "old-small", "--port", "0", "--stop-after", "120"])
+        .args([
+            "twin",
+            "old-small",
+            "--port",
+            "0",
+            "--console",
+            "127.0.0.1:0",
+            "--stop-after",
+            "120",
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -264,6 +273,26 @@ fn civitas_twin_alone_mirrors_its_simulated_fleet_whole() {
         seen.iter()
             .any(|l| l.starts_with("fleet: 146 simulated devices through ")),
         "{seen:#?}"
+    );
+    // Its API answers where it said.
+    let api = seen
+        .iter()
+        .find_map(|l| l.strip_prefix("api: http://"))
+        .and_then(|l| l.split('/').next())
+        .expect("the API's address is printed")
+        .to_string();
+    let status = {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(&api).unwrap();
+        s.write_all(b"GET /api/v1/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    };
+    assert!(
+        status.starts_with("HTTP/1.1 200") && status.contains("\"devices\":146"),
+        "{status}"
     );
     // An operator commands a door through it: authorized, delivered, confirmed by the
     // simulated door, audited.
@@ -406,7 +435,15 @@ fn the_twin_prints_its_default_policy_and_refuses_a_faulty_one() {
     std::fs::write(&bad, "version = 1\n[delivery.toaster]\nanswer = \"1s\"\n").unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_civitas"))
         .current_dir(dir.path())
-        .args(["twin", "old-small", "--port", "0", "--policy"])
+        .args([
+            "twin",
+            "old-small",
+            "--port",
+            "0",
+            "--console",
+            "127.0.0.1:0",
+            "--policy",
+        ])
         .arg(&bad)
         .output()
         .unwrap();
@@ -437,7 +474,15 @@ fn the_twin_prints_its_default_rules_and_refuses_a_faulty_rules_file() {
     )
     .unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_civitas"))
-        .args(["twin", "old-small", "--port", "0", "--rules"])
+        .args([
+            "twin",
+            "old-small",
+            "--port",
+            "0",
+            "--console",
+            "127.0.0.1:0",
+            "--rules",
+        ])
         .arg(&bad)
         .output()
         .unwrap();
@@ -458,7 +503,15 @@ fn ctrl_c_stops_the_twin_with_a_checkpoint_and_its_events_file_names_the_run() {
     let dir = tempfile::tempdir().unwrap();
     let (ck, events) = (dir.path().join("ck"), dir.path().join("twin.jsonl"));
     let mut child = Command::new(env!("CARGO_BIN_EXE_civitas"))
-        .args(["twin", "old-small", "--port", "0", "--no-fleet"])
+        .args([
+            "twin",
+            "old-small",
+            "--port",
+            "0",
+            "--console",
+            "127.0.0.1:0",
+            "--no-fleet",
+        ])
         .arg("--checkpoints")
         .arg(&ck)
         .arg("--audit")
@@ -520,13 +573,40 @@ fn an_audit_log_that_cannot_be_written_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_civitas"))
         .current_dir(dir.path())
-        .args(["twin", "old-small", "--port", "0", "--audit"])
+        .args([
+            "twin",
+            "old-small",
+            "--port",
+            "0",
+            "--console",
+            "127.0.0.1:0",
+            "--audit",
+        ])
         .arg(dir.path())
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("(the audit log of commands must be writable)"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// The operator API on an address that is not loopback is refused, saying why.
+#[test]
+fn the_console_is_refused_on_an_address_that_is_not_loopback() {
+    let o = civitas(&[
+        "twin",
+        "old-small",
+        "--port",
+        "0",
+        "--console",
+        "0.0.0.0:8080",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--console: the console listens on loopback only (0.0.0.0:8080 is not): it has no authentication yet"),
         "{}",
         stderr(&o)
     );
@@ -569,6 +649,8 @@ fn civitas_twin_shows_an_alarm_published_over_mqtt_as_an_open_incident() {
             "old-small",
             "--port",
             "0",
+            "--console",
+            "127.0.0.1:0",
             "--no-fleet",
             "--stop-after",
             "120",

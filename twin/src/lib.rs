@@ -19,7 +19,9 @@
 //! - [`mirror::Mirror`]: the live twin's state of real devices (reported, desired,
 //!   last seen, availability), ordered by each device's own stamps;
 //! - [`view::TwinView`]: the community as a watcher sees it from the observe stream
-//!   (devices by state, open incidents by the loop that holds them).
+//!   (devices by state, open incidents by the loop that holds them);
+//! - [`palette`]: the colours of device states and incident holders, the same in the 3D
+//!   viewer and the web console.
 //!
 //! This crate does no I/O and never reads a clock. The spec and parameter types derive
 //! serde because they *are* the scenario file format, and [`vocab`] because it is the
@@ -31,6 +33,7 @@ pub mod generate;
 pub mod kinds;
 pub mod mirror;
 pub mod model;
+pub mod palette;
 pub mod params;
 pub mod rng;
 pub mod spec;

@@ -252,6 +252,7 @@ async fn a_retained_alarm_replayed_on_subscription_is_not_a_new_alarm() {
     );
 }
 
+mod api;
 mod commands;
 
 mod live {
