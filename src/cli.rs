@@ -169,6 +169,11 @@ pub(crate) struct TwinArgs {
     /// Do not start the simulated device fleet (real devices publish instead).
     #[arg(long)]
     pub(crate) no_fleet: bool,
+    /// The twin's own speed: simulated seconds of the actors per real second (1, the
+    /// default: real time, as operators work; faster for drills and tests, where time
+    /// limits would otherwise take hours).
+    #[arg(long, default_value_t = 1.0, value_parser = speed)]
+    pub(crate) speed: f64,
     /// The simulated fleet's speed: simulated seconds per real second (1: real time; 60:
     /// a demo where an hour of the community's incidents arrives in a minute).
     #[arg(long, default_value_t = 1.0, value_parser = speed, conflicts_with = "no_fleet")]

@@ -1,7 +1,7 @@
 // civitas live twin console: one page over the operator API (/api/v1/openapi.json),
 // no build step. The state is re-read from the API whenever the live stream says a
-// window was processed (at most twice a second) and after every reconnection, so the
-// page is never stale without saying so.
+// window was processed (one re-read at a time: windows that come meanwhile cause one
+// more) and after every reconnection, so the page is never stale without saying so.
 "use strict";
 
 const state = { site: null, devices: [], incidents: [], commands: [], status: null, selected: null, result: null };
@@ -55,17 +55,19 @@ async function refresh() {
     ]);
     Object.assign(state, { incidents: incidents.items, devices: devices.items, commands, status });
     render();
+    document.body.dataset.refreshes = String(Number(document.body.dataset.refreshes || 0) + 1);
   } catch (e) {
+    document.body.dataset.error = String(e && e.stack || e);
     setConn(false, `API unreachable: ${e.message}`);
   } finally {
     refreshing = false;
-    if (again) { again = false; setTimeout(refresh, 0); }
+    if (again) { again = false; refresh(); }
   }
 }
 
-let pending = null;
+// No timers: a hidden or headless page may have them throttled to once a minute.
 function soon() {
-  if (!pending) pending = setTimeout(() => { pending = null; refresh(); }, 500);
+  refresh();
 }
 
 function setConn(live, text) {
@@ -128,7 +130,7 @@ function renderIncidents() {
         const since = i.holding ? i.holding.since : i.history[0].at;
         const row = el("button", {
           class: "incident-row" + (state.selected === i.id ? " selected" : ""),
-          id: `incident-${i.id}`, "data-kind": i.kind,
+          id: `incident-${i.id}`, "data-kind": i.kind, "data-building": i.building,
           onclick: () => { state.selected = i.id; state.result = null; render(); },
         }, `#${i.id} ${i.kind.replace("_", " ")} · b${i.building}`,
           el("span", { class: "timer", title: "held for (simulated time)" }, duration(asOf - since)));

@@ -399,6 +399,7 @@ fn run(a: TwinArgs) -> Result<()> {
         opts.audit = Some(a.audit.clone());
         opts.policy = policy;
         opts.console = Some(a.console);
+        opts.speed = a.speed;
         let horizon = opts.horizon;
         let mut tw = twin::start(opts).await?;
         let mut events_failed = None;
