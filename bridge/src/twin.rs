@@ -158,6 +158,8 @@ pub struct RunningTwin {
     pub command_reports: mpsc::Receiver<Report>,
     /// Where the operator API listens, if it does.
     pub console: Option<std::net::SocketAddr>,
+    /// What it serves from, if it does (its stream and counts).
+    pub api: Option<crate::api::ApiState>,
 }
 
 /// Starts the twin on the current tokio runtime: the engine on the wall clock from now
@@ -381,8 +383,8 @@ pub async fn start(opts: TwinOptions) -> Result<RunningTwin, TwinError> {
             }
         }
     });
-    let console = match opts.console {
-        None => None,
+    let (console, api) = match opts.console {
+        None => (None, None),
         Some(addr) => {
             let state = crate::api::ApiState {
                 mirror: ingest.mirror.clone(),
@@ -395,7 +397,8 @@ pub async fn start(opts: TwinOptions) -> Result<RunningTwin, TwinError> {
                 site: std::sync::Arc::new(crate::api::SiteView::of(&district)),
             };
             crate::api::follow(&state, handle.subscribe(1 << 16).await?);
-            Some(crate::api::serve(addr, state).await?)
+            let bound = crate::api::serve(addr, state.clone()).await?;
+            (Some(bound), Some(state))
         }
     };
     Ok(RunningTwin {
@@ -408,6 +411,7 @@ pub async fn start(opts: TwinOptions) -> Result<RunningTwin, TwinError> {
         commands,
         command_reports,
         console,
+        api,
     })
 }
 

@@ -6,6 +6,7 @@ use super::live::{local_broker, publisher, registry_of, scenario, subscribed_twi
 use super::*;
 use civitas_bridge::api::{OPENAPI, ROUTES};
 use civitas_bridge::twin::{RunningTwin, TwinOptions};
+use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// One HTTP/1.1 request; the status and the body.
@@ -457,4 +458,49 @@ async fn the_api_refuses_an_address_that_is_not_loopback() {
         ),
         "{e}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_client_that_stops_reading_is_dropped_with_a_count_and_blocks_nothing() {
+    let (_broker, tw, api) = twin_with_api().await;
+    let state = tw.api.clone().expect("the API's state");
+    // A client subscribes and then reads nothing.
+    let mut slow = tokio::net::TcpStream::connect(api).await.unwrap();
+    slow.write_all(b"GET /api/v1/events HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut head = [0u8; 256];
+    let n = slow.read(&mut head).await.unwrap();
+    assert!(String::from_utf8_lossy(&head[..n]).contains("text/event-stream"));
+    // Far more windows than its 1,024 places, each 4 KiB: its socket fills, it falls behind.
+    let window: Arc<str> = format!("{{\"pad\":\"{}\"}}", "x".repeat(4096)).into();
+    let mut sent = 0;
+    while sent < 5_000 {
+        if state.windows.send(window.clone()).is_ok() {
+            sent += 1;
+        }
+    }
+    // Meanwhile the API answers everyone else at once.
+    let (status, _) = http(api, "GET", "/api/v1/status", "").await;
+    assert_eq!(status, 200);
+    // When it reads again it is told it was dropped, and the stream ends.
+    let mut all = Vec::new();
+    tokio::time::timeout(WAIT, slow.read_to_end(&mut all))
+        .await
+        .expect("the stream ends")
+        .unwrap();
+    let text = String::from_utf8_lossy(&all);
+    assert!(
+        text.contains("event: dropped") && text.contains("windows behind"),
+        "{}",
+        &text[text.len().saturating_sub(300)..]
+    );
+    let (_, metrics) = http(api, "GET", "/metrics", "").await;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "civitas_stream_subscribers_dropped_total 1"),
+        "{metrics}"
+    );
+    tw.handle.stop().await.ok();
 }
