@@ -166,7 +166,7 @@ fn the_command_benchmark_confirms_every_command_it_sends() {
 }
 
 /// Lines of a child's stdout, as they come.
-fn lines_of(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
+pub(crate) fn lines_of(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
     use std::io::BufRead;
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel::<String>();
@@ -184,7 +184,7 @@ fn lines_of(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String
 }
 
 /// The port of a `broker: mqtt://127.0.0.1:PORT …` line.
-fn broker_port(line: &str) -> u16 {
+pub(crate) fn broker_port(line: &str) -> u16 {
     line["broker: mqtt://127.0.0.1:".len()..]
         .split_whitespace()
         .next()
