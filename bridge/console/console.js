@@ -128,12 +128,15 @@ function renderIncidents() {
       el("h3", {}, el("span", { class: "swatch", style: `background:${colours[key] || "#888"}` }), `${title} (${items.length})`),
       ...items.map(i => {
         const since = i.holding ? i.holding.since : i.history[0].at;
+        const due = i.deadline === undefined ? "" : i.deadline >= asOf
+          ? ` · due in ${duration(i.deadline - asOf)}` : ` · overdue ${duration(asOf - i.deadline)}`;
         const row = el("button", {
           class: "incident-row" + (state.selected === i.id ? " selected" : ""),
           id: `incident-${i.id}`, "data-kind": i.kind, "data-building": i.building,
           onclick: () => { state.selected = i.id; state.result = null; render(); },
         }, `#${i.id} ${i.kind.replace("_", " ")} · b${i.building}`,
-          el("span", { class: "timer", title: "held for (simulated time)" }, duration(asOf - since)));
+          el("span", { class: "timer" + (i.deadline !== undefined && i.deadline < asOf ? " overdue" : ""),
+            title: "held for, and its time limit (simulated time)" }, duration(asOf - since) + due));
         return row;
       }));
   }));

@@ -76,6 +76,11 @@ pub struct IncidentView {
     /// Who holds it, and since when (open and known incidents).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub holding: Option<Holding>,
+    /// The simulated time by which its holder must act before the case goes up a loop
+    /// (a micro-loop or street time limit by its severity, counted from its arrival), or
+    /// by which a department must report; none when nothing is due.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<SimTime>,
     /// Every stage so far, with its simulated time.
     pub history: Vec<StageAt>,
 }
@@ -92,6 +97,8 @@ pub struct StageAt {
 /// The incidents folded from the stream, with who holds each.
 #[derive(Debug, Default)]
 pub struct IncidentLog {
+    /// Each kind's time limits (s): micro-loop, street office, a department's report.
+    limits: BTreeMap<IncidentKind, [SimTime; 3]>,
     incidents: BTreeMap<u64, IncidentView>,
     holdings: Holdings,
     closed: std::collections::VecDeque<u64>,
@@ -100,6 +107,37 @@ pub struct IncidentLog {
 }
 
 impl IncidentLog {
+    /// An empty log that knows the time limits of `params` (MODEL §1: by severity).
+    pub fn with_limits(params: &civitas_twin::Parameters) -> IncidentLog {
+        let secs = |h: f64| (h * 3_600.0).round() as SimTime;
+        IncidentLog {
+            limits: (IncidentKind::ALL.iter())
+                .map(|k| {
+                    let s = params.severity(params.incident(*k).severity);
+                    (
+                        *k,
+                        [
+                            secs(s.micro_limit_hours),
+                            secs(s.street_limit_hours),
+                            secs(s.department_report_hours),
+                        ],
+                    )
+                })
+                .collect(),
+            ..IncidentLog::default()
+        }
+    }
+
+    /// When `h`'s holder must act, if anything is due.
+    fn deadline(&self, h: &Holding) -> Option<SimTime> {
+        let [micro, street, report] = *self.limits.get(&h.kind)?;
+        match h.holder.map(Organisation::level)? {
+            civitas_twin::kinds::Level::Micro => Some(h.arrives + micro),
+            civitas_twin::kinds::Level::Street => Some(h.arrives + street),
+            civitas_twin::kinds::Level::District => h.taken.is_none().then_some(h.arrives + report),
+        }
+    }
+
     /// Folds one window.
     pub fn window(&mut self, w: &Window) {
         for e in &w.events {
@@ -122,6 +160,7 @@ impl IncidentLog {
                 building: *building,
                 open: true,
                 holding: None,
+                deadline: None,
                 history: Vec::new(),
             });
             v.history.push(StageAt {
@@ -144,9 +183,13 @@ impl IncidentLog {
 
     /// One incident, with who holds it.
     pub fn get(&self, id: u64) -> Option<IncidentView> {
-        self.incidents.get(&id).map(|v| IncidentView {
-            holding: self.holdings.open.get(&id).copied(),
-            ..v.clone()
+        self.incidents.get(&id).map(|v| {
+            let holding = self.holdings.open.get(&id).copied();
+            IncidentView {
+                deadline: holding.as_ref().and_then(|h| self.deadline(h)),
+                holding,
+                ..v.clone()
+            }
         })
     }
 

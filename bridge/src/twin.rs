@@ -390,7 +390,9 @@ pub async fn start(opts: TwinOptions) -> Result<RunningTwin, TwinError> {
                 mirror: ingest.mirror.clone(),
                 engine: handle.clone(),
                 commands: commands.clone(),
-                incidents: Default::default(),
+                incidents: std::sync::Arc::new(std::sync::RwLock::new(
+                    crate::api::IncidentLog::with_limits(&scenario.parameters),
+                )),
                 windows: tokio::sync::broadcast::channel(1024).0,
                 metrics: Default::default(),
                 handled: ingest.handled.clone(),

@@ -364,6 +364,11 @@ fn an_operator_sees_an_alarm_in_the_console_and_acts_on_it_by_clicking() {
             webdriver::page(port, &session)
         )
     });
+    let timer = text(port, &session, &row);
+    assert!(
+        timer.contains("due in"),
+        "its time limit counts down: {timer}"
+    );
     click(port, &session, &row);
     let holder = find(port, &session, "css selector", "#holder").expect("the holder");
     let held_by = text(port, &session, &holder);
