@@ -166,27 +166,46 @@ mod webdriver {
             .ok_or(v)
     }
 
-    /// Clicks element `id`.
-    pub(super) fn click(port: u16, session: &str, id: &str) {
-        call(
-            port,
-            "POST",
-            &format!("/session/{session}/element/{id}/click"),
-            "{}",
-        );
+    /// Finds the first element matching `selector` and clicks it. The console redraws
+    /// its lists on every update, so an element found may be gone a moment later
+    /// ("stale element reference"): found again and clicked again, at most ten times.
+    pub(super) fn click(port: u16, session: &str, using: &str, selector: &str) {
+        let mut last = serde_json::Value::Null;
+        for _ in 0..10 {
+            let id =
+                find(port, session, using, selector).unwrap_or_else(|e| panic!("{selector}: {e}"));
+            let v = call(
+                port,
+                "POST",
+                &format!("/session/{session}/element/{id}/click"),
+                "{}",
+            );
+            if v.get("error").is_none() {
+                return;
+            }
+            last = v;
+        }
+        panic!("{selector} could not be clicked: {last}");
     }
 
-    /// Element `id`'s text.
-    pub(super) fn text(port: u16, session: &str, id: &str) -> String {
-        call(
-            port,
-            "GET",
-            &format!("/session/{session}/element/{id}/text"),
-            "",
-        )
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
+    /// The text of the first element matching `selector`, found again while redrawn.
+    pub(super) fn text(port: u16, session: &str, using: &str, selector: &str) -> String {
+        let mut last = serde_json::Value::Null;
+        for _ in 0..10 {
+            let id =
+                find(port, session, using, selector).unwrap_or_else(|e| panic!("{selector}: {e}"));
+            let v = call(
+                port,
+                "GET",
+                &format!("/session/{session}/element/{id}/text"),
+                "",
+            );
+            if let Some(t) = v.as_str() {
+                return t.to_string();
+            }
+            last = v;
+        }
+        panic!("the text of {selector} could not be read: {last}");
     }
 
     /// The page's text, its refresh count and any error (for a failure's message).
@@ -353,38 +372,31 @@ fn an_operator_sees_an_alarm_in_the_console_and_acts_on_it_by_clicking() {
             format!(r#"{{"seq":1000000,"ts_ms":{ts},"active":true,"kind":"elderly_fall"}}"#),
         )
         .unwrap();
-    // It appears in the community loop, dispatched; the operator selects it.
-    let css = format!(
-        "#loop-micro .incident-row[data-kind='elderly_fall'][data-building='{}']",
+    // It appears in the community loop, dispatched, its time limit counting down; the
+    // operator selects it.
+    let row = format!(
+        "//div[@id='loop-micro']//button[@data-kind='elderly_fall'][@data-building='{}'][contains(., 'due in')]",
         wearable.building
     );
-    let row = find(port, &session, "css selector", &css).unwrap_or_else(|e| {
+    find(port, &session, "xpath", &row).unwrap_or_else(|e| {
         panic!(
-            "the fall does not appear in the community loop: {e}\npage: {}",
+            "the fall does not appear in the community loop with its time limit: {e}\npage: {}",
             webdriver::page(port, &session)
         )
     });
-    let timer = text(port, &session, &row);
-    assert!(
-        timer.contains("due in"),
-        "its time limit counts down: {timer}"
-    );
-    click(port, &session, &row);
-    let holder = find(port, &session, "css selector", "#holder").expect("the holder");
-    let held_by = text(port, &session, &holder);
+    click(port, &session, "xpath", &row);
+    let held_by = text(port, &session, "css selector", "#holder");
     assert!(
         held_by.contains("committee") || held_by.contains("property firm"),
         "{held_by}"
     );
     // Acknowledge: taken, and in its history.
-    let ack = find(
+    click(
         port,
         &session,
         "css selector",
         "button[data-action='acknowledge']",
-    )
-    .expect("the acknowledge button");
-    click(port, &session, &ack);
+    );
     find(
         port,
         &session,
@@ -403,14 +415,12 @@ fn an_operator_sees_an_alarm_in_the_console_and_acts_on_it_by_clicking() {
     } else {
         "committee"
     };
-    let dispatch = find(
+    click(
         port,
         &session,
         "css selector",
         "button[data-action='dispatch']",
-    )
-    .expect("the dispatch button");
-    click(port, &session, &dispatch);
+    );
     find(
         port,
         &session,
