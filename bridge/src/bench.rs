@@ -195,6 +195,19 @@ fn load(
     })
 }
 
+/// The twin started with `opts`, once subscribed to its broker (within 10 s).
+async fn subscribed(opts: crate::twin::TwinOptions) -> Result<crate::twin::RunningTwin, String> {
+    let mut tw = crate::twin::start(opts).await.map_err(|e| e.to_string())?;
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        tw.ingest.subscribed.wait_for(|s| *s),
+    )
+    .await
+    .map_err(|_| "the twin did not subscribe within 10 s".to_string())?
+    .map_err(|e| e.to_string())?;
+    Ok(tw)
+}
+
 /// The `q` quantile of sorted microseconds, in milliseconds.
 pub fn quantile_ms(sorted_us: &[u64], q: f64) -> f64 {
     if sorted_us.is_empty() {
@@ -215,7 +228,7 @@ pub async fn alarm_latency(
     alarm_every: Duration,
 ) -> Result<AlarmLatency, String> {
     use crate::registry;
-    use crate::twin::{self, TwinOptions};
+    use crate::twin::TwinOptions;
     use civitas_twin::mirror::Applied;
     use civitas_twin::vocab::events::{DeviceState, Event};
     use std::collections::HashMap;
@@ -244,16 +257,7 @@ pub async fn alarm_latency(
             smoke.len()
         ));
     }
-    let mut tw = twin::start(TwinOptions::new(scenario, reg, broker.endpoint()))
-        .await
-        .map_err(|e| e.to_string())?;
-    tokio::time::timeout(
-        Duration::from_secs(10),
-        tw.ingest.subscribed.wait_for(|s| *s),
-    )
-    .await
-    .map_err(|_| "the twin did not subscribe within 10 s".to_string())?
-    .map_err(|e| e.to_string())?;
+    let mut tw = subscribed(TwinOptions::new(scenario, reg, broker.endpoint())).await?;
     let client = |id: &str| {
         let mut o = MqttOptions::new(id, broker.addr.ip().to_string(), broker.addr.port());
         o.set_inflight(1000);
@@ -384,7 +388,7 @@ pub async fn command_round_trip(
 ) -> Result<CommandBench, String> {
     use crate::commands::State;
     use crate::policy::Seat;
-    use crate::twin::{self, TwinOptions};
+    use crate::twin::TwinOptions;
     use civitas_twin::kinds::CommandAction;
     use std::collections::HashMap;
     let broker = match broker {
@@ -407,16 +411,7 @@ pub async fn command_round_trip(
         .map(|i| place(format!("bench-meter-{i:05}"), i, DeviceKind::SmartMeter))
         .collect();
     let registry: Vec<Placement> = door_ids.iter().chain(&meters).cloned().collect();
-    let mut tw = twin::start(TwinOptions::new(scenario, registry, broker.clone()))
-        .await
-        .map_err(|e| e.to_string())?;
-    tokio::time::timeout(
-        Duration::from_secs(10),
-        tw.ingest.subscribed.wait_for(|s| *s),
-    )
-    .await
-    .map_err(|_| "the twin did not subscribe within 10 s".to_string())?
-    .map_err(|e| e.to_string())?;
+    let mut tw = subscribed(TwinOptions::new(scenario, registry, broker.clone())).await?;
     let client = |id: &str| {
         let mut o = broker.options(id.to_string(), Duration::from_secs(30));
         o.set_inflight(1000);

@@ -307,7 +307,8 @@ pub struct Book {
     prefix: String,
     next: u64,
     commands: HashMap<u64, Command>,
-    /// Each device's commands not yet sent, in order.
+    /// Each device's commands not yet sent, in order; only devices with some (so that
+    /// counting them costs the waiting devices, not every device ever commanded).
     queued: HashMap<String, VecDeque<u64>>,
     /// Each device's commands sent and not ended.
     in_flight: HashMap<String, Vec<u64>>,
@@ -466,6 +467,9 @@ impl Book {
             let Some(key) = self.queued.get_mut(wire_id).and_then(VecDeque::pop_front) else {
                 return;
             };
+            if self.queued.get(wire_id).is_some_and(VecDeque::is_empty) {
+                self.queued.remove(wire_id);
+            }
             self.send(key, &delivery, now, steps);
         }
     }
@@ -550,9 +554,7 @@ impl Book {
                 c.state = State::Delivered;
                 c.history.push((State::Delivered, now));
                 // A retry's queue place, if it was waiting for one, is given up.
-                if let Some(q) = self.queued.get_mut(wire_id) {
-                    q.retain(|k| *k != key);
-                }
+                unqueue(&mut self.queued, wire_id, key);
                 if !self
                     .in_flight
                     .get(wire_id)
@@ -692,12 +694,7 @@ impl Book {
             state,
         });
         self.leave_flight(&wire_id, key);
-        if let Some(q) = self.queued.get_mut(&wire_id) {
-            q.retain(|k| *k != key);
-            if q.is_empty() {
-                self.queued.remove(&wire_id);
-            }
-        }
+        unqueue(&mut self.queued, &wire_id, key);
         self.ended.push_back(key);
         while self.ended.len() > KEEP_ENDED {
             if let Some(old) = self.ended.pop_front() {
@@ -705,6 +702,16 @@ impl Book {
             }
         }
         self.pump(m, &wire_id, now, steps);
+    }
+}
+
+/// Takes `key` out of `wire_id`'s queue, and the queue out of `queued` once empty.
+fn unqueue(queued: &mut HashMap<String, VecDeque<u64>>, wire_id: &str, key: u64) {
+    if let Some(q) = queued.get_mut(wire_id) {
+        q.retain(|k| *k != key);
+        if q.is_empty() {
+            queued.remove(wire_id);
+        }
     }
 }
 

@@ -166,46 +166,47 @@ mod webdriver {
             .ok_or(v)
     }
 
-    /// Finds the first element matching `selector` and clicks it. The console redraws
-    /// its lists on every update, so an element found may be gone a moment later
-    /// ("stale element reference"): found again and clicked again, at most ten times.
-    pub(super) fn click(port: u16, session: &str, using: &str, selector: &str) {
+    /// Finds the first element matching `selector` and asks `request` of it (a method
+    /// and a path under the element), until it answers without an error. The console
+    /// redraws its lists on every update, so an element found may be gone a moment later
+    /// ("stale element reference"): found again and asked again, at most ten times.
+    fn on_element(
+        port: u16,
+        session: &str,
+        using: &str,
+        selector: &str,
+        request: (&str, &str, &str),
+    ) -> serde_json::Value {
+        let (method, tail, body) = request;
         let mut last = serde_json::Value::Null;
         for _ in 0..10 {
             let id =
                 find(port, session, using, selector).unwrap_or_else(|e| panic!("{selector}: {e}"));
             let v = call(
                 port,
-                "POST",
-                &format!("/session/{session}/element/{id}/click"),
-                "{}",
+                method,
+                &format!("/session/{session}/element/{id}/{tail}"),
+                body,
             );
             if v.get("error").is_none() {
-                return;
+                return v;
             }
             last = v;
         }
-        panic!("{selector} could not be clicked: {last}");
+        panic!("{selector}: {last}");
     }
 
-    /// The text of the first element matching `selector`, found again while redrawn.
+    /// Clicks the first element matching `selector`.
+    pub(super) fn click(port: u16, session: &str, using: &str, selector: &str) {
+        on_element(port, session, using, selector, ("POST", "click", "{}"));
+    }
+
+    /// The text of the first element matching `selector`.
     pub(super) fn text(port: u16, session: &str, using: &str, selector: &str) -> String {
-        let mut last = serde_json::Value::Null;
-        for _ in 0..10 {
-            let id =
-                find(port, session, using, selector).unwrap_or_else(|e| panic!("{selector}: {e}"));
-            let v = call(
-                port,
-                "GET",
-                &format!("/session/{session}/element/{id}/text"),
-                "",
-            );
-            if let Some(t) = v.as_str() {
-                return t.to_string();
-            }
-            last = v;
-        }
-        panic!("the text of {selector} could not be read: {last}");
+        on_element(port, session, using, selector, ("GET", "text", ""))
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     /// The page's text, its refresh count and any error (for a failure's message).
